@@ -1,0 +1,2 @@
+/** @sluice/cgi — public API (work in progress). */
+export {};

@@ -1,0 +1,161 @@
+/**
+ * `ctx`: what every middleware receives. Koa's context: the request and response
+ * objects, the properties delegated to them, `state`, `throw`/`assert`, and the
+ * Node-style `req`/`res` adapters for Koa middleware. Must never touch a socket.
+ */
+
+import type { ParsedUrlQuery } from 'node:querystring';
+import type { Readable } from 'node:stream';
+import createError from 'http-errors';
+import type { Application } from './application.js';
+import type { Body } from './body-types.js';
+import type { ConnectionInfo, Exchange } from './engine/exchange.js';
+import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
+import { Request } from './request.js';
+import { Response, type HeaderValue } from './response.js';
+import { kExchange } from './symbols.js';
+
+export class Context {
+  readonly app: Application;
+  readonly request: Request;
+  readonly response: Response;
+  /** Per-request namespace for passing data between middleware. */
+  state: Record<string, unknown> = {};
+  /** The URL as received. */
+  readonly originalUrl: string;
+  /** Set to false to bypass sluice's response handling (you write through `ctx.res`). */
+  respond = true;
+  readonly [kExchange]: Exchange;
+  #req: NodeRequest | undefined = undefined;
+  #res: NodeResponse | undefined = undefined;
+
+  constructor(app: Application, exchange: Exchange) {
+    this.app = app;
+    this[kExchange] = exchange;
+    this.request = new Request(app, this, exchange);
+    this.response = new Response(app, this, exchange);
+    this.originalUrl = this.request.originalUrl;
+  }
+
+  /** The request body as a Readable with Node's `headers`, `method`, `url`, `httpVersion` (for Koa middleware). */
+  get req(): NodeRequest {
+    return (this.#req ??= createNodeRequest(this));
+  }
+
+  /** A Node `ServerResponse`-like adapter (`setHeader`, `writeHead`, `write`, `end`, events). */
+  get res(): NodeResponse {
+    return (this.#res ??= createNodeResponse(this));
+  }
+
+  /** True if the client disconnected before the response was finished. */
+  get aborted(): boolean {
+    return this[kExchange].aborted;
+  }
+
+  /** Calls `listener` if the client disconnects before the response is finished. */
+  onAbort(listener: () => void): void {
+    this[kExchange].onClose(listener);
+  }
+
+  /**
+   * Throws an HTTP error (http-errors semantics).
+   * @example ctx.throw(403, 'not yours', { code: 'APP_FORBIDDEN' })
+   */
+  throw(...args: Parameters<typeof createError>): never {
+    throw createError(...args);
+  }
+
+  /** Throws like `throw()` unless `value` is truthy. */
+  assert(value: unknown, ...args: Parameters<typeof createError>): asserts value {
+    if (!value) throw createError(...args);
+  }
+
+  /** Turns an error into a response (the app's error handler); used by sluice itself. */
+  onerror(error: unknown): void {
+    this.app.handleError(error, this);
+  }
+
+  /**
+   * Hands the response to `source` verbatim: its bytes must be a whole HTTP response
+   * (status line, headers, body). The connection closes after it. For CGI NPH scripts.
+   */
+  respondRaw(source: Readable): void {
+    this.respond = false;
+    this[kExchange].sendRaw(source);
+  }
+
+  /** A JSON-friendly summary (as Koa's `ctx.toJSON()`). */
+  toJSON(): Record<string, unknown> {
+    return {
+      request: { method: this.method, url: this.url, header: this.headers },
+      response: { status: this.status, message: this.message, header: this.response.headers },
+      app: this.app.toJSON(),
+      originalUrl: this.originalUrl,
+    };
+  }
+
+  // ---- delegated to ctx.request ----------------------------------------------------
+
+  get method(): string { return this.request.method; }
+  set method(value: string) { this.request.method = value; }
+  get url(): string { return this.request.url; }
+  set url(value: string) { this.request.url = value; }
+  get path(): string { return this.request.path; }
+  set path(value: string) { this.request.path = value; }
+  get querystring(): string { return this.request.querystring; }
+  set querystring(value: string) { this.request.querystring = value; }
+  get search(): string { return this.request.search; }
+  set search(value: string) { this.request.search = value; }
+  get query(): ParsedUrlQuery { return this.request.query; }
+  set query(value: ParsedUrlQuery) { this.request.query = value; }
+  get headers(): Record<string, string | string[]> { return this.request.headers; }
+  get header(): Record<string, string | string[]> { return this.request.headers; }
+  get host(): string { return this.request.host; }
+  get hostname(): string { return this.request.hostname; }
+  get origin(): string { return this.request.origin; }
+  get href(): string { return this.request.href; }
+  get URL(): URL { return this.request.URL; }
+  get protocol(): string { return this.request.protocol; }
+  get secure(): boolean { return this.request.secure; }
+  get ip(): string { return this.request.ip; }
+  get ips(): string[] { return this.request.ips; }
+  get subdomains(): string[] { return this.request.subdomains; }
+  get socket(): ConnectionInfo { return this.request.socket; }
+  get fresh(): boolean { return this.request.fresh; }
+  get stale(): boolean { return this.request.stale; }
+  get idempotent(): boolean { return this.request.idempotent; }
+  get(field: string): string { return this.request.get(field); }
+  is(type?: string | string[], ...types: string[]): string | false | null { return this.request.is(type, ...types); }
+  accepts(...types: Array<string | string[]>): string | string[] | false { return this.request.accepts(...types); }
+  acceptsEncodings(...e: Array<string | string[]>): string | string[] | false { return this.request.acceptsEncodings(...e); }
+  acceptsCharsets(...c: Array<string | string[]>): string | string[] | false { return this.request.acceptsCharsets(...c); }
+  acceptsLanguages(...l: Array<string | string[]>): string | string[] | false { return this.request.acceptsLanguages(...l); }
+
+  // ---- delegated to ctx.response ------------------------------------------------------
+
+  get status(): number { return this.response.status; }
+  set status(code: number) { this.response.status = code; }
+  get message(): string { return this.response.message; }
+  set message(value: string) { this.response.message = value; }
+  get body(): Body { return this.response.body; }
+  set body(value: Body) { this.response.body = value; }
+  get length(): number | undefined { return this.response.length; }
+  set length(n: number | undefined) { this.response.length = n; }
+  get type(): string { return this.response.type; }
+  set type(value: string) { this.response.type = value; }
+  get lastModified(): Date | undefined { return this.response.lastModified; }
+  set lastModified(value: Date | string | undefined) { this.response.lastModified = value; }
+  get etag(): string { return this.response.etag; }
+  set etag(value: string) { this.response.etag = value; }
+  get headerSent(): boolean { return this.response.headerSent; }
+  get writable(): boolean { return this.response.writable; }
+  set(field: string | Record<string, string | number | string[]>, value?: string | number | readonly (string | number)[]): void { this.response.set(field, value); }
+  append(field: string, value: string | readonly string[]): void { this.response.append(field, value); }
+  remove(field: string): void { this.response.remove(field); }
+  has(field: string): boolean { return this.response.has(field); }
+  vary(field: string): void { this.response.vary(field); }
+  redirect(url: string, alt?: string): void { this.response.redirect(url, alt); }
+  attachment(filename?: string, options?: Parameters<Response['attachment']>[1]): void { this.response.attachment(filename, options); }
+}
+
+export type { HeaderValue };

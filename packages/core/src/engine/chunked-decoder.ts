@@ -1,0 +1,181 @@
+/**
+ * Incremental decoder of the chunked transfer coding (RFC 9112 §7.1): chunk sizes
+ * as bounded hex, extensions parsed and ignored, trailers parsed and bounded.
+ * Resumable at any byte boundary. Must never buffer chunk data: it hands out
+ * subarrays of the input as they arrive.
+ */
+
+import { protocolError } from '../errors.js';
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TOKEN } from './chars.js';
+
+const enum State {
+  Size,
+  SizeWs,
+  Ext,
+  SizeLf,
+  Data,
+  DataCr,
+  DataLf,
+  TrailerLine,
+  TrailerLf,
+  Done,
+}
+
+/** Limits the decoder enforces. */
+export interface ChunkedLimits {
+  maxChunkLineBytes: number;
+  maxHeaderBytes: number;
+  maxHeaders: number;
+  maxBodyBytes: number;
+}
+
+// Largest size before one more hex digit could pass Number.MAX_SAFE_INTEGER.
+const SIZE_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / 16);
+
+export class ChunkedDecoder {
+  #state = State.Size;
+  #size = 0;
+  #sizeDigits = 0;
+  #lineBytes = 0;
+  #remaining = 0;
+  #total = 0;
+  #trailerBytes = 0;
+  #trailerLine: number[] = [];
+  /** Trailer fields as [lowercased name, value] pairs, once the body is done. */
+  trailers: Array<[string, string]> = [];
+  readonly #limits: ChunkedLimits;
+
+  constructor(limits: ChunkedLimits) {
+    this.#limits = limits;
+  }
+
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /**
+   * Decodes `buf[start..]`, calling `onData` with each run of body bytes. Returns the
+   * offset just past the end of the chunked body, or -1 if all input was consumed
+   * and the body goes on. Throws a ProtocolError on malformed input.
+   */
+  decode(buf: Buffer, start: number, onData: (chunk: Buffer) => void): number {
+    let i = start;
+    const end = buf.length;
+    while (i < end) {
+      const c = buf[i];
+      switch (this.#state) {
+        case State.Size: {
+          const h = HEX[c];
+          if (h !== 0) {
+            if (this.#size > SIZE_LIMIT) throw protocolError('CHUNK_TOO_LARGE');
+            this.#size = this.#size * 16 + (h - 1);
+            this.#sizeDigits++;
+            this.#lineBytes++;
+            i++;
+            break;
+          }
+          if (this.#sizeDigits === 0) throw protocolError('BAD_CHUNK');
+          if (c === CR) {
+            this.#state = State.SizeLf;
+          } else if (c === 0x3b) {
+            this.#state = State.Ext;
+          } else if (c === SP || c === HTAB) {
+            this.#state = State.SizeWs;
+          } else {
+            throw protocolError('BAD_CHUNK');
+          }
+          this.#lineBytes++;
+          i++;
+          break;
+        }
+        case State.SizeWs:
+          // BWS before a chunk extension
+          if (c === 0x3b) this.#state = State.Ext;
+          else if (c === CR) this.#state = State.SizeLf;
+          else if (c !== SP && c !== HTAB) throw protocolError('BAD_CHUNK');
+          if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
+          i++;
+          break;
+        case State.Ext:
+          // chunk-ext is ignored; only its characters and length are checked
+          if (c === CR) this.#state = State.SizeLf;
+          else if (!FIELD_VALUE[c]) throw protocolError('BAD_CHUNK');
+          if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
+          i++;
+          break;
+        case State.SizeLf:
+          if (c !== LF) throw protocolError('BAD_CHUNK');
+          i++;
+          if (this.#size === 0) {
+            this.#state = State.TrailerLine;
+          } else {
+            this.#total += this.#size;
+            if (this.#total > this.#limits.maxBodyBytes) throw protocolError('BODY_TOO_LARGE');
+            this.#remaining = this.#size;
+            this.#state = State.Data;
+          }
+          this.#size = 0;
+          this.#sizeDigits = 0;
+          this.#lineBytes = 0;
+          break;
+        case State.Data: {
+          const n = Math.min(this.#remaining, end - i);
+          onData(buf.subarray(i, i + n));
+          i += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = State.DataCr;
+          break;
+        }
+        case State.DataCr:
+          if (c !== CR) throw protocolError('BAD_CHUNK');
+          this.#state = State.DataLf;
+          i++;
+          break;
+        case State.DataLf:
+          if (c !== LF) throw protocolError('BAD_CHUNK');
+          this.#state = State.Size;
+          i++;
+          break;
+        case State.TrailerLine:
+          if (c === CR) {
+            this.#state = State.TrailerLf;
+          } else {
+            if (c === LF) throw protocolError('BARE_LF');
+            this.#trailerLine.push(c);
+          }
+          if (++this.#trailerBytes > this.#limits.maxHeaderBytes) throw protocolError('TRAILERS_TOO_LARGE');
+          i++;
+          break;
+        case State.TrailerLf:
+          if (c !== LF) throw protocolError('BARE_CR');
+          i++;
+          if (this.#trailerLine.length === 0) {
+            this.#state = State.Done;
+            return i;
+          }
+          this.#addTrailer();
+          this.#state = State.TrailerLine;
+          break;
+        case State.Done:
+          return i;
+      }
+    }
+    return this.#state === State.Done ? i : -1;
+  }
+
+  #addTrailer(): void {
+    const line = this.#trailerLine;
+    this.#trailerLine = [];
+    if (this.trailers.length >= this.#limits.maxHeaders) throw protocolError('TRAILERS_TOO_LARGE');
+    let i = 0;
+    while (i < line.length && TOKEN[line[i]]) i++;
+    if (i === 0 || line[i] !== COLON) throw protocolError(i === 0 && (line[0] === SP || line[0] === HTAB) ? 'OBS_FOLD' : 'BAD_HEADER_NAME');
+    const name = String.fromCharCode(...line.slice(0, i)).toLowerCase();
+    i++;
+    while (line[i] === SP || line[i] === HTAB) i++;
+    let endValue = line.length;
+    while (endValue > i && (line[endValue - 1] === SP || line[endValue - 1] === HTAB)) endValue--;
+    for (let k = i; k < endValue; k++) if (!FIELD_VALUE[line[k]]) throw protocolError('BAD_HEADER_VALUE');
+    this.trailers.push([name, Buffer.from(line.slice(i, endValue)).toString('latin1')]);
+  }
+}

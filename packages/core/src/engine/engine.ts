@@ -1,0 +1,163 @@
+/**
+ * The HTTP engine: accepts sockets from a `net` or `tls` server, owns the set of
+ * connections, enforces the connection limit, sweeps deadlines with one timer
+ * (cheaper than a timer per socket), and shuts down gracefully.
+ * Must never know about middleware: it calls its handler with exchanges.
+ */
+
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ProtocolError } from '../errors.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import type { Exchange } from './exchange.js';
+import { resolveEngineOptions, type EngineOptions } from './limits.js';
+import { httpDate } from './response-writer.js';
+
+/** What the engine calls for each request; implemented by the framework. */
+export interface EngineHandler {
+  /** A complete request head arrived: answer it through the exchange. */
+  onRequest(exchange: Exchange): void;
+  /**
+   * A request the engine refuses (malformed, too large, timed out): answer it through the
+   * exchange (the connection closes after). The exchange's method and target are empty
+   * when the head could not be parsed.
+   */
+  onProtocolError(error: ProtocolError, exchange: Exchange): void;
+}
+
+/** TLS options for a server: key and certificate at least. */
+export type TlsOptions = tls.TlsOptions;
+
+export class HttpEngine implements ConnectionHost {
+  readonly options: EngineOptions;
+  readonly #handler: EngineHandler;
+  readonly #connections = new Set<Connection>();
+  readonly #servers = new Set<net.Server>();
+  #timer: NodeJS.Timeout | null = null;
+  #closing = false;
+  #drained: Array<() => void> = [];
+
+  constructor(handler: EngineHandler, options?: Partial<EngineOptions>) {
+    this.#handler = handler;
+    this.options = resolveEngineOptions(options);
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Number of open connections. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Creates a `net.Server` (or `tls.Server` when `tlsOptions` is given) served by this engine. */
+  createServer(tlsOptions?: TlsOptions): net.Server {
+    let server: net.Server;
+    if (tlsOptions !== undefined) {
+      server = tls.createServer({
+        ALPNProtocols: ['http/1.1'],
+        handshakeTimeout: this.options.headersTimeoutMs,
+        ...tlsOptions,
+        allowHalfOpen: true,
+      } as tls.TlsOptions);
+      server.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket, true));
+      // A failed handshake never becomes a connection; tls destroys the socket.
+      server.on('tlsClientError', () => {});
+    } else {
+      server = net.createServer({ allowHalfOpen: true, noDelay: true });
+      server.on('connection', (socket: net.Socket) => this.#accept(socket, false));
+    }
+    this.#servers.add(server);
+    server.once('close', () => this.#servers.delete(server));
+    this.#startSweep();
+    return server;
+  }
+
+  #accept(socket: net.Socket, encrypted: boolean): void {
+    if (this.#closing || this.#connections.size >= this.options.maxConnections) {
+      // Refused politely: a complete 503, then close; the client is not left hanging.
+      socket.on('error', () => socket.destroy());
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nDate: ' + httpDate() +
+          '\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\n' +
+          'Service Unavailable\n',
+      );
+      setTimeout(() => socket.destroy(), this.options.lingerMs).unref();
+      return;
+    }
+    socket.setNoDelay(true);
+    const connection = new Connection(this, socket, encrypted);
+    this.#connections.add(connection);
+  }
+
+  dispatch(exchange: Exchange): void {
+    try {
+      this.#handler.onRequest(exchange);
+    } catch {
+      // A handler must not throw; if it does, the exchange cannot be trusted.
+      exchange.abort();
+    }
+  }
+
+  dispatchError(error: ProtocolError, exchange: Exchange): void {
+    try {
+      this.#handler.onProtocolError(error, exchange);
+    } catch {
+      exchange.abort();
+    }
+  }
+
+  connectionClosed(connection: Connection): void {
+    this.#connections.delete(connection);
+    if (this.#connections.size === 0 && this.#drained.length > 0) {
+      const waiters = this.#drained;
+      this.#drained = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #startSweep(): void {
+    if (this.#timer !== null) return;
+    const o = this.options;
+    const shortest = Math.min(o.headersTimeoutMs, o.keepAliveTimeoutMs, o.requestTimeoutMs, o.lingerMs);
+    const tick = Math.max(20, Math.min(1000, Math.floor(shortest / 4)));
+    this.#timer = setInterval(() => this.#sweep(), tick);
+    this.#timer.unref();
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const connection of this.#connections) {
+      if (connection.deadline !== 0 && connection.deadline <= now) connection.timeout();
+    }
+  }
+
+  /**
+   * Stops accepting, closes idle connections, lets in-flight requests finish (their
+   * responses close the connection), and after `graceMs` drops whatever is left.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    this.#closing = true;
+    const serversClosed = [...this.#servers].map(
+      (server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
+    );
+    for (const connection of this.#connections) connection.shutdown();
+    if (this.#connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const connection of this.#connections) connection.socket.destroy();
+          resolve();
+        }, graceMs);
+        timer.unref();
+        this.#drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await Promise.all(serversClosed);
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+}

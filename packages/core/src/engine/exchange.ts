@@ -1,0 +1,368 @@
+/**
+ * One request/response exchange on a connection: the parsed request, its body
+ * stream, and the methods that write the response with the right framing
+ * (Content-Length, chunked, close-delimited, none). The framework talks to the
+ * engine only through this object. Must never run middleware or interpret bodies
+ * beyond bytes.
+ */
+
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { RequestHead } from './parser.js';
+import type { RequestBody } from './request-body.js';
+import { appendHeaders, Framing, httpDate, statusLine, type HeaderFacts, type OutgoingHeaders } from './response-writer.js';
+
+/** Addresses of the connection a request arrived on. */
+export interface ConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** True over TLS. */
+  readonly encrypted: boolean;
+}
+
+/** What an exchange needs from its connection. */
+export interface ExchangeOwner {
+  readonly socket: Socket;
+  readonly info: ConnectionInfo;
+  /** Whether the connection may stay open after this response. */
+  keepAliveAllowed(exchange: Exchange): boolean;
+  /** Sends `100 Continue` if the request expects it and it was not sent yet. */
+  sendContinue(exchange: Exchange): void;
+  /** The response was handed to the socket whole. */
+  exchangeFinished(exchange: Exchange, keepAlive: boolean): void;
+  /** The response cannot be completed: drop the connection. */
+  exchangeAborted(exchange: Exchange): void;
+}
+
+// Small bodies are copied next to the head so both leave in one write.
+const COALESCE_LIMIT = 16 * 1024;
+const CRLF = '\r\n';
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+type Latin1Writable = Buffer & { latin1Write(s: string, offset: number): number; utf8Write(s: string, offset: number): number };
+
+export class Exchange {
+  readonly head: RequestHead;
+  /** The request body, or null when the request has none. */
+  readonly body: RequestBody | null;
+  /** Trailer fields of a chunked request, once its body is complete. */
+  trailers: Array<[string, string]> | null = null;
+  /** Whether the status line and headers were written. */
+  headersSent = false;
+  /** Whether the response was handed to the socket whole (or abandoned). */
+  finished = false;
+  /** Whether the client went away before the response finished. */
+  aborted = false;
+  /** Set by the engine: the response must close the connection. */
+  forceClose = false;
+  /** Status written, once headersSent. */
+  status = 0;
+  /** Body bytes written so far. */
+  bytesWritten = 0;
+  /** When the request head was complete (ms since epoch). */
+  readonly startTime: number;
+
+  readonly #owner: ExchangeOwner;
+  #framing = Framing.None;
+  #length = -1;
+  #keepAlive = false;
+  #closeListeners: Array<() => void> | null = null;
+  #finishListeners: Array<() => void> | null = null;
+
+  constructor(owner: ExchangeOwner, head: RequestHead, body: RequestBody | null) {
+    this.#owner = owner;
+    this.head = head;
+    this.body = body;
+    this.startTime = Date.now();
+  }
+
+  /**
+   * An exchange for a request whose head could not be parsed: it exists only so
+   * that the error can be answered (and the connection closed).
+   */
+  static forError(owner: ExchangeOwner): Exchange {
+    const head = new RequestHead();
+    head.keepAlive = false;
+    const exchange = new Exchange(owner, head, null);
+    exchange.forceClose = true;
+    return exchange;
+  }
+
+  get method(): string {
+    return this.head.method;
+  }
+
+  get target(): string {
+    return this.head.target;
+  }
+
+  get versionMinor(): number {
+    return this.head.versionMinor;
+  }
+
+  /** Addresses of the underlying connection. */
+  get connection(): ConnectionInfo {
+    return this.#owner.info;
+  }
+
+  /** Calls `listener` once if the client disconnects before the response finished. */
+  onClose(listener: () => void): void {
+    if (this.aborted) {
+      listener();
+      return;
+    }
+    (this.#closeListeners ??= []).push(listener);
+  }
+
+  /** Calls `listener` once when the whole response has been handed to the socket. */
+  onFinish(listener: () => void): void {
+    if (this.finished && !this.aborted) {
+      listener();
+      return;
+    }
+    (this.#finishListeners ??= []).push(listener);
+  }
+
+  /** Called by the connection when the socket closed under an unfinished response. */
+  notifyAborted(): void {
+    if (this.finished || this.aborted) return;
+    this.aborted = true;
+    this.finished = true;
+    const listeners = this.#closeListeners;
+    this.#closeListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
+  }
+
+  /** Sends `100 Continue` now if the client is waiting for it (normally done on first body read). */
+  sendContinue(): void {
+    this.#owner.sendContinue(this);
+  }
+
+  /**
+   * Builds the head and decides framing. `length` is the body length, or -1 if unknown.
+   * Returns the head string; the caller writes it (with the body when it can).
+   */
+  #head(status: number, headers: OutgoingHeaders, length: number): string {
+    this.headersSent = true;
+    this.status = status;
+    const minor = this.head.versionMinor;
+    const facts: HeaderFacts = { close: false, hasDate: false };
+    let out = appendHeaders(statusLine(minor, status), headers, facts);
+    if (!facts.hasDate) out += 'Date: ' + httpDate() + CRLF;
+    let framing: Framing;
+    if (status < 200 || status === 204 || status === 304) {
+      framing = Framing.None;
+    } else if (this.head.method === 'HEAD') {
+      framing = Framing.None;
+      if (length >= 0) out += 'Content-Length: ' + length + CRLF;
+    } else if (length >= 0) {
+      framing = Framing.Length;
+      out += 'Content-Length: ' + length + CRLF;
+    } else if (minor === 1) {
+      framing = Framing.Chunked;
+      out += 'Transfer-Encoding: chunked\r\n';
+    } else {
+      framing = Framing.Close;
+    }
+    const keepAlive =
+      !facts.close && !this.forceClose && framing !== Framing.Close && this.head.keepAlive && this.#owner.keepAliveAllowed(this);
+    this.#keepAlive = keepAlive;
+    if (!keepAlive) out += 'Connection: close\r\n\r\n';
+    else if (minor === 0) out += 'Connection: keep-alive\r\n\r\n';
+    else out += CRLF;
+    this.#framing = framing;
+    this.#length = length;
+    return out;
+  }
+
+  /**
+   * Sends a whole response at once: head and body in one write.
+   * Returns false if a response was already started.
+   */
+  respond(status: number, headers: OutgoingHeaders, body: string | Uint8Array | null): boolean {
+    if (this.headersSent || this.finished) return false;
+    const socket = this.#owner.socket;
+    if (body === null) {
+      const head = this.#head(status, headers, this.head.method === 'HEAD' ? -1 : 0);
+      if (!socket.destroyed) socket.write(head, 'latin1');
+    } else if (typeof body === 'string') {
+      const length = Buffer.byteLength(body);
+      const head = this.#head(status, headers, length);
+      if (!socket.destroyed) {
+        if (this.#framing === Framing.None) {
+          socket.write(head, 'latin1');
+        } else {
+          const out = Buffer.allocUnsafe(head.length + length) as Latin1Writable;
+          out.latin1Write(head, 0);
+          out.utf8Write(body, head.length);
+          socket.write(out);
+          this.bytesWritten = length;
+        }
+      }
+    } else {
+      const head = this.#head(status, headers, body.byteLength);
+      if (!socket.destroyed) {
+        if (this.#framing === Framing.None) {
+          socket.write(head, 'latin1');
+        } else if (body.byteLength <= COALESCE_LIMIT) {
+          const out = Buffer.allocUnsafe(head.length + body.byteLength) as Latin1Writable;
+          out.latin1Write(head, 0);
+          out.set(body, head.length);
+          socket.write(out);
+        } else {
+          socket.cork();
+          socket.write(head, 'latin1');
+          socket.write(body);
+          socket.uncork();
+        }
+        this.bytesWritten = body.byteLength;
+      }
+    }
+    this.#finish();
+    return true;
+  }
+
+  /**
+   * Starts a streamed response. `length` is the body length or -1 (then chunked on
+   * HTTP/1.1, close-delimited on HTTP/1.0). Follow with `write()` and `end()`.
+   */
+  writeHead(status: number, headers: OutgoingHeaders, length: number): void {
+    if (this.headersSent || this.finished) return;
+    const head = this.#head(status, headers, length);
+    const socket = this.#owner.socket;
+    if (!socket.destroyed) socket.write(head, 'latin1');
+  }
+
+  /** Whether body bytes written now would reach the wire (false for HEAD, 204, 304). */
+  get expectsBody(): boolean {
+    return this.#framing !== Framing.None;
+  }
+
+  /**
+   * Writes a body chunk with the framing chosen by `writeHead`. Returns false when
+   * the socket's buffer is full: wait for `onDrain` before writing more.
+   */
+  write(chunk: string | Uint8Array): boolean {
+    if (this.finished) return false;
+    if (!this.headersSent) this.writeHead(200, {}, -1);
+    const socket = this.#owner.socket;
+    if (socket.destroyed) return false;
+    const framing = this.#framing;
+    if (framing === Framing.None) return true;
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (data.byteLength === 0) return !socket.writableNeedDrain;
+    if (framing === Framing.Length && this.bytesWritten + data.byteLength > this.#length) {
+      // More than announced: the framing would be corrupted, so the connection goes.
+      this.abort();
+      return false;
+    }
+    this.bytesWritten += data.byteLength;
+    if (framing === Framing.Chunked) {
+      socket.cork();
+      socket.write(data.byteLength.toString(16) + CRLF, 'latin1');
+      socket.write(data);
+      const ok = socket.write(CRLF, 'latin1');
+      socket.uncork();
+      return ok;
+    }
+    return socket.write(data);
+  }
+
+  /** Calls `listener` once the socket can take more (after `write` returned false). */
+  onDrain(listener: () => void): void {
+    const socket = this.#owner.socket;
+    if (socket.destroyed) return;
+    socket.once('drain', listener);
+  }
+
+  /** Ends the response, optionally writing a last chunk. */
+  end(chunk?: string | Uint8Array): void {
+    if (this.finished) return;
+    if (!this.headersSent) {
+      this.respond(200, {}, chunk ?? null);
+      return;
+    }
+    if (chunk !== undefined) this.write(chunk);
+    if (this.finished) return;
+    const socket = this.#owner.socket;
+    if (this.#framing === Framing.Chunked) {
+      if (!socket.destroyed) socket.write(LAST_CHUNK);
+    } else if (this.#framing === Framing.Length && this.bytesWritten !== this.#length) {
+      // Fewer bytes than announced: the client would wait forever for the rest.
+      this.abort();
+      return;
+    }
+    this.#finish();
+  }
+
+  /**
+   * Streams `source` as the response body with backpressure; ends the response when
+   * it ends, aborts the connection if it fails, destroys it if the client leaves.
+   */
+  pipeFrom(source: Readable, status: number, headers: OutgoingHeaders, length: number): void {
+    this.writeHead(status, headers, length);
+    if (!this.expectsBody || this.finished) {
+      source.destroy();
+      this.end();
+      return;
+    }
+    const onData = (chunk: Uint8Array | string): void => {
+      if (!this.write(chunk)) {
+        if (this.finished) {
+          source.destroy();
+          return;
+        }
+        source.pause();
+        this.onDrain(() => source.resume());
+      }
+    };
+    source.on('data', onData);
+    source.once('end', () => this.end());
+    source.once('error', () => this.abort());
+    this.onClose(() => source.destroy());
+  }
+
+  /**
+   * Hands the connection's output to `source` verbatim: its bytes are the whole
+   * HTTP response (CGI "non-parsed headers"). The connection closes when it ends.
+   */
+  sendRaw(source: Readable): void {
+    if (this.headersSent || this.finished) {
+      source.destroy();
+      return;
+    }
+    this.headersSent = true;
+    this.#framing = Framing.Close;
+    this.#keepAlive = false;
+    const socket = this.#owner.socket;
+    source.on('data', (chunk: Buffer) => {
+      if (socket.destroyed) return;
+      if (!socket.write(chunk)) {
+        source.pause();
+        socket.once('drain', () => source.resume());
+      }
+    });
+    source.once('end', () => this.#finish());
+    source.once('error', () => this.abort());
+    this.onClose(() => source.destroy());
+  }
+
+  /** Drops the connection: for failures after the head was sent. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.#owner.exchangeAborted(this);
+  }
+
+  #finish(): void {
+    this.finished = true;
+    this.#owner.exchangeFinished(this, this.#keepAlive);
+    const listeners = this.#finishListeners;
+    if (listeners !== null) {
+      this.#finishListeners = null;
+      for (const listener of listeners) listener();
+    }
+  }
+}

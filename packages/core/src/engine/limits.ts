@@ -1,0 +1,75 @@
+/**
+ * The engine's configurable limits and timeouts, with their defaults in one place.
+ * Every limit here has a defined rejection (status code or close) in the engine.
+ * Must never contain behaviour: only the option shapes, defaults and validation.
+ */
+
+import { SluiceError } from '../errors.js';
+
+/** Limits and timeouts of the HTTP engine. All sizes in bytes, all times in ms. */
+export interface EngineOptions {
+  /** Longest request line accepted (method, target, version); longer → 414. */
+  maxRequestLineBytes: number;
+  /** Largest header section (request line included); larger → 431. */
+  maxHeaderBytes: number;
+  /** Most header fields in one request (also bounds trailers); more → 431. */
+  maxHeaders: number;
+  /** Largest request body; a larger Content-Length or chunked total → 413. */
+  maxBodyBytes: number;
+  /** Longest chunk-size line including extensions; longer → 400. */
+  maxChunkLineBytes: number;
+  /** Time allowed to receive a whole header section once it starts (slowloris) → 408 and close. */
+  headersTimeoutMs: number;
+  /** Time allowed to receive a whole request, head and body → 408 and close. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept open. */
+  keepAliveTimeoutMs: number;
+  /** Requests served on one connection before it is closed (0 = no limit). */
+  maxRequestsPerConnection: number;
+  /** Open connections accepted at once; beyond it new ones get 503 and are closed. */
+  maxConnections: number;
+  /** Unread request body the engine reads and discards to keep a connection alive. */
+  maxDrainBytes: number;
+  /** How long a closing connection keeps reading (and discarding) input after its last response. */
+  lingerMs: number;
+  /** Input buffered ahead of the request being served (pipelining) before reading pauses. */
+  maxPipelineBufferBytes: number;
+}
+
+/** The defaults: safe for a public server, generous enough for real sites. */
+export const engineDefaults: Readonly<EngineOptions> = Object.freeze({
+  maxRequestLineBytes: 8 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  maxHeaders: 100,
+  maxBodyBytes: 64 * 1024 * 1024,
+  maxChunkLineBytes: 4 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  keepAliveTimeoutMs: 5_000,
+  maxRequestsPerConnection: 100_000,
+  maxConnections: 10_000,
+  maxDrainBytes: 64 * 1024,
+  lingerMs: 2_000,
+  maxPipelineBufferBytes: 256 * 1024,
+});
+
+/**
+ * Merges user options over the defaults, rejecting unknown keys and bad values
+ * with an error that names the key.
+ */
+export function resolveEngineOptions(user: Partial<EngineOptions> = {}): EngineOptions {
+  const out: EngineOptions = { ...engineDefaults };
+  for (const [key, value] of Object.entries(user)) {
+    if (value === undefined) continue;
+    if (!(key in engineDefaults)) {
+      throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `unknown engine option "${key}"`, { expose: false });
+    }
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `engine option "${key}" must be a non-negative number`, {
+        expose: false,
+      });
+    }
+    (out as unknown as Record<string, number>)[key] = value;
+  }
+  return out;
+}

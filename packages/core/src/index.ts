@@ -1,0 +1,19 @@
+/**
+ * @sluice/core — public API. Everything a user or another package may rely on is
+ * exported here; nothing else is public.
+ */
+
+export { Application, type ApplicationOptions, type ListenOptions, type Logger, type Middleware } from './application.js';
+export { Context } from './context.js';
+export { Request, type BodyReadOptions } from './request.js';
+export { Response, escapeHtml, type HeaderValue } from './response.js';
+export type { Body } from './body-types.js';
+export { defaultErrorHandler, errorStatus, publicMessage, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
+export { SluiceError, ProtocolError, RequestAbortedError, protocolErrors, type SluiceErrorOptions, type ProtocolErrorName } from './errors.js';
+export type { NodeRequest, NodeResponse } from './node-adapters.js';
+export { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
+export type { Exchange, ConnectionInfo } from './engine/exchange.js';
+export { engineDefaults, type EngineOptions } from './engine/limits.js';
+export { HeadScanner, parseHead, RequestHead, type ParserLimits } from './engine/parser.js';
+export { ChunkedDecoder } from './engine/chunked-decoder.js';
+export { httpDate } from './engine/response-writer.js';

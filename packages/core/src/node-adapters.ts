@@ -1,0 +1,140 @@
+/**
+ * `ctx.req` and `ctx.res`: Node-shaped views of the exchange so that Koa
+ * middleware written against `IncomingMessage`/`ServerResponse` runs unmodified.
+ * Built only when a middleware asks for them. Must never touch a socket: writes
+ * go through the exchange.
+ */
+
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+import type { Context } from './context.js';
+import type { ConnectionInfo } from './engine/exchange.js';
+import type { HeaderValue } from './response.js';
+import { kExchange, kHeaders } from './symbols.js';
+
+/** The request body stream with Node's `IncomingMessage` fields. */
+export type NodeRequest = Readable & {
+  readonly headers: Record<string, string | string[]>;
+  readonly rawHeaders: string[];
+  method: string;
+  url: string;
+  readonly httpVersion: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly socket: ConnectionInfo;
+  readonly connection: ConnectionInfo;
+  readonly trailers: Record<string, string>;
+  readonly complete: boolean;
+  readonly aborted: boolean;
+};
+
+/** Builds `ctx.req`: the engine's body stream (or an empty one) with Node's request fields. */
+export function createNodeRequest(ctx: Context): NodeRequest {
+  const exchange = ctx[kExchange];
+  const stream: Readable = exchange.body ?? new Readable({ read() { this.push(null); } });
+  const minor = exchange.head.versionMinor;
+  Object.defineProperties(stream, {
+    headers: { get: () => ctx.request.headers, configurable: true },
+    rawHeaders: { get: () => ctx.request.rawHeaders, configurable: true },
+    method: { get: () => ctx.method, set: (v: string) => { ctx.method = v; }, configurable: true },
+    url: { get: () => ctx.url, set: (v: string) => { ctx.url = v; }, configurable: true },
+    httpVersion: { value: minor === 0 ? '1.0' : '1.1', configurable: true },
+    httpVersionMajor: { value: 1, configurable: true },
+    httpVersionMinor: { value: minor, configurable: true },
+    socket: { get: () => exchange.connection, configurable: true },
+    connection: { get: () => exchange.connection, configurable: true },
+    trailers: { get: () => Object.fromEntries(exchange.trailers ?? []), configurable: true },
+    complete: { get: () => stream.readableEnded, configurable: true },
+    aborted: { get: () => exchange.aborted, configurable: true },
+  });
+  return stream as NodeRequest;
+}
+
+/** A `ServerResponse`-like object writing through the exchange. Emits 'finish' and 'close'. */
+export class NodeResponse extends EventEmitter {
+  readonly #ctx: Context;
+
+  constructor(ctx: Context) {
+    super();
+    this.#ctx = ctx;
+    const exchange = ctx[kExchange];
+    exchange.onFinish(() => {
+      this.emit('finish');
+      this.emit('close');
+    });
+    exchange.onClose(() => this.emit('close'));
+  }
+
+  get statusCode(): number { return this.#ctx.status; }
+  set statusCode(code: number) { this.#ctx.status = code; }
+  get statusMessage(): string { return this.#ctx.message; }
+  set statusMessage(value: string) { this.#ctx.message = value; }
+  get headersSent(): boolean { return this.#ctx[kExchange].headersSent; }
+  get writableEnded(): boolean { return this.#ctx[kExchange].finished; }
+  get finished(): boolean { return this.#ctx[kExchange].finished; }
+  get writable(): boolean { return !this.#ctx[kExchange].finished; }
+  get socket(): ConnectionInfo { return this.#ctx[kExchange].connection; }
+  get connection(): ConnectionInfo { return this.#ctx[kExchange].connection; }
+
+  setHeader(name: string, value: string | number | readonly string[]): this {
+    this.#ctx.set(name, value as string);
+    return this;
+  }
+  getHeader(name: string): HeaderValue | undefined {
+    return this.#ctx.response[kHeaders][name.toLowerCase()];
+  }
+  getHeaders(): Record<string, HeaderValue> { return this.#ctx.response.headers; }
+  getHeaderNames(): string[] { return Object.keys(this.#ctx.response[kHeaders]); }
+  hasHeader(name: string): boolean { return this.#ctx.has(name); }
+  removeHeader(name: string): void { this.#ctx.remove(name); }
+
+  /** Sends the head now; sluice's own response handling is switched off for this request. */
+  writeHead(status: number, reason?: string | Record<string, string | number | string[]>, headers?: Record<string, string | number | string[]>): this {
+    const ctx = this.#ctx;
+    ctx.respond = false;
+    if (typeof reason === 'object') headers = reason;
+    else if (typeof reason === 'string') ctx.message = reason;
+    ctx.status = status;
+    if (headers !== undefined) ctx.set(headers);
+    const declared = ctx.response[kHeaders]['content-length'];
+    const length = declared === undefined ? -1 : Number(declared);
+    ctx[kExchange].writeHead(status, ctx.response[kHeaders], Number.isNaN(length) ? -1 : length);
+    return this;
+  }
+
+  write(chunk: string | Uint8Array, encoding?: BufferEncoding | (() => void), callback?: () => void): boolean {
+    const exchange = this.#ctx[kExchange];
+    if (!exchange.headersSent) this.writeHead(this.#ctx.status === 404 && this.#ctx.body === undefined ? 200 : this.#ctx.status);
+    const data = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+    const ok = exchange.write(data);
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    if (cb) process.nextTick(cb);
+    return ok;
+  }
+
+  end(chunk?: string | Uint8Array | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
+    const ctx = this.#ctx;
+    ctx.respond = false;
+    const exchange = ctx[kExchange];
+    const cb = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback;
+    const data = typeof chunk === 'function' || chunk === undefined ? undefined
+      : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+    if (!exchange.headersSent) {
+      const status = ctx.status === 404 && ctx.body === undefined && ctx.response.explicitStatus === false ? 200 : ctx.status;
+      exchange.respond(status, ctx.response[kHeaders], data ?? null);
+    } else {
+      exchange.end(data);
+    }
+    if (cb) process.nextTick(cb);
+    return this;
+  }
+
+  /** Sends the head if not sent yet. */
+  flushHeaders(): void {
+    if (!this.headersSent) this.writeHead(this.#ctx.status);
+  }
+}
+
+export function createNodeResponse(ctx: Context): NodeResponse {
+  return new NodeResponse(ctx);
+}

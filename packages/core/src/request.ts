@@ -1,0 +1,409 @@
+/**
+ * `ctx.request`: Koa's request API over an engine exchange — URL parts, headers,
+ * negotiation helpers, proxy-aware addresses, and bounded body readers.
+ * Must never write a response or touch a socket.
+ */
+
+import { parse as parseQuery, stringify as stringifyQuery, type ParsedUrlQuery } from 'node:querystring';
+import type { Readable } from 'node:stream';
+import accepts from 'accepts';
+import fresh from 'fresh';
+import typeis from 'type-is';
+import type { Application } from './application.js';
+import type { Context } from './context.js';
+import type { ConnectionInfo, Exchange } from './engine/exchange.js';
+import { SluiceError } from './errors.js';
+import { kExchange } from './symbols.js';
+
+/** Options of the body readers. */
+export interface BodyReadOptions {
+  /** Largest body accepted, in bytes; more → 413. Defaults to the app's `bodyLimit`. */
+  limit?: number;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+
+export class Request {
+  readonly app: Application;
+  readonly ctx: Context;
+  readonly [kExchange]: Exchange;
+  /** The URL as first received; not changed by rewrites. */
+  readonly originalUrl: string;
+  #method: string;
+  #url: string;
+  #path: string | undefined = undefined;
+  #querystring: string | undefined = undefined;
+  #query: ParsedUrlQuery | undefined = undefined;
+  #headers: Record<string, string | string[]> | undefined = undefined;
+  #accept: accepts.Accepts | undefined = undefined;
+  #bodyRead = false;
+  /** Free for body-parsing middleware to fill, as in Koa. */
+  body: unknown = undefined;
+
+  constructor(app: Application, ctx: Context, exchange: Exchange) {
+    this.app = app;
+    this.ctx = ctx;
+    this[kExchange] = exchange;
+    this.#method = exchange.head.method;
+    this.#url = originUrl(exchange.head.target);
+    this.originalUrl = this.#url;
+  }
+
+  // ---- headers -------------------------------------------------------------
+
+  /** Request headers, lowercased names; repeated fields joined with ", " (set-cookie kept as an array). */
+  get headers(): Record<string, string | string[]> {
+    if (this.#headers === undefined) {
+      const head = this[kExchange].head;
+      const out: Record<string, string | string[]> = Object.create(null);
+      for (let i = 0; i < head.names.length; i++) {
+        const name = head.names[i];
+        const value = head.values[i];
+        const prev = out[name];
+        if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+        else if (Array.isArray(prev)) prev.push(value);
+        else out[name] = name === 'cookie' ? prev + '; ' + value : prev + ', ' + value;
+      }
+      this.#headers = out;
+    }
+    return this.#headers;
+  }
+
+  set headers(value: Record<string, string | string[]>) {
+    this.#headers = value;
+  }
+
+  /** Alias of `headers`, as in Koa. */
+  get header(): Record<string, string | string[]> {
+    return this.headers;
+  }
+
+  /** Raw header names and values as received, alternating, as Node's `rawHeaders`. */
+  get rawHeaders(): string[] {
+    const head = this[kExchange].head;
+    const out: string[] = [];
+    for (let i = 0; i < head.rawNames.length; i++) out.push(head.rawNames[i], head.values[i]);
+    return out;
+  }
+
+  /**
+   * A request header's value ('' when absent). `Referer` and `Referrer` are interchangeable.
+   * @example ctx.get('Content-Type')
+   */
+  get(field: string): string {
+    let name = field.toLowerCase();
+    if (name === 'referrer') name = 'referer';
+    if (this.#headers !== undefined) {
+      const value = this.#headers[name];
+      return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value;
+    }
+    // Scan the parsed head directly: cheaper than building the header object for one field.
+    const head = this[kExchange].head;
+    const names = head.names;
+    let found: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === name) found = found === undefined ? head.values[i] : found + ', ' + head.values[i];
+    }
+    return found ?? '';
+  }
+
+  // ---- method and URL -------------------------------------------------------
+
+  get method(): string {
+    return this.#method;
+  }
+
+  set method(value: string) {
+    this.#method = value;
+  }
+
+  /** Request URL (path and query), settable for rewrites. */
+  get url(): string {
+    return this.#url;
+  }
+
+  set url(value: string) {
+    this.#url = value;
+    this.#path = undefined;
+    this.#querystring = undefined;
+    this.#query = undefined;
+  }
+
+  #splitUrl(): void {
+    const url = this.#url;
+    const q = url.indexOf('?');
+    this.#path = q === -1 ? url : url.slice(0, q);
+    this.#querystring = q === -1 ? '' : url.slice(q + 1);
+  }
+
+  /** Path name of the URL, still percent-encoded (as Koa). */
+  get path(): string {
+    if (this.#path === undefined) this.#splitUrl();
+    return this.#path as string;
+  }
+
+  set path(value: string) {
+    const qs = this.querystring;
+    this.url = qs ? `${value}?${qs}` : value;
+  }
+
+  /** Query string without the `?`. */
+  get querystring(): string {
+    if (this.#querystring === undefined) this.#splitUrl();
+    return this.#querystring as string;
+  }
+
+  set querystring(value: string) {
+    const path = this.path;
+    this.url = value ? `${path}?${value}` : path;
+  }
+
+  /** Query string with its `?`, or ''. */
+  get search(): string {
+    const qs = this.querystring;
+    return qs ? `?${qs}` : '';
+  }
+
+  set search(value: string) {
+    this.querystring = value.startsWith('?') ? value.slice(1) : value;
+  }
+
+  /** Parsed query string. */
+  get query(): ParsedUrlQuery {
+    if (this.#query === undefined) this.#query = parseQuery(this.querystring);
+    return this.#query;
+  }
+
+  set query(value: ParsedUrlQuery) {
+    this.querystring = stringifyQuery(value);
+  }
+
+  // ---- connection, host, protocol --------------------------------------------
+
+  /** Addresses of the connection (remote and local address and port, TLS or not). */
+  get socket(): ConnectionInfo {
+    return this[kExchange].connection;
+  }
+
+  /** `http` or `https`; with `app.proxy`, X-Forwarded-Proto from a trusted proxy wins. */
+  get protocol(): string {
+    if (this[kExchange].connection.encrypted) return 'https';
+    if (!this.app.proxy) return 'http';
+    const proto = this.get('X-Forwarded-Proto');
+    return proto ? proto.split(/\s*,\s*/, 1)[0] : 'http';
+  }
+
+  /** True over HTTPS. */
+  get secure(): boolean {
+    return this.protocol === 'https';
+  }
+
+  /** Host (hostname:port) from Host, or X-Forwarded-Host when `app.proxy` is on. */
+  get host(): string {
+    let host = this.app.proxy ? this.get('X-Forwarded-Host') : '';
+    if (host) host = host.split(/\s*,\s*/, 1)[0];
+    if (!host) host = this.get('Host');
+    if (!host) {
+      const target = this[kExchange].head.target;
+      const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i.exec(target);
+      host = m ? m[1] : '';
+    }
+    return host;
+  }
+
+  /** Host without the port. */
+  get hostname(): string {
+    const host = this.host;
+    if (!host) return '';
+    if (host[0] === '[') return host.slice(0, host.indexOf(']') + 1);
+    return host.split(':', 1)[0];
+  }
+
+  /** `protocol://host`. */
+  get origin(): string {
+    return `${this.protocol}://${this.host}`;
+  }
+
+  /** Full URL. */
+  get href(): string {
+    return /^https?:\/\//i.test(this.originalUrl) ? this.originalUrl : this.origin + this.originalUrl;
+  }
+
+  /** A WHATWG URL of the request. */
+  get URL(): URL {
+    try {
+      return new URL(this.originalUrl, this.origin);
+    } catch {
+      return Object.create(null) as URL;
+    }
+  }
+
+  /** Client addresses from X-Forwarded-For (with `app.proxy`), closest proxy last. */
+  get ips(): string[] {
+    if (!this.app.proxy) return [];
+    const value = this.get(this.app.proxyIpHeader);
+    let ips = value ? value.split(/\s*,\s*/) : [];
+    if (this.app.maxIpsCount > 0) ips = ips.slice(-this.app.maxIpsCount);
+    return ips;
+  }
+
+  /** The client address: first of `ips` when proxied, else the socket's peer. */
+  get ip(): string {
+    const ips = this.ips;
+    return ips.length > 0 ? ips[0] : this[kExchange].connection.remoteAddress;
+  }
+
+  /** Subdomains, most specific last being dropped by `app.subdomainOffset`. */
+  get subdomains(): string[] {
+    const hostname = this.hostname;
+    if (!hostname || /^[\d.]+$|^\[/.test(hostname)) return [];
+    return hostname.split('.').reverse().slice(this.app.subdomainOffset);
+  }
+
+  /** HTTP version as "1.0" or "1.1". */
+  get httpVersion(): string {
+    return this[kExchange].head.versionMinor === 0 ? '1.0' : '1.1';
+  }
+
+  // ---- representation ---------------------------------------------------------
+
+  /** Content-Length as a number, or undefined. */
+  get length(): number | undefined {
+    const len = this[kExchange].head.contentLength;
+    return len >= 0 ? len : undefined;
+  }
+
+  /** Content-Type without parameters. */
+  get type(): string {
+    const type = this.get('Content-Type');
+    return type ? type.split(';', 1)[0].trim() : '';
+  }
+
+  /** Charset parameter of Content-Type. */
+  get charset(): string {
+    const m = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(this.get('Content-Type'));
+    return m ? m[1].toLowerCase() : '';
+  }
+
+  /** Whether the method is idempotent. */
+  get idempotent(): boolean {
+    return IDEMPOTENT.has(this.method);
+  }
+
+  /** Whether the client's cached copy is fresh (for GET/HEAD with 2xx/304). */
+  get fresh(): boolean {
+    const method = this.method;
+    const status = this.ctx.status;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    if ((status >= 200 && status < 300) || status === 304) {
+      return fresh(this.headers as Record<string, string>, this.ctx.response.headers as Record<string, string>);
+    }
+    return false;
+  }
+
+  get stale(): boolean {
+    return !this.fresh;
+  }
+
+  /** Whether the request has a body (chunked or non-zero Content-Length). */
+  get hasBody(): boolean {
+    return this[kExchange].body !== null;
+  }
+
+  /**
+   * Checks the request Content-Type against the given types (type-is semantics).
+   * @example ctx.is('json', 'urlencoded')
+   */
+  is(type?: string | string[], ...types: string[]): string | false | null {
+    const list = Array.isArray(type) ? type : type === undefined ? [] : [type, ...types];
+    return typeis(this as unknown as Parameters<typeof typeis>[0], list);
+  }
+
+  #accepts(): accepts.Accepts {
+    return (this.#accept ??= accepts(this as unknown as Parameters<typeof accepts>[0]));
+  }
+
+  /** Content negotiation on Accept (accepts semantics). */
+  accepts(...types: Array<string | string[]>): string | string[] | false {
+    return (this.#accepts().types as (...t: string[]) => string | string[] | false)(...types.flat());
+  }
+
+  acceptsEncodings(...encodings: Array<string | string[]>): string | string[] | false {
+    return (this.#accepts().encodings as (...t: string[]) => string | string[] | false)(...encodings.flat());
+  }
+
+  acceptsCharsets(...charsets: Array<string | string[]>): string | string[] | false {
+    return (this.#accepts().charsets as (...t: string[]) => string | string[] | false)(...charsets.flat());
+  }
+
+  acceptsLanguages(...languages: Array<string | string[]>): string | string[] | false {
+    return (this.#accepts().languages as (...t: string[]) => string | string[] | false)(...languages.flat());
+  }
+
+  // ---- body readers --------------------------------------------------------------
+
+  /**
+   * The whole body as a Buffer, refusing more than `limit` bytes with 413.
+   * The body can be read once.
+   */
+  async buffer(options: BodyReadOptions = {}): Promise<Buffer> {
+    const limit = options.limit ?? this.app.bodyLimit;
+    const body = this[kExchange].body;
+    if (body === null) return Buffer.alloc(0);
+    if (this.#bodyRead) throw new SluiceError(500, 'SLUICE_ERR_BODY_CONSUMED', 'request body was already read', { expose: false });
+    this.#bodyRead = true;
+    if (body.declaredLength > limit) {
+      body.destroy();
+      throw tooLarge(limit);
+    }
+    return readAll(body, limit);
+  }
+
+  /** The body decoded as UTF-8 text (limited like `buffer()`). */
+  async text(options: BodyReadOptions = {}): Promise<string> {
+    return (await this.buffer(options)).toString('utf8');
+  }
+
+  /** The body parsed as JSON (limited like `buffer()`); malformed JSON → 400. */
+  async json<T = unknown>(options: BodyReadOptions = {}): Promise<T> {
+    const text = await this.text(options);
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw new SluiceError(400, 'SLUICE_ERR_BAD_JSON', 'Malformed JSON body', { cause });
+    }
+  }
+}
+
+function tooLarge(limit: number): SluiceError {
+  return new SluiceError(413, 'SLUICE_ERR_BODY_TOO_LARGE', `Request body larger than ${limit} bytes`);
+}
+
+function readAll(body: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        body.destroy();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    body.once('error', (err) => reject(err instanceof SluiceError ? err : new SluiceError(400, 'SLUICE_ERR_BODY_READ', 'Request body could not be read', { cause: err })));
+  });
+}
+
+/** The path-and-query part of a request target (absolute-form reduced to origin-form). */
+function originUrl(target: string): string {
+  if (target.charCodeAt(0) === 0x2f || target === '*' || target === '') return target;
+  const scheme = target.indexOf('://');
+  if (scheme === -1) return target; // authority-form (CONNECT)
+  const slash = target.indexOf('/', scheme + 3);
+  const q = target.indexOf('?', scheme + 3);
+  if (slash === -1 || (q !== -1 && q < slash)) return q === -1 ? '/' : '/' + target.slice(q);
+  return target.slice(slash);
+}

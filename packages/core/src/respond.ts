@@ -1,0 +1,78 @@
+/**
+ * Sends what the middleware chain left in `ctx`. The rules, row by row (each tested):
+ *
+ * | condition                          | what is sent                                          |
+ * |------------------------------------|-------------------------------------------------------|
+ * | `ctx.respond === false`            | nothing (the app wrote through `ctx.res`)             |
+ * | head already sent / finished       | nothing                                               |
+ * | status 1xx, 204, 205, 304          | head only, no body, no Content-Length (205: length 0) |
+ * | HEAD request                       | GET's headers (Content-Length if known), no body      |
+ * | body null (set on purpose)         | empty body, Content-Length: 0                         |
+ * | body undefined                     | status message as text/plain                          |
+ * | string, Buffer, Uint8Array         | Content-Length, head and body in one write            |
+ * | Readable stream                    | declared Content-Length, else chunked (1.1) / close-delimited (1.0) |
+ * | async iterable                     | as a stream                                           |
+ * | anything else                      | JSON.stringify, Content-Length                        |
+ *
+ * Must never decide status or headers beyond these rows: middleware and the error handler do that.
+ */
+
+import { Readable } from 'node:stream';
+import statuses from 'statuses';
+import { isAsyncIterable, isStream } from './body-types.js';
+import type { Context } from './context.js';
+import { kExchange, kHeaders } from './symbols.js';
+
+const TEXT = 'text/plain; charset=utf-8';
+
+export function respond(ctx: Context): void {
+  if (!ctx.respond) return;
+  const exchange = ctx[kExchange];
+  if (exchange.headersSent || exchange.finished) return;
+  const response = ctx.response;
+  const headers = response[kHeaders];
+  const status = response.status;
+  const body = response.body;
+
+  if (statuses.empty[status]) {
+    if (isStream(body)) body.destroy();
+    exchange.respond(status, headers, null);
+    return;
+  }
+  if (ctx.method === 'HEAD') {
+    const length = response.length;
+    if (isStream(body)) body.destroy();
+    exchange.writeHead(status, headers, length ?? -1);
+    exchange.end();
+    return;
+  }
+  if (body === null || body === undefined) {
+    if (response.explicitNullBody) {
+      delete headers['content-type'];
+      exchange.respond(status, headers, null);
+      return;
+    }
+    headers['content-type'] = TEXT;
+    exchange.respond(status, headers, response.message || String(status));
+    return;
+  }
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    exchange.respond(status, headers, body);
+    return;
+  }
+  if (isStream(body)) {
+    exchange.pipeFrom(body, status, headers, declaredLength(headers['content-length']));
+    return;
+  }
+  if (isAsyncIterable(body)) {
+    exchange.pipeFrom(Readable.from(body), status, headers, declaredLength(headers['content-length']));
+    return;
+  }
+  exchange.respond(status, headers, JSON.stringify(body));
+}
+
+function declaredLength(value: string | string[] | undefined): number {
+  if (value === undefined || Array.isArray(value)) return -1;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+}

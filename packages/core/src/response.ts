@@ -1,0 +1,362 @@
+/**
+ * `ctx.response`: Koa's response API — status and message, body with type and
+ * length inference, header table with CR/LF-safe setters, redirects, attachments,
+ * validators. Only records what the response will be; `respond.ts` sends it.
+ * Must never touch a socket.
+ */
+
+import { extname } from 'node:path';
+import contentDisposition from 'content-disposition';
+import mime from 'mime-types';
+import statuses from 'statuses';
+import typeis from 'type-is';
+import vary from 'vary';
+import type { Application } from './application.js';
+import { isStream, type Body } from './body-types.js';
+import type { Context } from './context.js';
+import type { Exchange } from './engine/exchange.js';
+import { SluiceError } from './errors.js';
+import { kExchange, kHeaders } from './symbols.js';
+
+/** A response header value as stored. */
+export type HeaderValue = string | string[];
+
+// Field names are tokens; values may not hold CR, LF, NUL or other controls (header injection),
+// nor characters above U+00FF (they cannot be sent as bytes).
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE_RE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function checkName(name: string): string {
+  if (!TOKEN_RE.test(name) || name === '__proto__') {
+    throw new SluiceError(500, 'SLUICE_ERR_INVALID_HEADER_NAME', `invalid header name "${name}"`, { expose: false });
+  }
+  return name.toLowerCase();
+}
+
+function checkValue(name: string, value: string): string {
+  if (BAD_VALUE_RE.test(value)) {
+    throw new SluiceError(500, 'SLUICE_ERR_INVALID_HEADER_VALUE', `invalid character in header "${name}"`, { expose: false });
+  }
+  return value;
+}
+
+// Content types for the shorthands the body setter uses, precomputed: `type=` is on the hot path.
+const TEXT = 'text/plain; charset=utf-8';
+const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const BIN = 'application/octet-stream';
+const typeCache = new Map<string, string>();
+
+function contentTypeOf(type: string): string | false {
+  let value = typeCache.get(type);
+  if (value === undefined) {
+    const looked = mime.contentType(type.includes('/') ? type : extname(type) ? type : '.' + type) ||
+      mime.contentType(type);
+    if (!looked) return false;
+    value = looked;
+    if (typeCache.size < 500) typeCache.set(type, value);
+  }
+  return value;
+}
+
+export class Response {
+  readonly app: Application;
+  readonly ctx: Context;
+  readonly [kExchange]: Exchange;
+  readonly [kHeaders]: Record<string, HeaderValue> = {};
+  #status = 404;
+  #message: string | undefined = undefined;
+  #explicitStatus = false;
+  #explicitNullBody = false;
+  #body: Body = undefined;
+
+  constructor(app: Application, ctx: Context, exchange: Exchange) {
+    this.app = app;
+    this.ctx = ctx;
+    this[kExchange] = exchange;
+  }
+
+  // ---- status ------------------------------------------------------------------
+
+  /** Response status; 404 until a body or status is set (as Koa). */
+  get status(): number {
+    return this.#status;
+  }
+
+  set status(code: number) {
+    if (this.headerSent) return;
+    if (!Number.isInteger(code) || code < 100 || code > 999) {
+      throw new SluiceError(500, 'SLUICE_ERR_INVALID_STATUS', `invalid status code: ${code}`, { expose: false });
+    }
+    this.#explicitStatus = true;
+    this.#status = code;
+    this.#message = undefined;
+    if (this.#body !== undefined && this.#body !== null && statuses.empty[code]) this.body = null;
+  }
+
+  /** Whether a status was set explicitly (not defaulted by the body setter). */
+  get explicitStatus(): boolean {
+    return this.#explicitStatus;
+  }
+
+  /** Reason phrase; defaults to the standard one for the status. */
+  get message(): string {
+    return this.#message ?? (statuses.message as Record<number, string | undefined>)[this.#status] ?? '';
+  }
+
+  set message(value: string) {
+    this.#message = value;
+  }
+
+  // ---- body ----------------------------------------------------------------------
+
+  get body(): Body {
+    return this.#body;
+  }
+
+  /**
+   * Sets the body and, as Koa does, the status (200 unless set) and Content-Type:
+   * string → text/html if it starts with "<" else text/plain; Buffer/Uint8Array/stream →
+   * application/octet-stream; object → JSON; null → 204 (unless a status was set).
+   */
+  set body(value: Body) {
+    const original = this.#body;
+    this.#body = value;
+    const headers = this[kHeaders];
+    if (value === null || value === undefined) {
+      if (!statuses.empty[this.#status]) {
+        if (value === null) this.#explicitNullBody = true;
+        this.status = 204;
+      }
+      delete headers['content-type'];
+      delete headers['content-length'];
+      delete headers['transfer-encoding'];
+      return;
+    }
+    if (!this.#explicitStatus) {
+      this.#status = 200;
+      this.#explicitStatus = true;
+    }
+    const setType = headers['content-type'] === undefined;
+    if (typeof value === 'string') {
+      if (setType) headers['content-type'] = looksLikeHtml(value) ? HTML : TEXT;
+      delete headers['content-length'];
+      return;
+    }
+    if (value instanceof Uint8Array) {
+      if (setType) headers['content-type'] = BIN;
+      delete headers['content-length'];
+      return;
+    }
+    if (isStream(value)) {
+      if (original !== value) {
+        value.once('error', (err: Error) => this.ctx.onerror(err));
+        if (original !== undefined && original !== null) delete headers['content-length'];
+      }
+      if (setType) headers['content-type'] = BIN;
+      return;
+    }
+    if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+      if (setType) headers['content-type'] = BIN;
+      delete headers['content-length'];
+      return;
+    }
+    delete headers['content-length'];
+    headers['content-type'] = JSON_TYPE;
+  }
+
+  /** True when the body was set to null on purpose (Koa's `_explicitNullBody`). */
+  get explicitNullBody(): boolean {
+    return this.#explicitNullBody;
+  }
+
+  /** Content-Length: the header if set, else computed from a string/Buffer/JSON body. */
+  get length(): number | undefined {
+    const header = this[kHeaders]['content-length'];
+    if (header !== undefined) {
+      const n = Number.parseInt(String(header), 10);
+      return Number.isNaN(n) ? undefined : n;
+    }
+    const body = this.#body;
+    if (body === null || body === undefined || isStream(body)) return undefined;
+    if (typeof body === 'string') return Buffer.byteLength(body);
+    if (body instanceof Uint8Array) return body.byteLength;
+    if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return undefined;
+    return Buffer.byteLength(JSON.stringify(body));
+  }
+
+  set length(n: number | undefined) {
+    if (n === undefined) delete this[kHeaders]['content-length'];
+    else this.set('Content-Length', String(n));
+  }
+
+  // ---- headers ---------------------------------------------------------------------
+
+  /** Response headers (a copy keyed by lowercased name). */
+  get headers(): Record<string, HeaderValue> {
+    return { ...this[kHeaders] };
+  }
+
+  /** Alias of `headers`. */
+  get header(): Record<string, HeaderValue> {
+    return this.headers;
+  }
+
+  /** A response header's value ('' when absent, as Koa). */
+  get(field: string): HeaderValue | '' {
+    return this[kHeaders][field.toLowerCase()] ?? '';
+  }
+
+  has(field: string): boolean {
+    return this[kHeaders][field.toLowerCase()] !== undefined;
+  }
+
+  /**
+   * Sets one header, or several from an object. Values with CR, LF or other control
+   * characters are refused (500, SLUICE_ERR_INVALID_HEADER_VALUE): no header injection.
+   */
+  set(field: string | Record<string, string | number | string[]>, value?: string | number | readonly (string | number)[]): void {
+    if (this.headerSent) return;
+    if (typeof field !== 'string') {
+      for (const key of Object.keys(field)) this.set(key, field[key]);
+      return;
+    }
+    const name = checkName(field);
+    if (Array.isArray(value)) {
+      this[kHeaders][name] = value.map((v) => checkValue(field, String(v)));
+    } else {
+      this[kHeaders][name] = checkValue(field, String(value));
+    }
+  }
+
+  /** Appends a value to a header (making it a list). */
+  append(field: string, value: string | readonly string[]): void {
+    const name = checkName(field);
+    const prev = this[kHeaders][name];
+    const add = Array.isArray(value) ? value.map((v: string) => checkValue(field, String(v))) : [checkValue(field, String(value))];
+    this[kHeaders][name] = prev === undefined ? (add.length === 1 ? add[0] : add) : ([] as string[]).concat(prev, add);
+  }
+
+  /** Removes a header. */
+  remove(field: string): void {
+    if (this.headerSent) return;
+    delete this[kHeaders][field.toLowerCase()];
+  }
+
+  /** Adds a field to Vary. */
+  vary(field: string): void {
+    if (this.headerSent) return;
+    const current = this.get('Vary');
+    const next = vary.append(Array.isArray(current) ? current.join(', ') : current, field);
+    if (next) this.set('Vary', next);
+  }
+
+  /** Content-Type without parameters. */
+  get type(): string {
+    const type = this[kHeaders]['content-type'];
+    return type ? String(type).split(';', 1)[0] : '';
+  }
+
+  /** Sets Content-Type from a MIME type, extension or shorthand ('json', '.html', 'text/plain'). */
+  set type(value: string) {
+    const type = value ? contentTypeOf(value) : false;
+    if (type) this[kHeaders]['content-type'] = type;
+    else delete this[kHeaders]['content-type'];
+  }
+
+  /** Checks the response Content-Type (type-is semantics). */
+  is(type?: string | string[], ...types: string[]): string | false {
+    const list = Array.isArray(type) ? type : type === undefined ? [] : [type, ...types];
+    return typeis.is(this.type, list);
+  }
+
+  get lastModified(): Date | undefined {
+    const value = this[kHeaders]['last-modified'];
+    return value ? new Date(String(value)) : undefined;
+  }
+
+  set lastModified(value: Date | string | undefined) {
+    if (value === undefined) return;
+    this.set('Last-Modified', (typeof value === 'string' ? new Date(value) : value).toUTCString());
+  }
+
+  get etag(): string {
+    return String(this[kHeaders]['etag'] ?? '');
+  }
+
+  /** Sets ETag, quoting it unless already quoted or weak. */
+  set etag(value: string) {
+    this.set('ETag', /^(W\/)?"/.test(value) ? value : `"${value}"`);
+  }
+
+  // ---- redirects and downloads --------------------------------------------------------
+
+  /**
+   * Redirects (302 unless a 3xx status was set). `'back'` uses Referer (same-origin
+   * only) or `alt`. Sends a short HTML or text body naming the target.
+   */
+  redirect(url: string, alt?: string): void {
+    if (url === 'back') {
+      const referrer = this.ctx.get('Referrer');
+      let target = alt ?? '/';
+      if (referrer) {
+        try {
+          const ref = new URL(referrer, this.ctx.origin);
+          if (ref.host === this.ctx.host) target = referrer;
+        } catch {
+          // a malformed Referer is ignored
+        }
+      }
+      url = target;
+    }
+    const location = encodeURI(decodeURISafe(url));
+    this.set('Location', location);
+    if (!statuses.redirect[this.#status]) this.status = 302;
+    if (this.ctx.accepts('html') === 'html') {
+      const escaped = escapeHtml(location);
+      this.type = 'text/html; charset=utf-8';
+      this.body = `Redirecting to <a href="${escaped}">${escaped}</a>.`;
+      return;
+    }
+    this.type = 'text/plain; charset=utf-8';
+    this.body = `Redirecting to ${location}.`;
+  }
+
+  /** Sets Content-Disposition to attachment (with a filename), and the type from it. */
+  attachment(filename?: string, options?: contentDisposition.Options): void {
+    if (filename) this.type = extname(filename);
+    this.set('Content-Disposition', contentDisposition(filename, options));
+  }
+
+  // ---- state -----------------------------------------------------------------------------
+
+  /** Whether the head has been written. */
+  get headerSent(): boolean {
+    return this[kExchange].headersSent;
+  }
+
+  /** Whether a response can still be written. */
+  get writable(): boolean {
+    return !this[kExchange].finished;
+  }
+}
+
+/** Koa's rule: a string body starting with "<" (after whitespace) is HTML. Regex only when needed. */
+function looksLikeHtml(value: string): boolean {
+  const c = value.charCodeAt(0);
+  if (c === 0x3c) return true;
+  return (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) && /^\s*</.test(value);
+}
+
+function decodeURISafe(url: string): string {
+  try {
+    return decodeURI(url);
+  } catch {
+    return url;
+  }
+}
+
+/** Minimal HTML escaping for text placed in generated pages. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,9 @@
+/**
+ * Private keys shared by the framework's own files (context, request, response,
+ * respond). Not exported from the package: public objects expose documented API only.
+ */
+
+/** The engine exchange behind a context. */
+export const kExchange = Symbol('sluice.exchange');
+/** A Response's raw header table (lowercased names). */
+export const kHeaders = Symbol('sluice.headers');

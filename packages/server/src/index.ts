@@ -1,0 +1,2 @@
+/** @sluice/server — public API (work in progress). */
+export {};

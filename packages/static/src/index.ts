@@ -1,0 +1,2 @@
+/** @sluice/static — public API (work in progress). */
+export {};

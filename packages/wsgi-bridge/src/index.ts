@@ -1,0 +1,2 @@
+/** @sluice/wsgi-bridge — public API (work in progress). */
+export {};
