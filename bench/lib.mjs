@@ -1,0 +1,141 @@
+// Shared benchmark machinery: start a server pinned to CPU 0, load it with wrk (or ab)
+// pinned to CPU 1, take the median of several rounds, and print rows with ratios to a
+// baseline measured in the same run. Loopback only; every run is bounded in time.
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const SERVER_CPU = '0';
+export const CLIENT_CPU = '1';
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export function have(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+/**
+ * Starts `cmd args` pinned to the server CPU and waits until `port` accepts connections.
+ * Returns { stop(), pid }.
+ */
+export async function startServer({ cmd, args = [], env = {}, cwd, port, timeoutMs = 30000, pin = true }) {
+  const argv = pin ? ['-c', SERVER_CPU, cmd, ...args] : args;
+  const proc = spawn(pin ? 'taskset' : cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; if (stderr.length > 8192) stderr = stderr.slice(-8192); });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${cmd} exited early: ${stderr}`);
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    await sleep(100);
+  }
+  return {
+    pid: proc.pid,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await new Promise((r) => proc.once('exit', r));
+      clearTimeout(t);
+    },
+  };
+}
+
+function parseLatency(value, unit) {
+  const v = Number(value);
+  return unit === 'us' ? v / 1000 : unit === 's' ? v * 1000 : v;
+}
+
+/**
+ * One wrk run pinned to the client CPU. Returns { rps, p99ms, errors }.
+ * `script` is a wrk Lua file (for POST bodies or HTTP/1.0).
+ */
+export function wrk({ url, connections = 50, seconds = 5, script, threads = 1 }) {
+  const args = ['-c', CLIENT_CPU, 'wrk', `-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency'];
+  if (script) args.push('-s', script);
+  args.push(url);
+  const out = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout ?? '';
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const p99 = /\n\s+99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p99ms: p99 ? parseLatency(p99[1], p99[2]) : NaN, errors, raw: out };
+}
+
+/** One ApacheBench run (HTTP/1.0, a new connection per request unless keepAlive). */
+export function ab({ url, requests = 20000, concurrency = 50, keepAlive = false, seconds = 10 }) {
+  const args = ['-c', CLIENT_CPU, 'ab', '-q', '-n', String(requests), '-c', String(concurrency), '-t', String(seconds), '-n', String(requests)];
+  if (keepAlive) args.push('-k');
+  args.push(url);
+  const out = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout ?? '';
+  const rps = Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const p99 = /\n\s+99%\s+(\d+)/.exec(out);
+  const failed = Number(/Failed requests:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p99ms: p99 ? Number(p99[1]) : NaN, errors: failed + non2xx, raw: out };
+}
+
+export function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length === 0 ? NaN : v[Math.floor(v.length / 2)];
+}
+
+/**
+ * Measures each contender `rounds` times (interleaved, so drift hits all alike) and returns
+ * rows { name, rps, p99ms, errors } with medians.
+ * contenders: [{ name, start: async () => ({ url, stop }) }]; load(url) runs one measurement.
+ */
+export async function compare(contenders, load, { rounds = 3 } = {}) {
+  const started = [];
+  for (const c of contenders) {
+    try {
+      started.push({ name: c.name, ...(await c.start()), results: [] });
+    } catch (error) {
+      console.log(`  ${c.name}: could not start (${error.message.split('\n')[0]})`);
+    }
+  }
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const s of started) s.results.push(await load(s.url, s.name));
+    }
+  } finally {
+    for (const s of started) await s.stop();
+  }
+  return started.map((s) => ({
+    name: s.name,
+    rps: median(s.results.map((x) => x.rps)),
+    p99ms: median(s.results.map((x) => x.p99ms)),
+    errors: s.results.reduce((a, x) => a + x.errors, 0),
+  }));
+}
+
+/** Prints a scenario's rows with the ratio of every row to each named baseline. */
+export function report(scenario, rows, baselines = []) {
+  console.log(`\n## ${scenario}`);
+  const heads = ['server', 'req/s', 'p99 ms', 'errors', ...baselines.map((b) => `× ${b}`)];
+  console.log(`| ${heads.join(' | ')} |`);
+  console.log(`|${heads.map(() => '---').join('|')}|`);
+  for (const row of rows) {
+    const ratios = baselines.map((b) => {
+      const base = rows.find((r) => r.name === b);
+      return base && base.rps > 0 ? (row.rps / base.rps).toFixed(2) : '-';
+    });
+    console.log(`| ${row.name} | ${Math.round(row.rps)} | ${Number.isNaN(row.p99ms) ? '-' : row.p99ms.toFixed(2)} | ${row.errors} | ${ratios.join(' | ')} |`);
+  }
+  return rows;
+}
