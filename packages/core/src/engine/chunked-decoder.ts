@@ -70,7 +70,8 @@ export class ChunkedDecoder {
             if (this.#size > SIZE_LIMIT) throw protocolError('CHUNK_TOO_LARGE');
             this.#size = this.#size * 16 + (h - 1);
             this.#sizeDigits++;
-            this.#lineBytes++;
+            // Leading zeros do not grow the size: bound the line itself too.
+            if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
             i++;
             break;
           }

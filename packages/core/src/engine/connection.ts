@@ -2,7 +2,7 @@
  * One client connection: feeds bytes to the head scanner and body decoders,
  * dispatches one exchange at a time (pipelined input waits, answered in order),
  * drains or refuses unread bodies, applies the timeouts, and closes in stages
- * (last response, half-close, brief drain, close) so no response is lost to a reset.
+ * (last response flushed, half-close, brief drain, close) so no response is lost to a reset.
  * Must never know about middleware: it hands exchanges to the engine's handler.
  */
 
@@ -11,7 +11,7 @@ import { ProtocolError, RequestAbortedError, protocolError } from '../errors.js'
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { Exchange, type ConnectionInfo, type ExchangeOwner } from './exchange.js';
 import type { EngineOptions } from './limits.js';
-import { HeadScanner, parseHead } from './parser.js';
+import { HeadScanner, parseHead, type RequestHead } from './parser.js';
 import { RequestBody, type BodySource } from './request-body.js';
 
 /** The engine as a connection sees it. */
@@ -41,11 +41,22 @@ const PAUSE_BODY = 1;
 const PAUSE_PIPELINE = 2;
 const PAUSE_DRAIN = 4;
 
+// Smallest buffer allocated when input has to be accumulated (a head split across segments).
+const MIN_INPUT_CAPACITY = 4096;
+
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+type HandleWithQueue = { writeQueueSize?: number } | null | undefined;
+
+/** Output bytes not yet accepted by the kernel (stream buffer plus libuv's queue). */
+function pendingOutput(socket: Socket): number {
+  const handle = (socket as unknown as { _handle: HandleWithQueue })._handle;
+  return socket.writableLength + (handle?.writeQueueSize ?? 0);
+}
 
 export class Connection implements ExchangeOwner, BodySource {
   readonly socket: Socket;
-  /** Deadline (ms since epoch) checked by the engine's sweep; 0 = none. */
+  /** Earliest deadline (ms since epoch) checked by the engine's sweep; 0 = none. */
   deadline = 0;
   readonly #host: ConnectionHost;
   readonly #options: EngineOptions;
@@ -53,16 +64,18 @@ export class Connection implements ExchangeOwner, BodySource {
   readonly #encrypted: boolean;
   #info: ConnectionInfo | null = null;
   #state = State.Idle;
+  /** Unconsumed input is `#buf[#off..]`. `#buf` is a socket chunk or a view of `#store`. */
   #buf: Buffer | null = null;
   #off = 0;
+  /** Our own accumulation buffer (capacity doubles), so split input is copied O(n) overall. */
+  #store: Buffer | null = null;
   #current: Exchange | null = null;
   #body: RequestBody | null = null;
   /** Body bytes still expected: >0 fixed length, -1 chunked, 0 none. */
   #bodyRemaining = 0;
   #chunked: ChunkedDecoder | null = null;
-  /** Unread body being discarded after the response (bytes so far). */
+  /** Unread body being discarded after the response. */
   #discarding = false;
-  #drained = 0;
   #continueSent = false;
   #requests = 0;
   #requestStart = 0;
@@ -70,6 +83,15 @@ export class Connection implements ExchangeOwner, BodySource {
   #processing = false;
   /** Input is no longer read as requests (after an error or the last response). */
   #inputClosed = false;
+  /** The client half-closed: answer what is buffered, then close. */
+  #peerEnded = false;
+  /** Pipelined requests wait until the client reads the responses already sent. */
+  #awaitingDrain = false;
+  /** Deadline for the current input phase (head, body, keep-alive idle, linger); 0 = none. */
+  #inputDeadline = 0;
+  /** Deadline for output the client is not reading; 0 = none. */
+  #sendDeadline = 0;
+  #pendingAtArm = 0;
   readonly #deliver = (chunk: Buffer): void => this.#deliverBody(chunk);
 
   constructor(host: ConnectionHost, socket: Socket, encrypted: boolean) {
@@ -78,9 +100,10 @@ export class Connection implements ExchangeOwner, BodySource {
     this.socket = socket;
     this.#encrypted = encrypted;
     this.#scanner = new HeadScanner(host.options);
-    this.deadline = Date.now() + host.options.headersTimeoutMs;
+    this.#setInputDeadline(Date.now() + host.options.headersTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
+    socket.on('drain', () => this.#onDrain());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#onClose());
   }
@@ -107,16 +130,41 @@ export class Connection implements ExchangeOwner, BodySource {
   // ---- input -------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
-    if (this.#state === State.Closing || this.#state === State.Closed || this.#inputClosed) return;
-    if (this.#buf === null || this.#off >= this.#buf.length) {
+    if (this.#state >= State.Closing || this.#inputClosed) return;
+    const buf = this.#buf;
+    if (buf === null || this.#off >= buf.length) {
+      // The common case: a whole request in one segment, parsed straight from the socket's chunk.
       this.#buf = chunk;
       this.#off = 0;
+      this.#store = null;
     } else {
-      // Rare: a head split across segments, or pipelined input waiting.
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#off), chunk]);
-      this.#off = 0;
+      this.#append(buf, chunk);
     }
     this.#process();
+    const rest = this.#buf;
+    if (rest !== null && rest.length - this.#off > this.#options.maxPipelineBufferBytes) this.#pause(PAUSE_PIPELINE);
+  }
+
+  /**
+   * Appends to the unconsumed input. Copies into spare capacity of our own buffer when it fits,
+   * else into a new one twice as large: one-byte segments stay linear, not quadratic. Bytes
+   * already handed out (body chunks are views of the input) are never overwritten.
+   */
+  #append(buf: Buffer, chunk: Buffer): void {
+    const store = this.#store;
+    const used = buf.byteOffset - (store?.byteOffset ?? 0) + buf.length;
+    if (store !== null && buf.buffer === store.buffer && used + chunk.length <= store.length) {
+      chunk.copy(store, used);
+      this.#buf = store.subarray(buf.byteOffset - store.byteOffset, used + chunk.length);
+      return;
+    }
+    const unread = buf.length - this.#off;
+    const next = Buffer.allocUnsafe(Math.max(MIN_INPUT_CAPACITY, (unread + chunk.length) * 2));
+    buf.copy(next, 0, this.#off);
+    chunk.copy(next, unread);
+    this.#store = next;
+    this.#buf = next.subarray(0, unread + chunk.length);
+    this.#off = 0;
   }
 
   /** Parses and dispatches as far as the buffered input allows. Never re-entered. */
@@ -130,16 +178,20 @@ export class Connection implements ExchangeOwner, BodySource {
             this.#feedBody();
             continue;
           }
-          // Pipelined input: wait for the current response, but not without bound.
-          if (this.#buf.length - this.#off > this.#options.maxPipelineBufferBytes) this.#pause(PAUSE_PIPELINE);
-          break;
+          break; // pipelined input waits for the current response
         }
-        if (this.#state !== State.Idle && this.#state !== State.Head) break;
+        if (this.#state >= State.Closing || this.#awaitingDrain) break;
         if (!this.#readHead()) break;
       }
       if (this.#buf !== null && this.#off >= this.#buf.length) {
         this.#buf = null;
+        this.#store = null;
         this.#off = 0;
+      }
+      // A half-closed client sends nothing more: once no complete request is left, close.
+      if (this.#peerEnded && !this.#awaitingDrain && (this.#state === State.Idle || this.#state === State.Head)) {
+        this.#inputClosed = true;
+        this.#closeGracefully();
       }
     } finally {
       this.#processing = false;
@@ -153,14 +205,15 @@ export class Connection implements ExchangeOwner, BodySource {
     if (this.#state === State.Idle) {
       this.#state = State.Head;
       this.#requestStart = Date.now();
-      this.deadline = this.#requestStart + this.#options.headersTimeoutMs;
+      this.#setInputDeadline(this.#requestStart + this.#options.headersTimeoutMs);
     }
     let end: number;
+    let head: RequestHead | null = null;
     let exchange: Exchange;
     try {
       end = this.#scanner.scan(buf, start);
       if (end === -1) return false;
-      const head = parseHead(buf, start + this.#scanner.headOffset, end);
+      head = parseHead(buf, start + this.#scanner.headOffset, end);
       this.#scanner.reset();
       this.#off = end;
       let body: RequestBody | null = null;
@@ -176,14 +229,15 @@ export class Connection implements ExchangeOwner, BodySource {
       exchange = new Exchange(this, head, body);
       this.#body = body;
     } catch (error) {
-      this.#protocolFailure(error);
+      this.#protocolFailure(error, head);
       return false;
     }
     this.#state = State.Active;
     this.#current = exchange;
     this.#continueSent = false;
     this.#requests++;
-    this.deadline = this.#bodyRemaining !== 0 ? this.#requestStart + this.#options.requestTimeoutMs : 0;
+    // requestTimeoutMs runs from the first byte of the head to the last byte of the body.
+    this.#setInputDeadline(this.#bodyRemaining !== 0 ? this.#requestStart + this.#options.requestTimeoutMs : 0);
     this.#host.dispatch(exchange);
     return true;
   }
@@ -218,17 +272,14 @@ export class Connection implements ExchangeOwner, BodySource {
   }
 
   #deliverBody(chunk: Buffer): void {
-    if (this.#discarding) {
-      this.#drained += chunk.length;
-      return;
-    }
+    if (this.#discarding) return;
     const body = this.#body;
     if (body === null || body.destroyed) return;
     if (!body.push(chunk)) this.#pause(PAUSE_BODY);
   }
 
   #bodyComplete(): void {
-    this.deadline = 0;
+    this.#setInputDeadline(0);
     const body = this.#body;
     this.#body = null;
     if (body !== null && !body.destroyed && !this.#discarding) body.push(null);
@@ -239,13 +290,19 @@ export class Connection implements ExchangeOwner, BodySource {
     }
   }
 
-  /** A malformed chunked body: the body stream fails, and the connection will close. */
+  /**
+   * The request body cannot be completed (malformed chunk, timeout, too large): the body
+   * stream fails with `error`, the request is answered with it if nothing was sent yet,
+   * and the connection closes after.
+   */
   #bodyFailure(error: ProtocolError): void {
     this.#inputClosed = true;
     this.#bodyRemaining = 0;
+    this.#chunked = null;
     const exchange = this.#current;
     const body = this.#body;
     this.#body = null;
+    this.#resume(PAUSE_BODY);
     if (body !== null && !body.destroyed) body.destroy(error);
     if (exchange === null || exchange.finished) {
       this.#closeGracefully();
@@ -255,14 +312,18 @@ export class Connection implements ExchangeOwner, BodySource {
     if (!exchange.headersSent) this.#host.dispatchError(error, exchange);
   }
 
-  /** A head that cannot be parsed: answer it (through the handler) and close. */
-  #protocolFailure(error: unknown): void {
+  /** A head that cannot be accepted: answer it (through the handler) and close. */
+  #protocolFailure(error: unknown, head: RequestHead | null): void {
     this.#inputClosed = true;
     this.#scanner.reset();
+    this.#bodyRemaining = 0;
+    this.#chunked = null;
+    this.#buf = null;
+    this.#store = null;
     const err = error instanceof ProtocolError ? error : protocolError('BAD_REQUEST_LINE');
     this.#state = State.Active;
-    const exchange = Exchange.forError(this);
-    exchange.forceClose = true;
+    this.#setInputDeadline(0);
+    const exchange = Exchange.forError(this, head);
     this.#current = exchange;
     this.#host.dispatchError(err, exchange);
   }
@@ -300,6 +361,7 @@ export class Connection implements ExchangeOwner, BodySource {
     if (max > 0 && this.#requests >= max) return false;
     if (this.#bodyRemaining === 0 || exchange !== this.#current) return true;
     // Unread body: keep the connection only if what is left is small enough to drain.
+    // A client waiting for 100 Continue may never send it: closing is the only safe answer.
     if (exchange.head.expectContinue && !this.#continueSent) return false;
     return this.#bodyRemaining > 0 && this.#bodyRemaining <= this.#options.maxDrainBytes;
   }
@@ -313,7 +375,7 @@ export class Connection implements ExchangeOwner, BodySource {
       return;
     }
     if (this.#bodyRemaining !== 0) {
-      // Drain the unread rest of the body, then go on with the next request.
+      // Drain the unread rest of the body (bounded by keepAliveAllowed), then go on.
       this.#discarding = true;
       const body = this.#body;
       this.#body = null;
@@ -331,68 +393,131 @@ export class Connection implements ExchangeOwner, BodySource {
     this.socket.destroy();
   }
 
+  writeStalled(): void {
+    this.#armSendDeadline();
+  }
+
   #nextRequest(): void {
     this.#current = null;
     this.#state = State.Idle;
-    this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+    this.#setInputDeadline(Date.now() + this.#options.keepAliveTimeoutMs);
     if (this.#host.closing || this.#inputClosed) {
       this.#inputClosed = true;
       this.#closeGracefully();
       return;
     }
     this.#resume(PAUSE_PIPELINE);
-    if (this.#buf === null) return;
-    // Answer pipelined requests only as fast as the client reads the answers.
-    if (this.socket.writableNeedDrain) {
+    // Answer pipelined requests only as fast as the client reads the answers: a client that
+    // pipelines without reading must not make the server queue responses without bound.
+    if (this.#buf !== null && this.socket.writableNeedDrain) {
+      this.#awaitingDrain = true;
       this.#pause(PAUSE_DRAIN);
-      this.socket.once('drain', () => {
-        this.#resume(PAUSE_DRAIN);
-        this.#process();
-      });
+      this.#setInputDeadline(0);
+      this.#armSendDeadline();
       return;
     }
-    this.#process();
+    if (this.#buf !== null || this.#peerEnded) this.#process();
+  }
+
+  #onDrain(): void {
+    this.#sendDeadline = 0;
+    this.#updateDeadline();
+    if (this.#awaitingDrain) {
+      this.#awaitingDrain = false;
+      this.#resume(PAUSE_DRAIN);
+      this.#setInputDeadline(Date.now() + this.#options.keepAliveTimeoutMs);
+      this.#process();
+    }
   }
 
   // ---- closing and timeouts ------------------------------------------------
 
-  /** Half-closes after the last response, then discards input briefly before closing. */
+  /**
+   * Half-closes after the last response, then discards input briefly before closing:
+   * closing with unread input would make the kernel send a reset that can destroy the
+   * response before the client reads it. The linger starts once our output is flushed.
+   */
   #closeGracefully(): void {
-    if (this.#state === State.Closing || this.#state === State.Closed) return;
+    if (this.#state >= State.Closing) return;
     this.#state = State.Closing;
     this.#buf = null;
+    this.#store = null;
+    const body = this.#body;
     this.#body = null;
-    this.deadline = Date.now() + this.#options.lingerMs;
+    // Nothing more of the request will be read: a consumer still waiting on the body ends now.
+    if (body !== null && !body.destroyed) body.destroy(new RequestAbortedError());
+    this.#bodyRemaining = 0;
+    this.#awaitingDrain = false;
     this.#paused = 0;
     this.socket.resume();
+    if (pendingOutput(this.socket) > 0) {
+      this.#setInputDeadline(0);
+      this.#armSendDeadline();
+      this.socket.once('finish', () => {
+        this.#sendDeadline = 0;
+        this.#setInputDeadline(Date.now() + this.#options.lingerMs);
+      });
+    } else {
+      this.#setInputDeadline(Date.now() + this.#options.lingerMs);
+    }
     // Once our FIN is out and the client's has arrived, the socket closes itself (autoDestroy).
     this.socket.end();
   }
 
+  #setInputDeadline(at: number): void {
+    this.#inputDeadline = at;
+    this.#updateDeadline();
+  }
+
+  /** Starts the send-stall clock if it is not running. */
+  #armSendDeadline(): void {
+    if (this.#sendDeadline !== 0) return;
+    this.#pendingAtArm = pendingOutput(this.socket);
+    this.#sendDeadline = Date.now() + this.#options.sendTimeoutMs;
+    this.#updateDeadline();
+  }
+
+  #updateDeadline(): void {
+    const a = this.#inputDeadline;
+    const b = this.#sendDeadline;
+    this.deadline = a === 0 ? b : b === 0 ? a : Math.min(a, b);
+  }
+
   /** Called by the engine's sweep when `deadline` has passed. */
-  timeout(): void {
-    this.deadline = 0;
+  timeout(now: number): void {
+    if (this.#sendDeadline !== 0 && this.#sendDeadline <= now) {
+      const pending = pendingOutput(this.socket);
+      if (pending === 0 || pending < this.#pendingAtArm) {
+        // The client is reading, slowly: give it another period.
+        this.#sendDeadline = 0;
+        if (pending !== 0) this.#armSendDeadline();
+      } else {
+        this.socket.destroy();
+        return;
+      }
+    }
+    if (this.#inputDeadline !== 0 && this.#inputDeadline <= now) {
+      this.#inputDeadline = 0;
+      this.#inputTimeout();
+    }
+    this.#updateDeadline();
+  }
+
+  #inputTimeout(): void {
     switch (this.#state) {
       case State.Idle:
         this.#inputClosed = true;
         this.#closeGracefully();
         return;
       case State.Head:
-        this.#protocolFailure(protocolError('HEADERS_TIMEOUT'));
+        this.#protocolFailure(protocolError('HEADERS_TIMEOUT'), null);
         return;
-      case State.Active: {
-        const exchange = this.#current;
-        this.#inputClosed = true;
-        if (this.#body !== null && !this.#body.destroyed) this.#body.destroy(protocolError('REQUEST_TIMEOUT'));
-        this.#body = null;
-        this.#bodyRemaining = 0;
-        if (exchange === null || exchange.finished) this.#closeGracefully();
-        else if (!exchange.headersSent) {
-          exchange.forceClose = true;
-          this.#host.dispatchError(protocolError('REQUEST_TIMEOUT'), exchange);
-        } else this.socket.destroy();
+      case State.Active:
+        if (this.#bodyRemaining !== 0) {
+          this.#discarding = false;
+          this.#bodyFailure(protocolError('REQUEST_TIMEOUT'));
+        }
         return;
-      }
       default:
         this.socket.destroy();
     }
@@ -407,19 +532,22 @@ export class Connection implements ExchangeOwner, BodySource {
   }
 
   #onEnd(): void {
-    // The client half-closed. Finish the response in progress, then close.
-    this.#inputClosed = true;
-    if (this.#state === State.Closing) return;
-    if (this.#state === State.Idle || this.#state === State.Head) {
-      this.#closeGracefully();
-      return;
-    }
-    if (this.#bodyRemaining !== 0) {
+    if (this.#state >= State.Closing) return;
+    this.#peerEnded = true;
+    if (this.#state === State.Active && this.#bodyRemaining !== 0) {
+      // The body can never be completed: the app sees an aborted request; no more requests.
+      this.#inputClosed = true;
       this.#bodyRemaining = 0;
+      this.#chunked = null;
+      this.#discarding = false;
       const body = this.#body;
       this.#body = null;
       if (body !== null && !body.destroyed) body.destroy(new RequestAbortedError());
+      const exchange = this.#current;
+      if (exchange === null || exchange.finished) this.#closeGracefully();
+      return;
     }
+    if (this.#state !== State.Active) this.#process();
   }
 
   #onClose(): void {
@@ -433,6 +561,7 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#current = null;
     if (exchange !== null) exchange.notifyAborted();
     this.#buf = null;
+    this.#store = null;
     this.#host.connectionClosed(this);
   }
 

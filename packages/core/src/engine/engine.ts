@@ -78,6 +78,8 @@ export class HttpEngine implements ConnectionHost {
     if (this.#closing || this.#connections.size >= this.options.maxConnections) {
       // Refused politely: a complete 503, then close; the client is not left hanging.
       socket.on('error', () => socket.destroy());
+      // Read and discard what the client sends, so closing does not reset the 503 away.
+      socket.resume();
       socket.end(
         'HTTP/1.1 503 Service Unavailable\r\nDate: ' + httpDate() +
           '\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\n' +
@@ -120,7 +122,7 @@ export class HttpEngine implements ConnectionHost {
   #startSweep(): void {
     if (this.#timer !== null) return;
     const o = this.options;
-    const shortest = Math.min(o.headersTimeoutMs, o.keepAliveTimeoutMs, o.requestTimeoutMs, o.lingerMs);
+    const shortest = Math.min(o.headersTimeoutMs, o.keepAliveTimeoutMs, o.requestTimeoutMs, o.lingerMs, o.sendTimeoutMs);
     const tick = Math.max(20, Math.min(1000, Math.floor(shortest / 4)));
     this.#timer = setInterval(() => this.#sweep(), tick);
     this.#timer.unref();
@@ -129,7 +131,7 @@ export class HttpEngine implements ConnectionHost {
   #sweep(): void {
     const now = Date.now();
     for (const connection of this.#connections) {
-      if (connection.deadline !== 0 && connection.deadline <= now) connection.timeout();
+      if (connection.deadline !== 0 && connection.deadline <= now) connection.timeout(now);
     }
   }
 

@@ -34,6 +34,8 @@ export interface ExchangeOwner {
   exchangeFinished(exchange: Exchange, keepAlive: boolean): void;
   /** The response cannot be completed: drop the connection. */
   exchangeAborted(exchange: Exchange): void;
+  /** The socket's buffer is full: start the clock on a client that does not read. */
+  writeStalled(): void;
 }
 
 // Small bodies are copied next to the head so both leave in one write.
@@ -79,11 +81,12 @@ export class Exchange {
   }
 
   /**
-   * An exchange for a request whose head could not be parsed: it exists only so
-   * that the error can be answered (and the connection closed).
+   * An exchange for a request the engine refuses: it exists only so that the error can be
+   * answered (and the connection closed). `parsed` is the head when it was readable
+   * (e.g. a body too large), so the error page can see the method and URL.
    */
-  static forError(owner: ExchangeOwner): Exchange {
-    const head = new RequestHead();
+  static forError(owner: ExchangeOwner, parsed: RequestHead | null = null): Exchange {
+    const head = parsed ?? new RequestHead();
     head.keepAlive = false;
     const exchange = new Exchange(owner, head, null);
     exchange.forceClose = true;
@@ -275,6 +278,7 @@ export class Exchange {
     const socket = this.#owner.socket;
     if (socket.destroyed) return;
     socket.once('drain', listener);
+    this.#owner.writeStalled();
   }
 
   /** Ends the response, optionally writing a last chunk. */
@@ -342,6 +346,7 @@ export class Exchange {
       if (!socket.write(chunk)) {
         source.pause();
         socket.once('drain', () => source.resume());
+        this.#owner.writeStalled();
       }
     });
     source.once('end', () => this.#finish());

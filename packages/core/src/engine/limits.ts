@@ -20,8 +20,17 @@ export interface EngineOptions {
   maxChunkLineBytes: number;
   /** Time allowed to receive a whole header section once it starts (slowloris) → 408 and close. */
   headersTimeoutMs: number;
-  /** Time allowed to receive a whole request, head and body → 408 and close. */
+  /**
+   * Time allowed to receive a whole request, from the first byte of its head to the last
+   * byte of its body → 408 (if not answered yet) and close. Time the app takes to answer
+   * after the request is complete is not limited by the engine.
+   */
   requestTimeoutMs: number;
+  /**
+   * How long output may wait for a client that does not read (the socket's buffer stays
+   * full with no progress) before the connection is dropped.
+   */
+  sendTimeoutMs: number;
   /** How long an idle keep-alive connection is kept open. */
   keepAliveTimeoutMs: number;
   /** Requests served on one connection before it is closed (0 = no limit). */
@@ -45,6 +54,7 @@ export const engineDefaults: Readonly<EngineOptions> = Object.freeze({
   maxChunkLineBytes: 4 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
+  sendTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
   maxRequestsPerConnection: 100_000,
   maxConnections: 10_000,

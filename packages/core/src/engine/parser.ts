@@ -89,6 +89,12 @@ export class HeadScanner {
   scan(buf: Buffer, start: number): number {
     const limits = this.#limits;
     let i = start + this.#pos;
+    if (!this.#requestLineDone) {
+      // A request line starts with a method (a token): anything else (a TLS handshake, binary
+      // garbage) is refused on its first byte instead of waiting for a line end that may never come.
+      const first = buf[start + this.headOffset];
+      if (first !== undefined && TOKEN[first] === 0 && first !== CR && first !== LF) throw protocolError('BAD_REQUEST_LINE');
+    }
     for (;;) {
       const lf = buf.indexOf(LF, i);
       if (lf === -1) {
@@ -107,6 +113,8 @@ export class HeadScanner {
           if (++this.#emptyLines > MAX_LEADING_EMPTY_LINES) throw protocolError('BAD_REQUEST_LINE');
           this.headOffset = next - start;
           this.#lineStart = this.headOffset;
+          const first = buf[next];
+          if (first !== undefined && TOKEN[first] === 0 && first !== CR && first !== LF) throw protocolError('BAD_REQUEST_LINE');
           i = next;
           continue;
         }
