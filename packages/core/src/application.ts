@@ -16,8 +16,10 @@ import type { Exchange } from './engine/exchange.js';
 import type { EngineOptions } from './engine/limits.js';
 import { defaultErrorHandler, errorStatus, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
 import { SluiceError, type ProtocolError } from './errors.js';
+import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pages.js';
+import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
 import { respond } from './respond.js';
-import { kExchange, kHeaders } from './symbols.js';
+import { kAllowed, kExchange, kHeaders, kServerAbort } from './symbols.js';
 
 /** A middleware: Koa's signature. */
 export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
@@ -47,8 +49,22 @@ export interface ApplicationOptions {
   limits?: Partial<EngineOptions>;
   /** Default limit of `ctx.request.buffer()/text()/json()`, in bytes. Default 1 MiB. */
   bodyLimit?: number;
-  /** Replaces the default error renderer. */
+  /**
+   * Replaces the default error renderer: `(error, ctx) => void` sets `ctx.status`,
+   * headers and `ctx.body` for thrown errors, unanswered requests (404, 405, 501) and
+   * malformed requests the engine refuses.
+   */
   errorHandler?: ErrorHandler;
+  /**
+   * Pages per status or class, over the error renderer: a file path (its extension gives
+   * the type) or a function returning (or setting) the body.
+   * @example { 404: 'public/404.html', '5xx': (err, ctx) => `<h1>Sorry (${ctx.status})</h1>` }
+   */
+  errorPages?: ErrorPages;
+  /** Answer TRACE requests nothing else answered with an echo of the request (credentials left out). Default false: TRACE gets 405. */
+  trace?: boolean;
+  /** Methods the app implements besides GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS (same as `app.method(name)`). */
+  methods?: string[];
   /** Where diagnostics go. Default: the console (warnings and errors only). */
   logger?: Logger;
 }
@@ -79,8 +95,12 @@ const defaults = {
 };
 
 const KNOWN_OPTIONS = new Set([
-  'env', 'keys', 'proxy', 'proxyIpHeader', 'maxIpsCount', 'subdomainOffset', 'limits', 'bodyLimit', 'errorHandler', 'logger',
+  'env', 'keys', 'proxy', 'proxyIpHeader', 'maxIpsCount', 'subdomainOffset', 'limits', 'bodyLimit', 'errorHandler', 'errorPages',
+  'trace', 'methods', 'logger',
 ]);
+
+// Error headers that describe the error response's own body, which the renderer produces (as Koa).
+const GENERATED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding']);
 
 /**
  * A sluice application.
@@ -101,8 +121,11 @@ export class Application extends EventEmitter implements EngineHandler {
   subdomainOffset: number;
   bodyLimit: number;
   logger: Logger;
-  /** The error renderer in use. */
+  /** The error renderer in use (with `errorPages` layered over it, if given). */
   errorHandler: ErrorHandler;
+  /** Whether TRACE is answered (see the `trace` option). */
+  readonly trace: boolean;
+  readonly #methods = new MethodRegistry();
   readonly #engine: HttpEngine;
   readonly #Context: new (app: Application, exchange: Exchange) => Context;
   #composed: ((ctx: Context) => Promise<void>) | null = null;
@@ -121,6 +144,10 @@ export class Application extends EventEmitter implements EngineHandler {
     this.bodyLimit = options.bodyLimit ?? defaults.bodyLimit;
     this.logger = options.logger ?? consoleLogger;
     this.errorHandler = options.errorHandler ?? defaultErrorHandler;
+    if (options.errorPages !== undefined) this.errorHandler = withErrorPages(validateErrorPages(options.errorPages), this.errorHandler);
+    this.trace = options.trace ?? false;
+    if (this.trace) this.#methods.add('TRACE');
+    for (const name of options.methods ?? []) this.#methods.add(name);
     this.#engine = new HttpEngine(this, options.limits);
     // A subclass per app, so `app.context.x = ...` extends this app's contexts only.
     this.#Context = class AppContext extends Context {};
@@ -142,6 +169,34 @@ export class Application extends EventEmitter implements EngineHandler {
     this.middleware.push(fn);
     this.#composed = null;
     return this;
+  }
+
+  /**
+   * Declares that the app implements the method `name` (a case-sensitive token such as
+   * `PURGE`, `PROPFIND`, `BREW`), and adds `middleware` that runs only for requests with
+   * that method, at this point of the chain. Without any `app.method()`, a request whose
+   * method nothing answers gets 501; with it, the method is part of `Allow` on `OPTIONS *`.
+   * @example
+   * app.method('PURGE', async (ctx) => {
+   *   cache.delete(ctx.path);
+   *   ctx.status = 204;
+   * });
+   */
+  method(name: string, ...middleware: Middleware[]): this {
+    this.#methods.add(name);
+    for (const fn of middleware) if (typeof fn !== 'function') throw new TypeError('middleware must be a function');
+    if (middleware.length > 0) {
+      const chain = compose(middleware as compose.Middleware<Context>[]);
+      this.use(function methodMiddleware(ctx, next) {
+        return ctx.method === name ? chain(ctx, next) : next();
+      });
+    }
+    return this;
+  }
+
+  /** The methods the app implements, in the order they were added. */
+  get methods(): string[] {
+    return this.#methods.list();
   }
 
   /** Runs the whole middleware chain on `ctx` (for internal re-dispatch, e.g. CGI local redirects). */
@@ -183,16 +238,26 @@ export class Application extends EventEmitter implements EngineHandler {
   }
 
   async #handle(ctx: Context): Promise<void> {
+    const method = ctx.method;
+    // Refused before any middleware runs: TRACE echoes credentials (cross-site tracing),
+    // and `OPTIONS *` names the server, not a resource a middleware could serve.
+    if (method === 'TRACE' && !this.trace) {
+      await this.handleError(notAllowed(method, this.#methods.allowAll), ctx, false);
+      return;
+    }
+    if (method === 'OPTIONS' && ctx.url === '*') {
+      this.#answerOptions(ctx, this.#methods.allowAll);
+      return;
+    }
     try {
       await this.dispatch(ctx);
     } catch (error) {
       await this.handleError(error, ctx);
       return;
     }
-    // Nothing answered: a 404 that goes through the error renderer (custom 404 pages).
     const response = ctx.response;
     if (ctx.respond && response.body === undefined && response.status === 404 && !response.explicitStatus && !ctx.headerSent) {
-      await this.handleError(createError(404), ctx, false);
+      await this.#unanswered(ctx);
       return;
     }
     try {
@@ -200,6 +265,42 @@ export class Application extends EventEmitter implements EngineHandler {
     } catch (error) {
       await this.handleError(error, ctx);
     }
+  }
+
+  /**
+   * Nothing in the chain answered. In this order: a method nobody implements → 501;
+   * OPTIONS → 204 with `Allow`; TRACE (when on) → the echo; a method the resource did
+   * not declare with `ctx.allow()` → 405; otherwise 404. Errors go through the renderer.
+   */
+  async #unanswered(ctx: Context): Promise<void> {
+    const method = ctx.method;
+    if (!this.#methods.has(method)) {
+      await this.handleError(notImplemented(method, this.#methods), ctx, false);
+      return;
+    }
+    const declared = ctx[kAllowed];
+    if (method === 'OPTIONS') {
+      this.#answerOptions(ctx, declared === undefined ? this.#methods.allowAll : allowFor(declared));
+      return;
+    }
+    if (method === 'TRACE') {
+      const head = ctx[kExchange].head;
+      ctx.type = 'message/http';
+      ctx.body = traceEcho(head.method, head.target, head.versionMinor, ctx.request.rawHeaders);
+      respond(ctx);
+      return;
+    }
+    if (declared !== undefined && !declared.includes(method) && !(method === 'HEAD' && declared.includes('GET'))) {
+      await this.handleError(notAllowed(method, allowFor(declared)), ctx, false);
+      return;
+    }
+    await this.handleError(createError(404), ctx, false);
+  }
+
+  #answerOptions(ctx: Context, allow: string): void {
+    ctx.set('Allow', allow);
+    ctx.status = 204;
+    respond(ctx);
   }
 
   onProtocolError(error: ProtocolError, exchange: Exchange): void {
@@ -218,15 +319,14 @@ export class Application extends EventEmitter implements EngineHandler {
     const exchange = ctx[kExchange];
     if (report) this.#report(error, ctx);
     if (exchange.headersSent || exchange.finished) {
-      exchange.abort();
+      this.#abandon(ctx);
       return;
     }
     const headers = ctx.response[kHeaders];
-    for (const key of Object.keys(headers)) delete headers[key];
     ctx.respond = true;
     const status = errorStatus(error);
     try {
-      if (error.headers) ctx.set(error.headers);
+      this.#resetHeaders(ctx, error);
       ctx.status = status;
       await this.errorHandler(error, ctx);
     } catch (renderError) {
@@ -236,11 +336,40 @@ export class Application extends EventEmitter implements EngineHandler {
       ctx.status = status;
       defaultErrorHandler(error, ctx);
     }
+    if (exchange.headersSent || exchange.finished) {
+      // The renderer wrote through ctx.res itself (or the client left meanwhile).
+      if (!exchange.finished) this.#abandon(ctx);
+      return;
+    }
     try {
       respond(ctx);
     } catch {
-      exchange.abort();
+      this.#abandon(ctx);
     }
+  }
+
+  /** Clears what the failed response had set, then applies the error's own headers. */
+  #resetHeaders(ctx: Context, error: HttpErrorLike): void {
+    const headers = ctx.response[kHeaders];
+    for (const key of Object.keys(headers)) delete headers[key];
+    const own = error.headers;
+    if (own === undefined || own === null || typeof own !== 'object') return;
+    for (const name of Object.keys(own)) {
+      if (GENERATED_HEADERS.has(name.toLowerCase())) continue;
+      try {
+        ctx.set(name, own[name]);
+      } catch {
+        // An error header that is not a valid field (CR/LF...) is dropped, not sent.
+      }
+    }
+  }
+
+  /** Drops a response whose head was already sent, telling whoever waits for its end. */
+  #abandon(ctx: Context): void {
+    ctx[kExchange].abort();
+    const listeners = ctx[kServerAbort];
+    ctx[kServerAbort] = undefined;
+    if (listeners !== undefined) for (const listener of listeners) listener();
   }
 
   #report(error: HttpErrorLike, ctx: Context): void {

@@ -6,15 +6,28 @@
 
 import type { ParsedUrlQuery } from 'node:querystring';
 import type { Readable } from 'node:stream';
+import { inspect } from 'node:util';
+import type Cookies from 'cookies';
 import createError from 'http-errors';
 import type { Application } from './application.js';
 import type { Body } from './body-types.js';
 import type { ConnectionInfo, Exchange } from './engine/exchange.js';
+import { createCookies } from './cookies.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
 import { Request } from './request.js';
 import { Response, type HeaderValue } from './response.js';
-import { kExchange } from './symbols.js';
+import { kAllowed, kExchange, kServerAbort } from './symbols.js';
 
+/**
+ * What every middleware receives: Koa's `ctx`. Request properties are delegated to
+ * `ctx.request`, response properties to `ctx.response`; extend all contexts of an
+ * app through `app.context`.
+ * @example
+ * app.use(async (ctx) => {
+ *   ctx.assert(ctx.get('Authorization'), 401, 'log in first');
+ *   ctx.body = { path: ctx.path, query: ctx.query };
+ * });
+ */
 export class Context {
   readonly app: Application;
   readonly request: Request;
@@ -26,8 +39,11 @@ export class Context {
   /** Set to false to bypass sluice's response handling (you write through `ctx.res`). */
   respond = true;
   readonly [kExchange]: Exchange;
+  [kAllowed]: string[] | undefined = undefined;
+  [kServerAbort]: Array<() => void> | undefined = undefined;
   #req: NodeRequest | undefined = undefined;
   #res: NodeResponse | undefined = undefined;
+  #cookies: Cookies | undefined = undefined;
 
   constructor(app: Application, exchange: Exchange) {
     this.app = app;
@@ -45,6 +61,41 @@ export class Context {
   /** A Node `ServerResponse`-like adapter (`setHeader`, `writeHead`, `write`, `end`, events). */
   get res(): NodeResponse {
     return (this.#res ??= createNodeResponse(this));
+  }
+
+  /**
+   * Cookies of the request and `Set-Cookie` of the response (the `cookies` package).
+   * Signed with `app.keys` when `{ signed: true }` is passed. Built on first use.
+   * @example
+   * ctx.cookies.set('session', id, { signed: true, httpOnly: true });
+   * const id = ctx.cookies.get('session', { signed: true });
+   */
+  get cookies(): Cookies {
+    return (this.#cookies ??= createCookies(this));
+  }
+
+  set cookies(value: Cookies) {
+    this.#cookies = value;
+  }
+
+  /**
+   * Declares the methods the current resource supports. If nothing answers the
+   * request, sluice then answers 405 with `Allow` for any other method, and an
+   * `OPTIONS` request with this list (HEAD follows GET, OPTIONS is always there).
+   * @example
+   * if (ctx.path === '/report') {
+   *   ctx.allow('GET', 'PURGE');
+   *   if (ctx.method === 'GET') ctx.body = report;
+   * }
+   */
+  allow(...methods: string[]): void {
+    const list = (this[kAllowed] ??= []);
+    for (const method of methods) if (!list.includes(method)) list.push(method);
+  }
+
+  /** The methods declared with `allow()` so far (empty if none). */
+  get allowed(): readonly string[] {
+    return this[kAllowed] ?? [];
   }
 
   /** True if the client disconnected before the response was finished. */
@@ -70,9 +121,13 @@ export class Context {
     if (!value) throw createError(...args);
   }
 
-  /** Turns an error into a response (the app's error handler); used by sluice itself. */
+  /**
+   * Turns an error into a response through the app's error handling (Koa's
+   * `ctx.onerror`); a null or undefined error is ignored, so it can be a callback.
+   */
   onerror(error: unknown): void {
-    this.app.handleError(error, this);
+    if (error === null || error === undefined) return;
+    void this.app.handleError(error, this);
   }
 
   /**
@@ -87,11 +142,16 @@ export class Context {
   /** A JSON-friendly summary (as Koa's `ctx.toJSON()`). */
   toJSON(): Record<string, unknown> {
     return {
-      request: { method: this.method, url: this.url, header: this.headers },
-      response: { status: this.status, message: this.message, header: this.response.headers },
+      request: this.request.toJSON(),
+      response: this.response.toJSON(),
       app: this.app.toJSON(),
       originalUrl: this.originalUrl,
     };
+  }
+
+  /** What `util.inspect` shows: the JSON summary. */
+  [inspect.custom](): Record<string, unknown> {
+    return this.toJSON();
   }
 
   // ---- delegated to ctx.request ----------------------------------------------------
@@ -124,6 +184,8 @@ export class Context {
   get fresh(): boolean { return this.request.fresh; }
   get stale(): boolean { return this.request.stale; }
   get idempotent(): boolean { return this.request.idempotent; }
+  get accept(): Request['accept'] { return this.request.accept; }
+  set accept(value: Request['accept']) { this.request.accept = value; }
   get(field: string): string { return this.request.get(field); }
   is(type?: string | string[], ...types: string[]): string | false | null { return this.request.is(type, ...types); }
   accepts(...types: Array<string | string[]>): string | string[] | false { return this.request.accepts(...types); }
@@ -155,6 +217,8 @@ export class Context {
   has(field: string): boolean { return this.response.has(field); }
   vary(field: string): void { this.response.vary(field); }
   redirect(url: string, alt?: string): void { this.response.redirect(url, alt); }
+  back(alt?: string): void { this.response.back(alt); }
+  flushHeaders(): void { this.response.flushHeaders(); }
   attachment(filename?: string, options?: Parameters<Response['attachment']>[1]): void { this.response.attachment(filename, options); }
 }
 

@@ -12,6 +12,78 @@ import type { ConnectionInfo } from './engine/exchange.js';
 import type { HeaderValue } from './response.js';
 import { kExchange, kHeaders } from './symbols.js';
 
+/**
+ * What `ctx.req.socket` and `ctx.res.socket` are: the connection's addresses and an
+ * emitter of 'close' when the client goes away, with the socket methods middleware
+ * commonly call (timeouts, no-delay) as no-ops. Never the real socket: the engine owns it.
+ */
+export class SocketView extends EventEmitter implements ConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly encrypted: boolean;
+  readonly #ctx: Context;
+
+  constructor(ctx: Context) {
+    super();
+    this.#ctx = ctx;
+    const info = ctx[kExchange].connection;
+    this.remoteAddress = info.remoteAddress;
+    this.remotePort = info.remotePort;
+    this.localAddress = info.localAddress;
+    this.localPort = info.localPort;
+    this.encrypted = info.encrypted;
+    ctx[kExchange].onClose(() => this.emit('close', true));
+  }
+
+  /** False once the response is finished or the client left. */
+  get writable(): boolean {
+    return !this.#ctx[kExchange].finished;
+  }
+
+  get destroyed(): boolean {
+    return this.#ctx[kExchange].aborted;
+  }
+
+  /** Abandons the response: the connection is dropped. */
+  destroy(): this {
+    this.#ctx[kExchange].abort();
+    return this;
+  }
+
+  /** The engine owns timeouts (see the `limits` option): accepted and ignored. */
+  setTimeout(_ms: number, _callback?: () => void): this {
+    return this;
+  }
+
+  /** The engine always sets no-delay: accepted and ignored. */
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+
+  /** The engine owns keep-alive: accepted and ignored. */
+  setKeepAlive(_enable?: boolean, _delayMs?: number): this {
+    return this;
+  }
+
+  address(): { address: string; port: number; family: string } {
+    return { address: this.localAddress, port: this.localPort, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4' };
+  }
+}
+
+const socketViews = new WeakMap<Context, SocketView>();
+
+/** The one SocketView of a context, made on first use. */
+function socketView(ctx: Context): SocketView {
+  let view = socketViews.get(ctx);
+  if (view === undefined) {
+    view = new SocketView(ctx);
+    socketViews.set(ctx, view);
+  }
+  return view;
+}
+
 /** The request body stream with Node's `IncomingMessage` fields. */
 export type NodeRequest = Readable & {
   readonly headers: Record<string, string | string[]>;
@@ -21,8 +93,8 @@ export type NodeRequest = Readable & {
   readonly httpVersion: string;
   readonly httpVersionMajor: number;
   readonly httpVersionMinor: number;
-  readonly socket: ConnectionInfo;
-  readonly connection: ConnectionInfo;
+  readonly socket: SocketView;
+  readonly connection: SocketView;
   readonly trailers: Record<string, string>;
   readonly complete: boolean;
   readonly aborted: boolean;
@@ -41,8 +113,8 @@ export function createNodeRequest(ctx: Context): NodeRequest {
     httpVersion: { value: minor === 0 ? '1.0' : '1.1', configurable: true },
     httpVersionMajor: { value: 1, configurable: true },
     httpVersionMinor: { value: minor, configurable: true },
-    socket: { get: () => exchange.connection, configurable: true },
-    connection: { get: () => exchange.connection, configurable: true },
+    socket: { get: () => socketView(ctx), configurable: true },
+    connection: { get: () => socketView(ctx), configurable: true },
     trailers: { get: () => Object.fromEntries(exchange.trailers ?? []), configurable: true },
     complete: { get: () => stream.readableEnded, configurable: true },
     aborted: { get: () => exchange.aborted, configurable: true },
@@ -73,11 +145,21 @@ export class NodeResponse extends EventEmitter {
   get writableEnded(): boolean { return this.#ctx[kExchange].finished; }
   get finished(): boolean { return this.#ctx[kExchange].finished; }
   get writable(): boolean { return !this.#ctx[kExchange].finished; }
-  get socket(): ConnectionInfo { return this.#ctx[kExchange].connection; }
-  get connection(): ConnectionInfo { return this.#ctx[kExchange].connection; }
+  get writableFinished(): boolean { return this.#ctx[kExchange].finished && !this.#ctx[kExchange].aborted; }
+  get socket(): SocketView { return socketView(this.#ctx); }
+  get connection(): SocketView { return socketView(this.#ctx); }
+  /** The matching `ctx.req`. */
+  get req(): NodeRequest { return this.#ctx.req; }
+  /** Always true: the engine writes Date itself (a Date header set by the app wins). */
+  get sendDate(): boolean { return true; }
 
   setHeader(name: string, value: string | number | readonly string[]): this {
     this.#ctx.set(name, value as string);
+    return this;
+  }
+  /** Adds a value to a header, as Node 18.3+'s `appendHeader`. */
+  appendHeader(name: string, value: string | readonly string[]): this {
+    this.#ctx.append(name, value);
     return this;
   }
   getHeader(name: string): HeaderValue | undefined {
@@ -87,6 +169,18 @@ export class NodeResponse extends EventEmitter {
   getHeaderNames(): string[] { return Object.keys(this.#ctx.response[kHeaders]); }
   hasHeader(name: string): boolean { return this.#ctx.has(name); }
   removeHeader(name: string): void { this.#ctx.remove(name); }
+
+  /** The engine owns timeouts (see the `limits` option): accepted and ignored. */
+  setTimeout(_ms: number, _callback?: () => void): this { return this; }
+  /** Writes are coalesced by the engine already: accepted and ignored. */
+  cork(): void {}
+  uncork(): void {}
+
+  /** Abandons the response: the connection is dropped. */
+  destroy(): this {
+    this.#ctx[kExchange].abort();
+    return this;
+  }
 
   /** Sends the head now; sluice's own response handling is switched off for this request. */
   writeHead(status: number, reason?: string | Record<string, string | number | string[]>, headers?: Record<string, string | number | string[]>): this {

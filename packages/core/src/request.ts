@@ -6,6 +6,7 @@
 
 import { parse as parseQuery, stringify as stringifyQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import accepts from 'accepts';
 import fresh from 'fresh';
 import typeis from 'type-is';
@@ -36,6 +37,7 @@ export class Request {
   #query: ParsedUrlQuery | undefined = undefined;
   #headers: Record<string, string | string[]> | undefined = undefined;
   #accept: accepts.Accepts | undefined = undefined;
+  #ip: string | undefined = undefined;
   #bodyRead = false;
   /** Free for body-parsing middleware to fill, as in Koa. */
   body: unknown = undefined;
@@ -247,10 +249,17 @@ export class Request {
     return ips;
   }
 
-  /** The client address: first of `ips` when proxied, else the socket's peer. */
+  /** The client address: first of `ips` when proxied, else the socket's peer. Settable, as in Koa. */
   get ip(): string {
-    const ips = this.ips;
-    return ips.length > 0 ? ips[0] : this[kExchange].connection.remoteAddress;
+    if (this.#ip === undefined) {
+      const ips = this.ips;
+      this.#ip = ips.length > 0 ? ips[0] : this[kExchange].connection.remoteAddress;
+    }
+    return this.#ip;
+  }
+
+  set ip(value: string) {
+    this.#ip = value;
   }
 
   /** Subdomains, most specific last being dropped by `app.subdomainOffset`. */
@@ -323,6 +332,15 @@ export class Request {
     return (this.#accept ??= accepts(this as unknown as Parameters<typeof accepts>[0]));
   }
 
+  /** The `accepts` negotiator behind `accepts()` and friends (replaceable, as in Koa). */
+  get accept(): accepts.Accepts {
+    return this.#accepts();
+  }
+
+  set accept(value: accepts.Accepts) {
+    this.#accept = value;
+  }
+
   /** Content negotiation on Accept (accepts semantics). */
   accepts(...types: Array<string | string[]>): string | string[] | false {
     return (this.#accepts().types as (...t: string[]) => string | string[] | false)(...types.flat());
@@ -338,6 +356,16 @@ export class Request {
 
   acceptsLanguages(...languages: Array<string | string[]>): string | string[] | false {
     return (this.#accepts().languages as (...t: string[]) => string | string[] | false)(...languages.flat());
+  }
+
+  /** A JSON-friendly summary (as Koa's `request.toJSON()`). */
+  toJSON(): Record<string, unknown> {
+    return { method: this.method, url: this.url, header: this.headers };
+  }
+
+  /** What `util.inspect` shows. */
+  [inspect.custom](): Record<string, unknown> {
+    return this.toJSON();
   }
 
   // ---- body readers --------------------------------------------------------------

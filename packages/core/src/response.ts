@@ -6,6 +6,7 @@
  */
 
 import { extname } from 'node:path';
+import { inspect } from 'node:util';
 import contentDisposition from 'content-disposition';
 import mime from 'mime-types';
 import statuses from 'statuses';
@@ -14,7 +15,7 @@ import vary from 'vary';
 import type { Application } from './application.js';
 import { isStream, type Body } from './body-types.js';
 import type { Context } from './context.js';
-import type { Exchange } from './engine/exchange.js';
+import type { ConnectionInfo, Exchange } from './engine/exchange.js';
 import { SluiceError } from './errors.js';
 import { kExchange, kHeaders } from './symbols.js';
 
@@ -125,12 +126,18 @@ export class Response {
     const headers = this[kHeaders];
     if (value === null || value === undefined) {
       if (!statuses.empty[this.#status]) {
+        // As Koa: a JSON response whose body is set to null sends the JSON literal null.
+        if (this.type === 'application/json') {
+          this.#body = 'null';
+          return;
+        }
         if (value === null) this.#explicitNullBody = true;
         this.status = 204;
       }
       delete headers['content-type'];
       delete headers['content-length'];
       delete headers['transfer-encoding'];
+      releaseStream(original, value);
       return;
     }
     if (!this.#explicitStatus) {
@@ -141,17 +148,20 @@ export class Response {
     if (typeof value === 'string') {
       if (setType) headers['content-type'] = looksLikeHtml(value) ? HTML : TEXT;
       delete headers['content-length'];
+      releaseStream(original, value);
       return;
     }
     if (value instanceof Uint8Array) {
       if (setType) headers['content-type'] = BIN;
       delete headers['content-length'];
+      releaseStream(original, value);
       return;
     }
     if (isStream(value)) {
       if (original !== value) {
         value.once('error', (err: Error) => this.ctx.onerror(err));
         if (original !== undefined && original !== null) delete headers['content-length'];
+        releaseStream(original, value);
       }
       if (setType) headers['content-type'] = BIN;
       return;
@@ -159,10 +169,13 @@ export class Response {
     if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
       if (setType) headers['content-type'] = BIN;
       delete headers['content-length'];
+      releaseStream(original, value);
       return;
     }
     delete headers['content-length'];
-    headers['content-type'] = JSON_TYPE;
+    // Keep a JSON flavour the app chose (application/ld+json...), else plain JSON.
+    if (setType || !/\bjson\b/i.test(String(headers['content-type']))) headers['content-type'] = JSON_TYPE;
+    releaseStream(original, value);
   }
 
   /** True when the body was set to null on purpose (Koa's `_explicitNullBody`). */
@@ -185,9 +198,10 @@ export class Response {
     return Buffer.byteLength(JSON.stringify(body));
   }
 
+  /** Sets Content-Length (ignored when Transfer-Encoding was set, as Koa). */
   set length(n: number | undefined) {
     if (n === undefined) delete this[kHeaders]['content-length'];
-    else this.set('Content-Length', String(n));
+    else if (this[kHeaders]['transfer-encoding'] === undefined) this.set('Content-Length', String(n));
   }
 
   // ---- headers ---------------------------------------------------------------------
@@ -275,6 +289,7 @@ export class Response {
     return value ? new Date(String(value)) : undefined;
   }
 
+  /** Sets Last-Modified from a Date or a date string. */
   set lastModified(value: Date | string | undefined) {
     if (value === undefined) return;
     this.set('Last-Modified', (typeof value === 'string' ? new Date(value) : value).toUTCString());
@@ -292,22 +307,21 @@ export class Response {
   // ---- redirects and downloads --------------------------------------------------------
 
   /**
-   * Redirects (302 unless a 3xx status was set). `'back'` uses Referer (same-origin
-   * only) or `alt`. Sends a short HTML or text body naming the target.
+   * Redirects (302 unless a 3xx status was set) and sends a short HTML or text body
+   * naming the target. `'back'` behaves as {@link Response.back} (Koa 2 style).
+   * @example ctx.redirect('/login')
    */
   redirect(url: string, alt?: string): void {
     if (url === 'back') {
-      const referrer = this.ctx.get('Referrer');
-      let target = alt ?? '/';
-      if (referrer) {
-        try {
-          const ref = new URL(referrer, this.ctx.origin);
-          if (ref.host === this.ctx.host) target = referrer;
-        } catch {
-          // a malformed Referer is ignored
-        }
+      this.back(alt);
+      return;
+    }
+    if (/^https?:\/\//i.test(url)) {
+      try {
+        url = new URL(url).toString();
+      } catch {
+        // not a parseable absolute URL: encoded below like any other
       }
-      url = target;
     }
     const location = encodeURI(decodeURISafe(url));
     this.set('Location', location);
@@ -322,9 +336,28 @@ export class Response {
     this.body = `Redirecting to ${location}.`;
   }
 
+  /**
+   * Redirects to the Referer when it has this request's host (never to another site),
+   * else to `alt` (default '/'). Koa 3's `ctx.back()`.
+   */
+  back(alt?: string): void {
+    const referrer = this.ctx.get('Referrer');
+    if (referrer) {
+      try {
+        if (new URL(referrer, this.ctx.href).host === this.ctx.host) {
+          this.redirect(referrer);
+          return;
+        }
+      } catch {
+        // a malformed Referer is ignored
+      }
+    }
+    this.redirect(alt || '/');
+  }
+
   /** Sets Content-Disposition to attachment (with a filename), and the type from it. */
   attachment(filename?: string, options?: contentDisposition.Options): void {
-    if (filename) this.type = extname(filename);
+    if (filename && this[kHeaders]['content-type'] === undefined) this.type = extname(filename);
     this.set('Content-Disposition', contentDisposition(filename, options));
   }
 
@@ -339,6 +372,33 @@ export class Response {
   get writable(): boolean {
     return !this[kExchange].finished;
   }
+
+  /** Addresses of the connection (Koa's `response.socket`). */
+  get socket(): ConnectionInfo {
+    return this[kExchange].connection;
+  }
+
+  /** Sends the status line and headers now; the body follows as a stream (`ctx.res.write`). */
+  flushHeaders(): void {
+    this.ctx.res.flushHeaders();
+  }
+
+  /** A JSON-friendly summary (as Koa's `response.toJSON()`). */
+  toJSON(): Record<string, unknown> {
+    return { status: this.status, message: this.message, header: this.headers };
+  }
+
+  /** What `util.inspect` shows. */
+  [inspect.custom](): Record<string, unknown> {
+    return { ...this.toJSON(), body: this.#body };
+  }
+}
+
+/** Koa's cleanup: a stream body replaced by something else is destroyed, its late errors ignored. */
+function releaseStream(original: Body, next: Body): void {
+  if (original === null || original === undefined || original === next || !isStream(original)) return;
+  original.once('error', () => {});
+  if (!isStream(next)) original.destroy();
 }
 
 /** Koa's rule: a string body starting with "<" (after whitespace) is HTML. Regex only when needed. */

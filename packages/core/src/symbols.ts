@@ -7,3 +7,7 @@
 export const kExchange = Symbol('sluice.exchange');
 /** A Response's raw header table (lowercased names). */
 export const kHeaders = Symbol('sluice.headers');
+/** Methods a middleware declared for the current resource (`ctx.allow()`), or undefined. */
+export const kAllowed = Symbol('sluice.allowed');
+/** Listeners run when the framework abandons a response whose head was sent (errors after headers). */
+export const kServerAbort = Symbol('sluice.serverAbort');

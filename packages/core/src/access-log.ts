@@ -1,0 +1,114 @@
+/**
+ * The access-log middleware: one Common or Combined Log Format line per request,
+ * with the response time in milliseconds appended, written to a stream when the
+ * response is finished or abandoned. Off unless `app.use(accessLog())`. Must never
+ * delay or alter a response, and never let a client's bytes break a log line.
+ */
+
+import type { Writable } from 'node:stream';
+import type { Context } from './context.js';
+import type { Middleware } from './application.js';
+import { SluiceError } from './errors.js';
+import { kExchange, kServerAbort } from './symbols.js';
+
+/** Options of {@link accessLog}. */
+export interface AccessLogOptions {
+  /** Where lines go. Default: `process.stdout`. */
+  stream?: Writable;
+  /** `'common'` (CLF) or `'combined'` (CLF plus Referer and User-Agent). Default `'combined'`. */
+  format?: 'common' | 'combined';
+  /** Append the response time in milliseconds (3 decimals) as a last field. Default true. */
+  responseTime?: boolean;
+}
+
+const defaults: Required<Omit<AccessLogOptions, 'stream'>> = { format: 'combined', responseTime: true };
+const KNOWN_OPTIONS = new Set(['stream', 'format', 'responseTime']);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * Logs every request in Common or Combined Log Format, plus the response time:
+ * `127.0.0.1 - alice [28/Nov/2026:08:15:38 +0000] "GET /a?b=1 HTTP/1.1" 200 11 "-" "curl/8.0" 0.412`.
+ * The status and byte count are what was actually sent; an abandoned response
+ * (client gone, error after headers) logs the status sent and the bytes so far.
+ * @example
+ * app.use(accessLog({ stream: fs.createWriteStream('access.log', { flags: 'a' }), format: 'common' }));
+ */
+export function accessLog(options: AccessLogOptions = {}): Middleware {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw badOption(`unknown accessLog option "${key}"`);
+  }
+  const format = options.format ?? defaults.format;
+  if (format !== 'common' && format !== 'combined') throw badOption(`accessLog option "format" must be "common" or "combined"`);
+  const responseTime = options.responseTime ?? defaults.responseTime;
+  const stream = options.stream ?? process.stdout;
+  const combined = format === 'combined';
+
+  return async function accessLogMiddleware(ctx: Context, next: () => Promise<void>): Promise<void> {
+    const started = process.hrtime.bigint();
+    // Captured now: later middleware may rewrite ctx.method and ctx.url.
+    const exchange = ctx[kExchange];
+    const requestLine = `${exchange.head.method} ${exchange.head.target} HTTP/1.${exchange.head.versionMinor}`;
+    let written = false;
+    const write = (): void => {
+      if (written) return;
+      written = true;
+      stream.write(formatLine(ctx, requestLine, combined, responseTime ? Number(process.hrtime.bigint() - started) / 1e6 : -1));
+    };
+    exchange.onFinish(write);
+    exchange.onClose(write);
+    (ctx[kServerAbort] ??= []).push(write);
+    await next();
+  };
+}
+
+function formatLine(ctx: Context, requestLine: string, combined: boolean, elapsedMs: number): string {
+  const exchange = ctx[kExchange];
+  const status = exchange.status === 0 ? '-' : String(exchange.status);
+  const bytes = exchange.bytesWritten > 0 ? String(exchange.bytesWritten) : '-';
+  let line = `${ctx.ip || '-'} - ${field(basicUser(ctx.get('Authorization')))} [${clfDate(new Date())}] "${escapeField(requestLine)}" ${status} ${bytes}`;
+  if (combined) line += ` "${escapeField(ctx.get('Referer')) || '-'}" "${escapeField(ctx.get('User-Agent')) || '-'}"`;
+  if (elapsedMs >= 0) line += ' ' + elapsedMs.toFixed(3);
+  return line + '\n';
+}
+
+/** The user name of Basic credentials, else ''. */
+function basicUser(authorization: string): string {
+  if (authorization.slice(0, 6).toLowerCase() !== 'basic ') return '';
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon === -1 ? '' : decoded.slice(0, colon);
+}
+
+function field(value: string): string {
+  return value ? escapeField(value).replace(/ /g, '\\x20') : '-';
+}
+
+// Printable ASCII except `"` and `\\`: what may appear in a log field as is.
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+
+/** Quotes, backslashes, controls and non-ASCII as `\xHH`, as Apache does: one request, one line. */
+function escapeField(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) as number;
+    if (code >= 0x20 && code <= 0x7e && code !== 0x22 && code !== 0x5c) out += ch;
+    else if (code <= 0xff) out += hexByte(code);
+    else for (const byte of Buffer.from(ch, 'utf8')) out += hexByte(byte);
+  }
+  return out;
+}
+
+function hexByte(byte: number): string {
+  return '\\x' + byte.toString(16).padStart(2, '0');
+}
+
+/** `10/Oct/2000:13:55:36 +0000` (UTC). */
+function clfDate(date: Date): string {
+  const pad = (n: number): string => (n < 10 ? '0' + n : String(n));
+  return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+function badOption(message: string): SluiceError {
+  return new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', message, { expose: false });
+}
