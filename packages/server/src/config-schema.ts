@@ -1,0 +1,86 @@
+/**
+ * Validates a configuration (a file's content or the flags) against the published
+ * JSON Schema, `schema/sluice.schema.json`, so the schema editors complete from is
+ * the one the server enforces. Turns the first violation into one sentence naming
+ * the key. Must never accept a key the schema does not list.
+ */
+
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { ConfigError } from './errors.js';
+
+/** Absolute path of the published schema. */
+export const schemaPath = new URL('../schema/sluice.schema.json', import.meta.url);
+
+const validate = new Ajv({ allErrors: false, strict: true }).compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+
+/** What a map's keys must look like, by the map's name (for propertyNames violations). */
+const keyShapes: Record<string, string> = {
+  hosts: 'a host name, "*.domain" or "*"',
+  cgi: 'a URL prefix starting with "/"',
+  wsgi: 'a URL prefix starting with "/"',
+  mime: 'a file extension such as ".wasm"',
+  cgiHandlers: 'a file extension such as ".php"',
+  errorPages: 'an HTTP error status from 400 to 599',
+};
+
+/** What a value must look like, by its key, where the schema's own words would be cryptic. */
+const valueShapes: Record<string, string> = {
+  workers: 'a whole number from 1 to 256, or "auto"',
+  accessLog: 'a file name, "-" (stdout) or false',
+  wsgi: '"module:callable", e.g. "app:application"',
+  mime: 'a media type such as "application/wasm"',
+  index: 'a file name without "/"',
+};
+
+/**
+ * Throws a `ConfigError` for the first schema violation in `config`, prefixed with `where`
+ * (e.g. `config file "sluice.json": `). Function-valued keys (`setup`) are checked by the caller.
+ */
+export function assertValidConfig(config: unknown, where: string): void {
+  if (validate(config)) return;
+  const error = (validate.errors ?? [])[0];
+  throw new ConfigError(where + (error ? describe(error) : 'invalid configuration'));
+}
+
+function describe(error: ErrorObject): string {
+  const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const at = path.length > 0 ? ` in ${label(path)}` : '';
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"${at}`;
+    case 'propertyNames': {
+      const name = (error.params as { propertyName: string }).propertyName;
+      const map = path.at(-1) ?? '';
+      return `"${name}"${at} is not ${keyShapes[map] ?? 'a valid key'}`;
+    }
+    case 'type':
+      return `${label(path)} must be ${article((error.params as { type: string }).type)}`;
+    default: {
+      const shape = shapeOf(path);
+      return shape ? `${label(path)} must be ${shape}` : `${label(path)} ${error.message ?? 'is invalid'}`;
+    }
+  }
+}
+
+/** `hosts["a.test"].root`, `cgi["/x"]`, `port`. */
+function label(path: string[]): string {
+  let out = '';
+  for (const segment of path) {
+    out += /^[A-Za-z_$][\w$]*$/.test(segment) ? (out ? `.${segment}` : segment) : `[${JSON.stringify(/^\d+$/.test(segment) ? Number(segment) : segment)}]`;
+  }
+  return out || 'the configuration';
+}
+
+function shapeOf(path: string[]): string | undefined {
+  for (let i = path.length - 1; i >= 0; i--) {
+    const shape = valueShapes[path[i]];
+    if (shape) return shape;
+  }
+  return undefined;
+}
+
+function article(type: string): string {
+  const noun = type === 'integer' ? 'whole number' : type;
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+}

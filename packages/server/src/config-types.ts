@@ -1,0 +1,120 @@
+/**
+ * The shape of a sluice configuration (as written in a file or built from flags)
+ * and of the resolved configuration the server runs, plus the defaults, in one place.
+ * Must never read files or the environment: `config.ts` does.
+ */
+
+import type { Application } from '@sluice/core';
+
+/** What a site serves: one document root with its mounts. Valid at the top level and under `hosts`. */
+export interface SiteConfig {
+  /** Document root (static files, extension-mapped CGI scripts). Default `.`. */
+  root?: string;
+  /** Index file names tried for a directory, in order. Default `['index.html']`. */
+  index?: string[];
+  /** Directory listing when a directory has no index file. Default false. */
+  listing?: boolean;
+  /** Extra media types, extension → type. */
+  mime?: Record<string, string>;
+  /** CGI directories, URL prefix → directory. */
+  cgi?: Record<string, string>;
+  /** Extension → interpreter for CGI scripts under `root`. */
+  cgiHandlers?: Record<string, string>;
+  /** WSGI apps, URL prefix → `module:callable`. */
+  wsgi?: Record<string, string>;
+  /** Directories prepended to Python's module path. */
+  wsgiPath?: string[];
+  /** Python worker processes per WSGI app. Default 2. */
+  wsgiWorkers?: number;
+  /** Python executable. Default `python3`. */
+  python?: string;
+  /** Status → HTML file. */
+  errorPages?: Record<string, string>;
+}
+
+/** A whole configuration: a file's content, flags, or both merged. */
+export interface ServerConfig extends SiteConfig {
+  /** JSON Schema reference, ignored. */
+  $schema?: string;
+  /** Listen address. Default `127.0.0.1`. */
+  host?: string;
+  /** Listen port; 0 picks one. Default 8080. */
+  port?: number;
+  /** Worker processes, or `auto` (one per core). Default 1. */
+  workers?: number | 'auto';
+  /** PEM certificate file (HTTPS). */
+  tlsCert?: string;
+  /** PEM key file (HTTPS). */
+  tlsKey?: string;
+  /** Access-log destination: a file, `-` (stdout) or false. */
+  accessLog?: string | false;
+  /** No `listening on` line, no warnings, no default access log. */
+  quiet?: boolean;
+  /** Honour X-Forwarded-* from `trustedProxies`. */
+  proxy?: boolean;
+  /** Proxy addresses or CIDR ranges. Default loopback. */
+  trustedProxies?: string[];
+  /** Grace period for requests in flight at shutdown or reload, in ms. Default 10000. */
+  shutdownGraceMs?: number;
+  /** Virtual hosts: name → site. */
+  hosts?: Record<string, SiteConfig>;
+  /** JavaScript configs only: plugs middleware or custom methods into the app before the sites. */
+  setup?: SetupHook;
+}
+
+/** A function from `sluice.config.js` that receives the app (custom methods, middleware). */
+export type SetupHook = (app: Application) => void | Promise<void>;
+
+/** A site with every key decided and every path absolute. */
+export interface ResolvedSite {
+  root: string;
+  index: string[];
+  listing: boolean;
+  mime: Record<string, string>;
+  /** Mount prefix (normalised, no trailing slash) → absolute directory. */
+  cgi: Record<string, string>;
+  cgiHandlers: Record<string, string>;
+  /** Mount prefix (normalised) → `module:callable`. */
+  wsgi: Record<string, string>;
+  wsgiPath: string[];
+  wsgiWorkers: number;
+  python: string;
+  /** Status → absolute file. */
+  errorPages: Record<number, string>;
+}
+
+/** What a worker runs: every key decided, every path absolute, every file checked. */
+export interface ResolvedConfig {
+  host: string;
+  port: number;
+  workers: number;
+  tls: { cert: string; key: string } | null;
+  /** Absolute file, `-` for stdout, or null for none. */
+  accessLog: string | null;
+  quiet: boolean;
+  proxy: boolean;
+  trustedProxies: string[];
+  shutdownGraceMs: number;
+  /** The site for requests no host entry claims. */
+  site: ResolvedSite;
+  /** Host pattern (lowercase) → site, in declaration order. */
+  hosts: Array<[pattern: string, site: ResolvedSite]>;
+  setup: SetupHook | null;
+}
+
+/** The defaults, in one place. */
+export const defaults = {
+  host: '127.0.0.1',
+  port: 8080,
+  workers: 1,
+  root: '.',
+  index: ['index.html'],
+  listing: false,
+  wsgiWorkers: 2,
+  python: 'python3',
+  trustedProxies: ['127.0.0.1', '::1'],
+  shutdownGraceMs: 10_000,
+} as const;
+
+/** Site keys a host entry inherits from the top level when it omits them (mounts belong to their host). */
+export const inheritedSiteKeys = ['root', 'index', 'listing', 'mime', 'cgiHandlers', 'wsgiPath', 'wsgiWorkers', 'python', 'errorPages'] as const;
