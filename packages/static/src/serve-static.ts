@@ -1,0 +1,296 @@
+/**
+ * `serveStatic`: the middleware. Maps the request path under the root, applies the
+ * dotfiles and symlink policies, resolves directories (redirect, index, listing) and
+ * the extensions fallback, then answers for one file: representation (precompressed
+ * variant), preconditions, ranges, body. Must never open a file for HEAD, 304, 412
+ * or 416, and never answer for a path outside its mount prefix.
+ */
+
+import type { Readable } from 'node:stream';
+import type { Context, Middleware } from '@sluice/core';
+import { evaluatePreconditions, Outcome, type Validators } from './conditional.js';
+import { readListing, renderListingHtml } from './directory-listing.js';
+import { staticError } from './errors.js';
+import { FileCache, type Entry, type FileEntry, type OtherEntry } from './file-cache.js';
+import { multipartFromBuffer, multipartFromFile, planMultipart, type MultipartPlan } from './multipart.js';
+import { resolveOptions, type Precompressed, type StaticConfig, type StaticOptions } from './options.js';
+import { chooseEncoding, VARIANT_SUFFIX } from './precompressed.js';
+import { decideRanges, type ByteRange, type RangeDecision } from './ranges.js';
+import { mapUrlPath } from './request-path.js';
+
+type Next = () => Promise<void>;
+
+const FULL: RangeDecision = { kind: 'full' };
+const EMPTY = Buffer.alloc(0);
+// A file that keeps changing between stat and read gets this many tries, then a 404.
+const MAX_ATTEMPTS = 3;
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** A variant's tag differs from the identity one even if size and mtime coincide. */
+function variantTag(tag: string | undefined, encoding: Precompressed): string | undefined {
+  return tag === undefined ? undefined : `${tag.slice(0, -1)}-${encoding}"`;
+}
+
+/** The representation chosen for a request: the file itself or a precompressed variant. */
+interface Representation {
+  readonly entry: FileEntry;
+  readonly validators: Validators;
+  readonly encoding: Precompressed | undefined;
+  /** Variants exist, so the answer depends on Accept-Encoding. */
+  readonly vary: boolean;
+}
+
+class StaticHandler {
+  readonly #config: StaticConfig;
+  readonly #files: FileCache;
+
+  constructor(config: StaticConfig) {
+    this.#config = config;
+    this.#files = new FileCache(config);
+  }
+
+  async handle(ctx: Context, next: Next): Promise<void> {
+    const config = this.#config;
+    const path = ctx.path;
+    if (path.charCodeAt(0) !== 0x2f) return next();
+    let rest = path;
+    if (config.prefix !== '') {
+      if (!path.startsWith(config.prefix)) return next();
+      rest = path.slice(config.prefix.length);
+      if (rest !== '' && rest.charCodeAt(0) !== 0x2f) return next();
+    }
+    const method = ctx.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      if (config.fallthrough) return next();
+      throw staticError('METHOD_NOT_ALLOWED', { Allow: 'GET, HEAD' });
+    }
+    if (rest === '') return config.redirect ? this.#redirectToDirectory(ctx, '') : this.#notFound(next);
+    const mapped = mapUrlPath(rest);
+    if (typeof mapped === 'string') {
+      if (config.fallthrough) return next();
+      throw staticError('BAD_PATH');
+    }
+    if (mapped.dotSegment && config.dotfiles !== 'allow') {
+      if (config.dotfiles === 'deny') throw staticError('DOTFILE');
+      return this.#notFound(next);
+    }
+    let entry = this.#files.get(mapped.relative);
+    if (entry instanceof Promise) entry = await entry;
+    switch (entry.kind) {
+      case 'file':
+        return mapped.trailingSlash ? this.#notFound(next) : this.#serveFile(ctx, next, entry);
+      case 'directory':
+        if (mapped.trailingSlash) return this.#serveDirectory(ctx, next, entry);
+        return config.redirect ? this.#redirectToDirectory(ctx, mapped.relative) : this.#notFound(next);
+      case 'outside':
+        throw staticError('SYMLINK_OUTSIDE_ROOT');
+      case 'missing':
+        return mapped.trailingSlash ? this.#notFound(next) : this.#tryExtensions(ctx, next, mapped.relative);
+    }
+  }
+
+  #notFound(next: Next): Promise<void> {
+    if (this.#config.fallthrough) return next();
+    throw staticError('NOT_FOUND');
+  }
+
+  #redirectToDirectory(ctx: Context, relative: string): void {
+    const encoded = relative === '' ? '' : relative.split('/').map(encodeURIComponent).join('/') + '/';
+    ctx.status = 301;
+    ctx.redirect(`${this.#config.prefix}/${encoded}${ctx.search}`);
+  }
+
+  /** `/about` → `about.html` (first extension that names a file). */
+  async #tryExtensions(ctx: Context, next: Next, relative: string): Promise<void> {
+    for (const extension of this.#config.extensions) {
+      const entry = await this.#files.get(`${relative}.${extension}`);
+      if (entry.kind === 'file') return this.#serveFile(ctx, next, entry);
+      if (entry.kind === 'outside') throw staticError('SYMLINK_OUTSIDE_ROOT');
+    }
+    return this.#notFound(next);
+  }
+
+  async #serveDirectory(ctx: Context, next: Next, directory: OtherEntry): Promise<void> {
+    const relative = directory.relative;
+    for (const name of this.#config.index) {
+      const entry = await this.#files.get(relative === '' ? name : `${relative}/${name}`);
+      if (entry.kind === 'file') return this.#serveFile(ctx, next, entry);
+      if (entry.kind === 'outside') throw staticError('SYMLINK_OUTSIDE_ROOT');
+    }
+    if (!this.#config.listing) return this.#notFound(next);
+    return this.#list(ctx, next, directory);
+  }
+
+  async #list(ctx: Context, next: Next, directory: OtherEntry): Promise<void> {
+    const config = this.#config;
+    let listing;
+    try {
+      listing = await readListing(directory.path, {
+        showDotfiles: config.dotfiles === 'allow',
+        insideRoot: (path) => this.#files.insideRoot(path),
+        maxEntries: config.listingMaxEntries,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+      this.#files.invalidate(directory.relative);
+      return this.#notFound(next);
+    }
+    const urlPath = `${config.prefix}/${directory.relative === '' ? '' : directory.relative + '/'}`;
+    ctx.vary('Accept');
+    ctx.set('Cache-Control', 'no-cache');
+    if (config.nosniff) ctx.set('X-Content-Type-Options', 'nosniff');
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = { path: urlPath, entries: listing.entries, truncated: listing.truncated };
+    } else {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = renderListingHtml(urlPath, listing.entries, listing.truncated);
+    }
+  }
+
+  async #serveFile(ctx: Context, next: Next, file: FileEntry): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if (await this.#answer(ctx, file)) return;
+      // The file changed or vanished between stat and read: look again.
+      let again: Entry | Promise<Entry> = this.#files.get(file.relative);
+      if (again instanceof Promise) again = await again;
+      if (again.kind !== 'file') break;
+      file = again;
+    }
+    return this.#notFound(next);
+  }
+
+  async #representation(ctx: Context, file: FileEntry): Promise<Representation> {
+    const preferred = this.#config.precompressed;
+    const available: Precompressed[] = [];
+    const variants: Partial<Record<Precompressed, FileEntry>> = {};
+    for (const encoding of preferred) {
+      let variant = this.#files.get(file.relative + VARIANT_SUFFIX[encoding]);
+      if (variant instanceof Promise) variant = await variant;
+      if (variant.kind === 'file') {
+        available.push(encoding);
+        variants[encoding] = variant;
+      }
+    }
+    if (available.length === 0) return { entry: file, validators: file, encoding: undefined, vary: false };
+    const chosen = chooseEncoding(headerValue(ctx.headers['accept-encoding']), available, preferred);
+    const variant = chosen === 'identity' ? undefined : variants[chosen];
+    if (variant === undefined) return { entry: file, validators: file, encoding: undefined, vary: true };
+    const validators = { etag: variantTag(variant.etag, chosen as Precompressed), lastModified: variant.lastModified, lastModifiedMs: variant.lastModifiedMs };
+    return { entry: variant, validators, encoding: chosen as Precompressed, vary: true };
+  }
+
+  /**
+   * Answers a GET/HEAD for `file`. Returns false, having set nothing, when the file
+   * changed or vanished before its bytes could be read (the caller looks again).
+   */
+  async #answer(ctx: Context, file: FileEntry): Promise<boolean> {
+    const config = this.#config;
+    const headers = ctx.headers;
+    const rep: Representation = config.precompressed.length === 0
+      ? { entry: file, validators: file, encoding: undefined, vary: false }
+      : await this.#representation(ctx, file);
+    const { entry, validators } = rep;
+
+    const outcome = evaluatePreconditions(headers, validators);
+    if (outcome === Outcome.PreconditionFailed) throw staticError('PRECONDITION_FAILED');
+    if (outcome === Outcome.NotModified) {
+      this.#setValidators(ctx, file, rep);
+      ctx.status = 304;
+      return true;
+    }
+
+    const size = entry.size;
+    const decision = config.acceptRanges
+      ? decideRanges(headerValue(headers.range), headerValue(headers['if-range']), size, validators, config.maxRanges)
+      : FULL;
+    if (decision.kind === 'unsatisfiable') throw staticError('RANGE_NOT_SATISFIABLE', { 'Content-Range': `bytes */${size}` });
+
+    let status = 200;
+    let length = size;
+    let contentType = file.contentType;
+    let range: ByteRange | undefined;
+    let plan: MultipartPlan | undefined;
+    if (decision.kind === 'partial') {
+      status = 206;
+      if (decision.ranges.length === 1) {
+        range = decision.ranges[0];
+        length = range.end - range.start + 1;
+      } else {
+        plan = planMultipart(decision.ranges, size, file.contentType);
+        length = plan.length;
+        contentType = plan.contentType;
+      }
+    }
+
+    let body: Buffer | Readable | undefined;
+    if (ctx.method === 'GET') {
+      body = await this.#body(ctx, entry, range, plan);
+      if (body === undefined) return false;
+    }
+
+    this.#setValidators(ctx, file, rep);
+    ctx.status = status;
+    ctx.set('Content-Type', contentType);
+    if (config.acceptRanges) ctx.set('Accept-Ranges', 'bytes');
+    if (rep.encoding !== undefined) ctx.set('Content-Encoding', rep.encoding);
+    if (range !== undefined) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    if (config.nosniff) ctx.set('X-Content-Type-Options', 'nosniff');
+    if (body !== undefined) ctx.body = body;
+    if (!Buffer.isBuffer(body)) ctx.length = length;
+    return true;
+  }
+
+  /** The bytes to send: from memory for small files, else a stream over an open file. Undefined if the file changed. */
+  async #body(ctx: Context, entry: FileEntry, range: ByteRange | undefined, plan: MultipartPlan | undefined): Promise<Buffer | Readable | undefined> {
+    const config = this.#config;
+    if (entry.size === 0) return EMPTY;
+    if (entry.size <= config.memoryCacheMaxFileBytes) {
+      const contents = entry.contents ?? (await this.#files.contents(entry));
+      if (contents === null) return undefined;
+      if (plan !== undefined) return multipartFromBuffer(plan, contents);
+      return range === undefined ? contents : contents.subarray(range.start, range.end + 1);
+    }
+    const opened = await this.#files.open(entry);
+    if (opened === null) return undefined;
+    if (opened.entry !== entry) {
+      await opened.handle.close();
+      return undefined;
+    }
+    const stream = plan !== undefined
+      ? multipartFromFile(plan, opened.handle, config.streamChunkBytes)
+      : opened.handle.createReadStream({ start: range?.start ?? 0, end: range?.end ?? entry.size - 1, highWaterMark: config.streamChunkBytes });
+    // If the client is gone before the body is piped, nothing else would close the file.
+    ctx.onAbort(() => stream.destroy());
+    return stream;
+  }
+
+  #setValidators(ctx: Context, file: FileEntry, rep: Representation): void {
+    const { etag, lastModified } = rep.validators;
+    if (etag !== undefined) ctx.set('ETag', etag);
+    if (lastModified !== undefined) ctx.set('Last-Modified', lastModified);
+    ctx.set('Cache-Control', file.cacheControl);
+    if (rep.vary) ctx.vary('Accept-Encoding');
+  }
+}
+
+/**
+ * A middleware serving the files under `options.root` for GET and HEAD, with
+ * validators and conditional requests, byte ranges, precompressed variants,
+ * directory index/redirect/listing, and a short-lived stat and content cache.
+ * Anything it does not serve goes to the next middleware (unless `fallthrough: false`),
+ * so the application's own 404 page answers.
+ *
+ * @example
+ * const app = new Application();
+ * app.use(serveStatic({ root: 'public', maxAgeSeconds: 3600, precompressed: true }));
+ * app.listen(8080);
+ */
+export function serveStatic(options: StaticOptions): Middleware {
+  const handler = new StaticHandler(resolveOptions(options));
+  return function serveStaticMiddleware(ctx, next) {
+    return handler.handle(ctx, next);
+  };
+}
