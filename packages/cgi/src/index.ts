@@ -1,2 +1,8 @@
-/** @sluice/cgi — public API (work in progress). */
-export {};
+/**
+ * @sluice/cgi — public API: the `cgi()` middleware (CGI/1.1, RFC 3875), its options
+ * and defaults, and its errors. Everything else in this package is internal.
+ */
+
+export { cgi, type CgiMiddleware } from './cgi.js';
+export { cgiDefaults, type CgiOptions, type SpawnerKind } from './options.js';
+export { CgiError, cgiErrors, type CgiErrorName } from './errors.js';

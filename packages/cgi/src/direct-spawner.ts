@@ -1,0 +1,82 @@
+/**
+ * Starts programs with `child_process.spawn` from the server process itself, each in
+ * a new session (so its own process group). Simple, but libuv forks the whole
+ * server: the cost grows with the server's memory and blocks the event loop (see
+ * the README's spawn measurements). Must never use a shell.
+ */
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type Spawner } from './spawner.js';
+
+class DirectProgram implements RunningProgram {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<ExitStatus>;
+  #exitedAndReleased = false;
+
+  constructor(child: ChildProcessWithoutNullStreams) {
+    this.#child = child;
+    // Writes after the program stopped reading fail with EPIPE: expected, not an error.
+    child.stdin.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid as number;
+  }
+
+  get stdin() {
+    return this.#child.stdin;
+  }
+
+  get stdout() {
+    return this.#child.stdout;
+  }
+
+  get stderr() {
+    return this.#child.stderr;
+  }
+
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void {
+    if (this.#exitedAndReleased) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  }
+
+  release(): void {
+    this.#exitedAndReleased = true;
+  }
+}
+
+/** Spawns with `child_process.spawn`, `detached` (setsid) so kills reach the whole group. */
+export class DirectSpawner implements Spawner {
+  async spawn(spec: SpawnSpec): Promise<RunningProgram> {
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(spec.file, spec.argv.slice(1), {
+        argv0: spec.argv[0],
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true,
+        stdio: 'pipe',
+        shell: false,
+      });
+    } catch (error) {
+      throw new SpawnError((error as NodeJS.ErrnoException).code ?? 'EIO', (error as Error).message);
+    }
+    if (child.pid === undefined) {
+      const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
+      throw new SpawnError(error.code ?? 'EIO', error.message);
+    }
+    return new DirectProgram(child);
+  }
+
+  async close(): Promise<void> {
+    // Nothing of its own to stop: running programs are killed by their requests.
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Starts programs through a small Python helper (`spawn-helper.py`) that uses
+ * posix_spawn: spawning costs the same whatever the server's heap size, and the
+ * server's event loop never stalls in fork(). Each program's stdin, stdout and
+ * stderr are three Unix socket connections the server opened to the helper. The helper is started on first use
+ * and again if it dies. Must never leave a program running when its helper is gone.
+ */
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '@sluice/core';
+import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type Spawner } from './spawner.js';
+
+const HELPER_SOURCE = fileURLToPath(new URL('./spawn-helper.py', import.meta.url));
+const HELPER_START_TIMEOUT_MS = 10_000;
+const SIGNAL_NUMBERS = { SIGTERM: 15, SIGKILL: 9 } as const;
+
+interface HelperMessage {
+  ready?: boolean;
+  id?: number;
+  pid?: number;
+  error?: string;
+  message?: string;
+  exit?: number;
+}
+
+/** What the spawner remembers about one program until it is released. */
+interface Pending {
+  started(pid: number): void;
+  failed(error: SpawnError): void;
+  exited(status: ExitStatus): void;
+  pid: number;
+}
+
+function frame(message: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(message));
+  const out = Buffer.allocUnsafe(4 + json.length);
+  out.writeUInt32BE(json.length, 0);
+  json.copy(out, 4);
+  return out;
+}
+
+function signalName(n: number): string {
+  for (const [name, number] of Object.entries(SIGNAL_NUMBERS)) if (number === n) return name;
+  return `signal ${n}`;
+}
+
+/** One helper process and its socket directory. */
+class Helper {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly socketPath: string;
+  readonly ready: Promise<void>;
+  readonly #dir: string;
+  #alive = true;
+
+  constructor(python: string, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
+    // A private 0700 directory: only this user can connect and ask for programs.
+    this.#dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'sluice-cgi-'));
+    this.socketPath = join(this.#dir, 'spawn.sock');
+    this.child = spawn(python, ['-I', '-S', HELPER_SOURCE, this.socketPath], { stdio: 'pipe', env: {} });
+    let buffered = '';
+    let resolveReady!: () => void;
+    let rejectReady!: (error: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      resolveReady = resolve;
+      rejectReady = reject;
+    });
+    const timer = setTimeout(() => rejectReady(new SpawnError('EHELPER', 'spawn helper did not start in time')), HELPER_START_TIMEOUT_MS);
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (text: string) => {
+      buffered += text;
+      let newline = buffered.indexOf('\n');
+      while (newline !== -1) {
+        const message = JSON.parse(buffered.slice(0, newline)) as HelperMessage;
+        buffered = buffered.slice(newline + 1);
+        if (message.ready) {
+          clearTimeout(timer);
+          resolveReady();
+        } else {
+          onMessage(message);
+        }
+        newline = buffered.indexOf('\n');
+      }
+    });
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (text: string) => logger.error(`cgi spawn helper: ${text.trimEnd()}`));
+    this.child.stdin.on('error', () => {});
+    this.child.on('error', (error) => {
+      clearTimeout(timer);
+      rejectReady(new SpawnError('EHELPER', `spawn helper could not start: ${error.message}`));
+    });
+    this.child.once('exit', () => {
+      clearTimeout(timer);
+      this.#alive = false;
+      rejectReady(new SpawnError('EHELPER', 'spawn helper exited'));
+      rmSync(this.#dir, { recursive: true, force: true });
+      onExit();
+    });
+    // The helper must not keep the server alive; it exits when our end of its stdin closes.
+    this.child.unref();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as unknown as net.Socket).unref();
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  command(message: unknown): void {
+    if (this.#alive) this.child.stdin.write(JSON.stringify(message) + '\n');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#alive) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin.end();
+    await exited;
+  }
+}
+
+class HelperProgram implements RunningProgram {
+  readonly pid: number;
+  readonly stdin: net.Socket;
+  readonly stdout: net.Socket;
+  readonly stderr: net.Socket;
+  readonly exited: Promise<ExitStatus>;
+  readonly #kill: (signal: 'SIGTERM' | 'SIGKILL') => void;
+  readonly #release: () => void;
+
+  constructor(pid: number, [stdin, stdout, stderr]: net.Socket[], exited: Promise<ExitStatus>, kill: (signal: 'SIGTERM' | 'SIGKILL') => void, release: () => void) {
+    this.pid = pid;
+    this.stdin = stdin;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.exited = exited;
+    this.#kill = kill;
+    this.#release = release;
+  }
+
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void {
+    this.#kill(signal);
+  }
+
+  release(): void {
+    this.#release();
+  }
+}
+
+/** Starts programs through the Python spawn helper. */
+export class HelperSpawner implements Spawner {
+  readonly #python: string;
+  readonly #logger: Logger;
+  readonly #pending = new Map<number, Pending>();
+  #helper: Helper | undefined = undefined;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(python: string, logger: Logger) {
+    this.#python = python;
+    this.#logger = logger;
+  }
+
+  /** Process id of the running helper (for diagnostics and tests), if any. */
+  get helperPid(): number | undefined {
+    return this.#helper?.alive ? this.#helper.child.pid : undefined;
+  }
+
+  /** Starts the helper now (normally it starts on first use); rejects if it cannot. */
+  async start(): Promise<void> {
+    await this.#ensureHelper().ready;
+  }
+
+  #ensureHelper(): Helper {
+    if (this.#helper === undefined || !this.#helper.alive) {
+      const helper: Helper = new Helper(this.#python, this.#logger, (m) => this.#onMessage(m), () => this.#onHelperExit(helper));
+      this.#helper = helper;
+    }
+    return this.#helper;
+  }
+
+  #onMessage(message: HelperMessage): void {
+    const pending = message.id === undefined ? undefined : this.#pending.get(message.id);
+    if (pending === undefined) return;
+    if (message.pid !== undefined) {
+      pending.pid = message.pid;
+      pending.started(message.pid);
+    } else if (message.error !== undefined) {
+      this.#pending.delete(message.id as number);
+      pending.failed(new SpawnError(message.error, message.message ?? message.error));
+    } else if (message.exit !== undefined) {
+      const code = message.exit;
+      pending.exited(code >= 0 ? { code, signal: null } : { code: null, signal: signalName(-code) });
+    }
+  }
+
+  #onHelperExit(helper: Helper): void {
+    if (this.#helper === helper) this.#helper = undefined;
+    if (!this.#closed) this.#logger.error('cgi spawn helper exited; it will be restarted on the next request');
+    // Programs it started are orphans now: kill their groups ourselves and report them gone.
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      if (pending.pid > 0) {
+        try {
+          process.kill(-pending.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        pending.exited({ code: null, signal: 'SIGKILL' });
+      } else {
+        pending.failed(new SpawnError('EHELPER', 'spawn helper exited'));
+      }
+    }
+  }
+
+  async spawn(spec: SpawnSpec): Promise<RunningProgram> {
+    if (this.#closed) throw new SpawnError('EHELPER', 'spawner closed');
+    const helper = this.#ensureHelper();
+    await helper.ready;
+    const id = this.#nextId++;
+    // stdin, stdout, stderr. Until the program holds them, a failed connection fails the spawn.
+    const sockets = [0, 1, 2].map(() => net.connect(helper.socketPath));
+    let onSocketError!: (error: Error) => void;
+    const socketFailed = new Promise<never>((_, reject) => {
+      onSocketError = (error: Error) => reject(new SpawnError('EHELPER', `spawn helper connection failed: ${error.message}`));
+    });
+    socketFailed.catch(() => {});
+    for (const socket of sockets) socket.once('error', onSocketError);
+    let resolveExit!: (status: ExitStatus) => void;
+    const exited = new Promise<ExitStatus>((resolve) => {
+      resolveExit = resolve;
+    });
+    const started = new Promise<number>((resolve, reject) => {
+      this.#pending.set(id, { started: resolve, failed: reject, exited: resolveExit, pid: 0 });
+    });
+    sockets[1].write(frame({ id, role: 'out' }));
+    sockets[2].write(frame({ id, role: 'err' }));
+    sockets[0].write(frame({ id, role: 'in', file: spec.file, argv: spec.argv, cwd: spec.cwd, env: spec.env }));
+    let pid: number;
+    try {
+      pid = await Promise.race([started, socketFailed]);
+    } catch (error) {
+      this.#pending.delete(id);
+      for (const socket of sockets) socket.destroy();
+      throw error;
+    }
+    for (const socket of sockets) socket.off('error', onSocketError);
+    // Writing to a program that stopped reading its stdin fails (EPIPE, ECONNRESET): expected.
+    sockets[0].on('error', () => {});
+    // Nothing is ever sent to a program on these two: closing our side now keeps them one-way.
+    sockets[1].end();
+    sockets[2].end();
+    sockets[1].on('error', () => {});
+    sockets[2].on('error', () => {});
+    const release = (): void => {
+      this.#pending.delete(id);
+      helper.command({ release: id });
+    };
+    const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.command({ kill: id, sig: SIGNAL_NUMBERS[signal] });
+    return new HelperProgram(pid, sockets, exited, kill, release);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#helper?.stop();
+  }
+}

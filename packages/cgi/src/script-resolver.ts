@@ -1,0 +1,165 @@
+/**
+ * Maps a request path to a CGI program: mounts (prefix → directory) and extensions
+ * under the document root, walked segment by segment; the first file found is the
+ * script and the rest of the path is PATH_INFO. Must never accept a path that
+ * leaves its directory (`..`, encoded slashes, symlinks out) and never run a directory.
+ */
+
+import { constants } from 'node:fs';
+import { access, realpath, stat } from 'node:fs/promises';
+import { basename, extname, join, sep } from 'node:path';
+import { CgiError } from './errors.js';
+import type { Mount, ResolvedOptions } from './options.js';
+
+/** A CGI program found for a request. */
+export interface Script {
+  /** Real absolute path of the script file (SCRIPT_FILENAME). */
+  readonly file: string;
+  /** Directory the program runs in. */
+  readonly dir: string;
+  /** URL path of the script, decoded (SCRIPT_NAME). */
+  readonly scriptName: string;
+  /** Decoded rest of the path after the script ('' when none) (PATH_INFO). */
+  readonly pathInfo: string;
+  /** Program and arguments: `[file]`, or `[interpreter, ...args, file]`. */
+  readonly argv: readonly string[];
+  /** Non-parsed-headers script (name starts with `nph-`): its output is the whole HTTP response. */
+  readonly nph: boolean;
+  /** DOCUMENT_ROOT. */
+  readonly documentRoot: string;
+}
+
+interface Base {
+  readonly dir: string;
+  /** Decoded segments of the URL prefix the base is mounted at. */
+  readonly prefixLength: number;
+  /** Mounted directories own their prefix (missing → 404); the document root shares its space. */
+  readonly owned: boolean;
+}
+
+/** Splits an encoded URL path into decoded segments; refuses what could escape a directory. */
+export function decodeSegments(path: string): string[] {
+  const raw = path.split('/');
+  const out: string[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    let segment = raw[i];
+    if (segment.includes('%')) {
+      try {
+        segment = decodeURIComponent(segment);
+      } catch {
+        throw new CgiError('BAD_PATH', 'bad percent-encoding');
+      }
+    }
+    // An encoded "/" or NUL would change how the path splits; "." and ".." climb.
+    if (segment.includes('/') || segment.includes('\0') || segment === '.' || segment === '..') {
+      throw new CgiError('BAD_PATH', 'path segment not allowed');
+    }
+    out[i] = segment;
+  }
+  return out;
+}
+
+/** Finds scripts for request paths, following the options' mounts and interpreters. */
+export class ScriptResolver {
+  readonly #mounts: readonly { mount: Mount; segments: string[] }[];
+  readonly #root: string | undefined;
+  readonly #interpreters: ResolvedOptions['interpreters'];
+
+  constructor(options: ResolvedOptions) {
+    this.#mounts = options.mounts.map((mount) => ({ mount, segments: mount.prefix.split('/') }));
+    this.#root = options.root;
+    this.#interpreters = options.interpreters;
+  }
+
+  /**
+   * The script for `path` (still percent-encoded), or undefined when the path is not
+   * the CGI middleware's business. Throws 400 for malformed or climbing paths under a
+   * mount, 404 for a missing script in a mount, 403 for a directory or non-executable.
+   */
+  async resolve(path: string): Promise<Script | undefined> {
+    let segments: string[];
+    try {
+      segments = decodeSegments(path);
+    } catch (error) {
+      if (this.#mountOf(path.split('/')) !== undefined) throw error;
+      return undefined; // not ours: the next middleware answers (or refuses) it
+    }
+    const mounted = this.#mountOf(segments);
+    if (mounted !== undefined) {
+      return this.#walk(segments, { dir: mounted.mount.dir, prefixLength: mounted.segments.length, owned: true }, mounted.mount.dir);
+    }
+    const root = this.#root;
+    if (root === undefined || !this.#mentionsScript(segments)) return undefined;
+    return this.#walk(segments, { dir: root, prefixLength: 1, owned: false }, root);
+  }
+
+  #mountOf(segments: readonly string[]): { mount: Mount; segments: string[] } | undefined {
+    outer: for (const candidate of this.#mounts) {
+      const prefix = candidate.segments;
+      if (segments.length < prefix.length) continue;
+      for (let i = 1; i < prefix.length; i++) if (segments[i] !== prefix[i]) continue outer;
+      return candidate;
+    }
+    return undefined;
+  }
+
+  /** Cheap pre-check for the document root: no segment with a mapped extension, no script. */
+  #mentionsScript(segments: readonly string[]): boolean {
+    for (const segment of segments) if (this.#interpreters.has(extname(segment).toLowerCase())) return true;
+    return false;
+  }
+
+  async #walk(segments: readonly string[], base: Base, documentRoot: string): Promise<Script | undefined> {
+    let dir = base.dir;
+    let scriptName = segments.slice(0, base.prefixLength).join('/');
+    for (let i = base.prefixLength; i < segments.length; i++) {
+      const segment = segments[i];
+      if (segment === '') continue;
+      const candidate = join(dir, segment);
+      let info;
+      try {
+        info = await stat(candidate);
+      } catch {
+        if (base.owned) throw new CgiError('NOT_FOUND', scriptName + '/' + segment);
+        return undefined;
+      }
+      scriptName += '/' + segment;
+      if (info.isDirectory()) {
+        dir = candidate;
+        continue;
+      }
+      if (!info.isFile()) {
+        if (base.owned) throw new CgiError('NOT_EXECUTABLE', scriptName);
+        return undefined;
+      }
+      const interpreter = this.#interpreters.get(extname(segment).toLowerCase());
+      if (interpreter === undefined && !base.owned) return undefined;
+      const file = await realpath(candidate);
+      // A symlink may point anywhere: the real file must still be inside the base directory.
+      if (!file.startsWith(base.dir + sep)) throw new CgiError('NOT_EXECUTABLE', `${scriptName} leaves its directory`);
+      if (interpreter === undefined && !(await isExecutable(file))) throw new CgiError('NOT_EXECUTABLE', scriptName);
+      const rest = segments.slice(i + 1);
+      return {
+        file,
+        dir: file.slice(0, file.lastIndexOf(sep)) || sep,
+        scriptName,
+        pathInfo: rest.length === 0 ? '' : '/' + rest.join('/'),
+        argv: interpreter === undefined ? [file] : [...interpreter, file],
+        nph: basename(file).startsWith('nph-'),
+        documentRoot,
+      };
+    }
+    // Ran out of path on a directory: directories never run.
+    if (base.owned) throw new CgiError('NOT_EXECUTABLE', `${scriptName || '/'} is a directory`);
+    return undefined;
+  }
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
