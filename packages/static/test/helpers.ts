@@ -1,0 +1,126 @@
+/** Test helpers: a temporary site on disk, an app serving it on an ephemeral port, raw sockets, multipart parsing. */
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Application, type ApplicationOptions, type Middleware } from '@sluice/core';
+
+export interface Running {
+  app: Application;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a fresh app with `middleware` on 127.0.0.1 and an ephemeral port. */
+export async function start(middleware: Middleware | Middleware[], options: ApplicationOptions = {}): Promise<Running> {
+  const app = new Application(options);
+  for (const fn of Array.isArray(middleware) ? middleware : [middleware]) app.use(fn);
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close(1000) };
+}
+
+/** A directory tree made from `files` (relative path → contents) under a fresh temp dir; `root` is its `site/` folder. */
+export function makeSite(files: Record<string, string | Buffer>): { base: string; root: string; remove(): void } {
+  const base = mkdtempSync(join(tmpdir(), 'sluice-static-'));
+  const root = join(base, 'site');
+  mkdirSync(root);
+  for (const [path, contents] of Object.entries(files)) {
+    const full = join(root, path);
+    mkdirSync(path.endsWith('/') ? full : dirname(full), { recursive: true });
+    if (!path.endsWith('/')) writeFileSync(full, contents);
+  }
+  return { base, root, remove: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/** A response read off a raw socket. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Everything received, as latin1. */
+  text: string;
+  closed: boolean;
+}
+
+/**
+ * Writes `request` on a raw socket and reads until the server closes or `timeoutMs`
+ * passes; parses the first response (Content-Length framing).
+ */
+export async function raw(port: number, request: string | Buffer, { timeoutMs = 2000 } = {}): Promise<RawResponse> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const chunks: Buffer[] = [];
+  let closed = false;
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    socket.on('close', () => {
+      closed = true;
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.on('error', () => {});
+  });
+  socket.write(request);
+  await done;
+  socket.destroy();
+  const all = Buffer.concat(chunks);
+  const text = all.toString('latin1');
+  const headEnd = text.indexOf('\r\n\r\n');
+  const lines = text.slice(0, headEnd === -1 ? text.length : headEnd).split('\r\n');
+  const status = Number(lines[0]?.split(' ')[1] ?? 0);
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+  const bodyStart = headEnd === -1 ? all.length : headEnd + 4;
+  const body = all.subarray(bodyStart, length === undefined ? all.length : bodyStart + length);
+  return { status, headers, body, text, closed };
+}
+
+/** A GET (or other method) for `target` on a raw socket, closing the connection after. */
+export function rawRequest(port: number, target: string, { method = 'GET', headers = {} as Record<string, string> } = {}): Promise<RawResponse> {
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return raw(port, `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extra}\r\n`);
+}
+
+/** One part of a multipart/byteranges body. */
+export interface BytePart {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Parses a multipart/byteranges body with `boundary` (RFC 2046 framing), strictly: throws on anything malformed. */
+export function parseMultipart(body: Buffer, boundary: string): BytePart[] {
+  const text = body.toString('latin1');
+  const delimiter = `--${boundary}`;
+  if (!text.startsWith(delimiter + '\r\n')) throw new Error('body does not start with the delimiter');
+  const close = `\r\n${delimiter}--\r\n`;
+  if (!text.endsWith(close)) throw new Error('body does not end with the close delimiter');
+  const inner = text.slice(0, text.length - close.length);
+  const pieces = inner.split(`\r\n${delimiter}\r\n`);
+  pieces[0] = pieces[0].slice(delimiter.length + 2);
+  return pieces.map((piece) => {
+    const end = piece.indexOf('\r\n\r\n');
+    if (end === -1) throw new Error('part without a blank line');
+    const headers: Record<string, string> = {};
+    for (const line of piece.slice(0, end).split('\r\n')) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    return { headers, body: Buffer.from(piece.slice(end + 4), 'latin1') };
+  });
+}
+
+/** Bytes 0..n-1 with a recognisable, position-dependent pattern. */
+export function patternBytes(n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 7 + (i >> 8)) & 0xff;
+  return out;
+}
