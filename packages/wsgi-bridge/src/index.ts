@@ -1,2 +1,10 @@
-/** @sluice/wsgi-bridge — public API (work in progress). */
-export {};
+/**
+ * @sluice/wsgi-bridge — public API: the `wsgi()` middleware that serves Python WSGI
+ * applications (Django, Flask, any PEP 3333 callable) from a pool of Python workers.
+ */
+
+export { wsgi, type WsgiMiddleware } from './middleware.js';
+export { defaults, type WsgiOptions } from './options.js';
+export { WsgiError, wsgiErrors, type WsgiErrorName } from './errors.js';
+export type { PoolStats } from './pool.js';
+export { WORKER_SCRIPT } from './worker.js';

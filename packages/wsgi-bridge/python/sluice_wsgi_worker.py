@@ -1,0 +1,528 @@
+"""
+sluice WSGI worker: imports one PEP 3333 application and serves the requests the
+sluice Node process sends over fd 3 (a socket pair), in the binary framing that
+packages/wsgi-bridge/README.md documents. Standard library only, Python >= 3.9.
+Must never write protocol bytes to stdout or stderr: those belong to the application
+and go to the server's log, line by line.
+"""
+
+import importlib
+import os
+import queue
+import select
+import signal
+import stat
+import struct
+import sys
+import threading
+import traceback
+
+CHANNEL_FD = 3
+HEADER = struct.Struct('>IBI')  # payload length, frame type, request id
+HEADER_SIZE = HEADER.size
+U32 = struct.Struct('>I')
+FILE_INFO = struct.Struct('>IQQ')  # fd, offset, length
+READ_SIZE = 256 * 1024
+# Response bytes that may be in flight before Node grants more credit.
+WINDOW_BYTES = 256 * 1024
+FILE_BLOCK_BYTES = 64 * 1024
+
+# Node -> worker
+REQUEST, BODY, BODY_END, CREDIT, ABORT, FILE_ACK = 1, 2, 3, 4, 5, 6
+# worker -> Node
+READY, STARTUP_FAILED, HEAD, FULL, DATA, END, PULL, ERROR, FAILED, FILE, LOG = range(16, 27)
+
+# REQUEST flags
+HAS_BODY = 1
+LOG_WARN, LOG_ERROR = 1, 2
+
+
+class ClientDisconnected(OSError):
+    """The HTTP client went away: reading the body or writing the response is pointless."""
+
+
+class Channel:
+    """Frames over the socket on fd 3. One reader at a time; writes are whole frames."""
+
+    def __init__(self, fd, threaded):
+        self.fd = fd
+        self.buf = b''
+        self.lock = threading.Lock() if threaded else None
+
+    def send(self, ftype, rid, payload=b''):
+        data = HEADER.pack(len(payload), ftype, rid) + payload
+        if self.lock is None:
+            self._write(data)
+        else:
+            with self.lock:
+                self._write(data)
+
+    def _write(self, data):
+        written = os.write(self.fd, data)
+        if written < len(data):
+            view = memoryview(data)
+            while written < len(data):
+                written += os.write(self.fd, view[written:])
+
+    def read_frame(self):
+        buf = self.buf
+        while True:
+            if len(buf) >= HEADER_SIZE:
+                length, ftype, rid = HEADER.unpack_from(buf)
+                end = HEADER_SIZE + length
+                if len(buf) >= end:
+                    self.buf = buf[end:]
+                    return ftype, rid, buf[HEADER_SIZE:end]
+            data = os.read(self.fd, READ_SIZE)
+            if not data:
+                raise EOFError
+            buf = buf + data if buf else data
+            self.buf = buf
+
+    def readable_now(self):
+        """True when a frame can be read without waiting long (Node writes frames whole)."""
+        return len(self.buf) >= HEADER_SIZE or bool(select.select([self.fd], [], [], 0)[0])
+
+
+class InlineSlot:
+    """Frames for one request when the worker has a single thread: read them inline."""
+
+    __slots__ = ('channel', 'rid', 'backlog')
+
+    def __init__(self, channel, rid, backlog):
+        self.channel = channel
+        self.rid = rid
+        self.backlog = backlog
+
+    def get(self):
+        channel = self.channel
+        while True:
+            ftype, rid, payload = channel.read_frame()
+            if ftype == REQUEST:
+                self.backlog.append((rid, payload))
+            elif rid == self.rid:
+                return ftype, payload
+            # Anything else is a late frame for a finished request.
+
+    def poll(self):
+        return self.get() if self.channel.readable_now() else None
+
+
+class QueueSlot:
+    """Frames for one request in a threaded worker: the reader thread queues them."""
+
+    __slots__ = ('rid', 'frames')
+
+    def __init__(self, rid):
+        self.rid = rid
+        self.frames = queue.SimpleQueue()
+
+    def get(self):
+        return self.frames.get()
+
+    def poll(self):
+        try:
+            return self.frames.get_nowait()
+        except queue.Empty:
+            return None
+
+
+class EmptyInput:
+    """`wsgi.input` of a request without a body."""
+
+    def read(self, size=-1):
+        return b''
+
+    def readline(self, size=-1):
+        return b''
+
+    def readlines(self, hint=-1):
+        return []
+
+    def __iter__(self):
+        return iter(())
+
+
+EMPTY_INPUT = EmptyInput()
+
+
+class Input:
+    """`wsgi.input`: pulls the request body from Node one chunk at a time, on demand."""
+
+    __slots__ = ('channel', 'slot', 'rid', 'buf', 'eof')
+
+    def __init__(self, channel, slot, rid):
+        self.channel = channel
+        self.slot = slot
+        self.rid = rid
+        self.buf = bytearray()
+        self.eof = False
+
+    def _fill(self, want):
+        self.channel.send(PULL, self.rid, U32.pack(want))
+        while True:
+            ftype, payload = self.slot.get()
+            if ftype == BODY:
+                self.buf += payload
+                return
+            if ftype == BODY_END:
+                self.eof = True
+                return
+            if ftype == ABORT:
+                self.eof = True
+                raise ClientDisconnected('client disconnected while sending the request body')
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            while not self.eof:
+                self._fill(READ_SIZE)
+            data = bytes(self.buf)
+            self.buf.clear()
+            return data
+        while len(self.buf) < size and not self.eof:
+            self._fill(size - len(self.buf))
+        data = bytes(self.buf[:size])
+        del self.buf[:size]
+        return data
+
+    def readline(self, size=-1):
+        start = 0
+        while True:
+            newline = self.buf.find(b'\n', start)
+            if newline >= 0:
+                end = newline + 1
+                break
+            if size is not None and 0 <= size <= len(self.buf):
+                end = size
+                break
+            if self.eof:
+                end = len(self.buf)
+                break
+            start = len(self.buf)
+            self._fill(READ_SIZE)
+        if size is not None and 0 <= size < end:
+            end = size
+        data = bytes(self.buf[:end])
+        del self.buf[:end]
+        return data
+
+    def readlines(self, hint=-1):
+        lines = []
+        total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def __iter__(self):
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+class FileWrapper:
+    """`wsgi.file_wrapper`: Node streams the file itself when it is a regular file."""
+
+    def __init__(self, filelike, blksize=FILE_BLOCK_BYTES):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, 'close'):
+            self.close = filelike.close
+
+    def __iter__(self):
+        read = self.filelike.read
+        while True:
+            block = read(self.blksize)
+            if not block:
+                return
+            yield block
+
+
+def file_span(wrapper):
+    """(fd, offset, size) when the wrapped object is a regular file, else None."""
+    filelike = wrapper.filelike
+    try:
+        fd = filelike.fileno()
+        info = os.fstat(fd)
+        offset = filelike.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode) or offset > info.st_size:
+        return None
+    return fd, offset, info.st_size - offset
+
+
+class Response:
+    """start_response, write() and the sending of one response (PEP 3333 rules)."""
+
+    __slots__ = ('channel', 'slot', 'rid', 'status', 'headers', 'head_sent', 'unacked', 'declared', 'sent')
+
+    def __init__(self, channel, slot, rid):
+        self.channel = channel
+        self.slot = slot
+        self.rid = rid
+        self.status = None
+        self.headers = None
+        self.head_sent = False
+        self.unacked = 0
+        self.declared = None
+        self.sent = 0
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError('start_response() called a second time without exc_info')
+        if type(status) is not str or type(headers) is not list:
+            raise TypeError('start_response() needs a str status and a list of headers')
+        self.status = status
+        self.headers = headers
+        return self.write
+
+    def head(self):
+        if self.status is None:
+            raise AssertionError('the application produced a body before calling start_response()')
+        parts = [self.status]
+        for name, value in self.headers:
+            parts.append(name)
+            parts.append(value)
+            if len(name) == 14 and name.lower() == 'content-length':
+                self.declared = int(value)
+        text = '\0'.join(parts)
+        if text.count('\0') != len(parts) - 1:
+            raise ValueError('NUL character in the status or a header')
+        return text.encode('latin-1')
+
+    def write(self, data):
+        if type(data) is not bytes:
+            raise TypeError('write() needs bytes, got %s' % type(data).__name__)
+        if data:
+            self.send_chunk(data, False)
+
+    def send_chunk(self, data, last):
+        """Sends a body chunk; `last` when the body is known to be complete with it."""
+        if self.declared is not None and self.head_sent:
+            data = self.clip(data)
+        if not self.head_sent:
+            head = self.head()
+            self.head_sent = True
+            if self.declared is not None:
+                data = self.clip(data)
+                last = last or self.sent >= self.declared
+            self.channel.send(FULL if last else HEAD, self.rid, U32.pack(len(head)) + head + data)
+            return last
+        if self.declared is not None and self.sent >= self.declared:
+            last = True
+        self.channel.send(END if last else DATA, self.rid, data)
+        if last:
+            return True
+        self.unacked += len(data)
+        while self.unacked > WINDOW_BYTES:
+            self.handle(self.slot.get())
+        frame = self.slot.poll()
+        if frame is not None:
+            self.handle(frame)
+        return False
+
+    def clip(self, data):
+        room = self.declared - self.sent
+        if len(data) > room:
+            self.channel.send(LOG, self.rid, bytes([LOG_ERROR]) + (
+                'response body longer than its Content-Length (%d): excess dropped' % self.declared).encode())
+            data = data[:max(room, 0)]
+        self.sent += len(data)
+        return data
+
+    def handle(self, frame):
+        ftype, payload = frame
+        if ftype == CREDIT:
+            self.unacked -= U32.unpack(payload)[0]
+        elif ftype == ABORT:
+            raise ClientDisconnected('client disconnected')
+
+    def send_file(self, wrapper):
+        """Offers the file to Node, which streams it itself; True when Node took it."""
+        span = file_span(wrapper)
+        if span is None:
+            return False
+        fd, offset, size = span
+        head = self.head()
+        if self.declared is not None:
+            size = min(size, self.declared)
+        self.channel.send(FILE, self.rid, U32.pack(len(head)) + head + FILE_INFO.pack(fd, offset, size))
+        while True:
+            ftype, payload = self.slot.get()
+            if ftype == FILE_ACK:
+                if payload[0] != 1:
+                    return False
+                self.head_sent = True
+                return True
+            if ftype == ABORT:
+                raise ClientDisconnected('client disconnected')
+
+    def run(self, result):
+        """Sends the iterable's body; the terminal frame is always sent, close() always called."""
+        terminal = False
+        try:
+            if type(result) is list and len(result) == 1 and not self.head_sent:
+                body = result[0]
+                if type(body) is not bytes:
+                    raise TypeError('the application yielded %s, not bytes' % type(body).__name__)
+                terminal = self.send_chunk(body, True)
+            elif type(result) is FileWrapper and not self.head_sent and self.send_file(result):
+                self.channel.send(END, self.rid)
+                terminal = True
+            else:
+                for chunk in result:
+                    if type(chunk) is not bytes:
+                        raise TypeError('the application yielded %s, not bytes' % type(chunk).__name__)
+                    if chunk and self.send_chunk(chunk, False):
+                        terminal = True
+                        break
+                if not terminal:
+                    if self.head_sent:
+                        self.channel.send(END, self.rid)
+                    else:
+                        head = self.head()
+                        self.channel.send(FULL, self.rid, U32.pack(len(head)) + head)
+                    terminal = True
+        except ClientDisconnected:
+            if not terminal:
+                self.channel.send(END, self.rid)
+                terminal = True
+        except BaseException:
+            self.fail()
+            terminal = True
+        finally:
+            close = getattr(result, 'close', None)
+            if close is not None:
+                try:
+                    close()
+                except BaseException:
+                    self.channel.send(LOG, self.rid, bytes([LOG_ERROR]) + (
+                        'exception in the iterable\'s close():\n' + traceback.format_exc()).encode())
+            if not terminal:
+                self.channel.send(END, self.rid)
+
+    def fail(self):
+        """The application raised: 500 if nothing was sent yet, else the connection is aborted."""
+        text = traceback.format_exc().encode('utf-8', 'replace')
+        self.channel.send(FAILED if self.head_sent else ERROR, self.rid, text)
+
+
+def make_base_environ(threads, multiprocess):
+    return {
+        'wsgi.version': (1, 0),
+        'wsgi.errors': sys.stderr,
+        'wsgi.multithread': threads > 1,
+        'wsgi.multiprocess': multiprocess,
+        'wsgi.run_once': False,
+        'wsgi.input_terminated': True,
+        'wsgi.file_wrapper': FileWrapper,
+        'SERVER_SOFTWARE': 'sluice',
+    }
+
+
+def handle_request(app, base, channel, slot, rid, payload):
+    """Builds the environ from the REQUEST frame (see README) and runs the application."""
+    text = payload.decode('latin-1')
+    path_end = 5 + U32.unpack_from(payload, 1)[0]
+    fields = iter(text[path_end:].split('\0'))
+    environ = base.copy()
+    environ.update(zip(fields, fields))
+    environ['PATH_INFO'] = text[5:path_end]
+    environ['wsgi.input'] = Input(channel, slot, rid) if payload[0] & HAS_BODY else EMPTY_INPUT
+    response = Response(channel, slot, rid)
+    try:
+        result = app(environ, response.start_response)
+    except BaseException:
+        response.fail()
+        return
+    response.run(result)
+
+
+def serve_inline(app, base, channel):
+    backlog = []
+    while True:
+        if backlog:
+            rid, payload = backlog.pop(0)
+        else:
+            ftype, rid, payload = channel.read_frame()
+            if ftype != REQUEST:
+                continue
+        handle_request(app, base, channel, InlineSlot(channel, rid, backlog), rid, payload)
+
+
+def serve_threaded(app, base, channel, threads):
+    slots = {}
+    work = queue.SimpleQueue()
+
+    def run_requests():
+        while True:
+            rid, payload = work.get()
+            try:
+                handle_request(app, base, channel, slots[rid], rid, payload)
+            finally:
+                del slots[rid]
+
+    for _ in range(threads):
+        threading.Thread(target=run_requests, daemon=True).start()
+    while True:
+        ftype, rid, payload = channel.read_frame()
+        if ftype == REQUEST:
+            slots[rid] = QueueSlot(rid)
+            work.put((rid, payload))
+        else:
+            slot = slots.get(rid)
+            if slot is not None:
+                slot.frames.put((ftype, payload))
+
+
+def load(spec):
+    """Imports `module:callable` (the callable may be dotted, or `factory()` to call it)."""
+    module_name, _, attr = spec.partition(':')
+    target = importlib.import_module(module_name)
+    call = attr.endswith('()')
+    for part in (attr[:-2] if call else attr or 'application').split('.'):
+        target = getattr(target, part)
+    if call:
+        target = target()
+    if not callable(target):
+        raise TypeError('%s is not callable (it is %s)' % (spec, type(target).__name__))
+    return target
+
+
+def main():
+    spec, threads, multiprocess = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'
+    # Node decides when workers stop; Ctrl-C in a terminal must not kill them first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.path.insert(0, os.getcwd())
+    channel = Channel(CHANNEL_FD, threads > 1)
+    try:
+        app = load(spec)
+    except BaseException:
+        channel.send(STARTUP_FAILED, 0, traceback.format_exc().encode('utf-8', 'replace'))
+        sys.exit(3)
+    channel.send(READY, 0, ('%d %s' % (os.getpid(), sys.version.split()[0])).encode())
+    base = make_base_environ(threads, multiprocess)
+    try:
+        if threads > 1:
+            serve_threaded(app, base, channel, threads)
+        else:
+            serve_inline(app, base, channel)
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,287 @@
+/**
+ * One request's trip through a worker: the promise the middleware awaits, the frames
+ * the worker sends for it (head, body chunks, body pulls, errors, files) turned into
+ * `ctx` changes, the request body forwarded on demand, and the failure outcomes
+ * (500, 502, 504, aborted connection). Must never choose a worker or spawn processes:
+ * the pool does.
+ */
+
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { Context, Logger } from '@sluice/core';
+import { encodeFrame, encodeU32Frame, FromWorker, ToWorker } from './framing.js';
+import { pythonError, WsgiError } from './errors.js';
+import { applyHead, type HeadFacts } from './response-head.js';
+import { ResponseStream, type StreamOwner } from './response-stream.js';
+
+/** What a call needs from the worker running it. */
+export interface CallHost {
+  readonly pid: number;
+  send(frame: Buffer): void;
+}
+
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+
+const LOG_ERROR = 2;
+
+export class WsgiCall implements StreamOwner {
+  readonly ctx: Context;
+  /** SCRIPT_NAME: the mount prefix. */
+  readonly scriptName: string;
+  /** The (still encoded) path after the mount prefix. */
+  readonly rawPath: string;
+  readonly logger: Logger;
+  /** Request id on its worker's channel, once dispatched. */
+  id = 0;
+  host: CallHost | null = null;
+  /** When something last happened on this request (ms): timeouts count from here. */
+  lastActivity: number;
+  readonly promise: Promise<void>;
+  #resolve!: () => void;
+  #reject!: (error: Error) => void;
+  /** The middleware's promise is settled: `ctx` holds the response or the error was thrown. */
+  #answered = false;
+  /** The worker sent its terminal frame (or the request was failed): nothing more comes. */
+  finished = false;
+  #stream: ResponseStream | null = null;
+  #declaredLength = -1;
+  #received = 0;
+  #uncredited = 0;
+  #pullWanted = false;
+  #bodyState: 'unread' | 'reading' | 'ended' = 'unread';
+
+  constructor(ctx: Context, scriptName: string, rawPath: string, logger: Logger) {
+    this.ctx = ctx;
+    this.scriptName = scriptName;
+    this.rawPath = rawPath;
+    this.logger = logger;
+    this.lastActivity = Date.now();
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** Handles a frame from the worker; returns true when it was the request's terminal frame. */
+  onFrame(type: number, payload: Buffer): boolean {
+    this.lastActivity = Date.now();
+    switch (type) {
+      case FromWorker.Full:
+        this.finished = true;
+        this.#head(payload, true);
+        return true;
+      case FromWorker.Head:
+        this.#head(payload, false);
+        return false;
+      case FromWorker.Data:
+        this.#data(payload);
+        return false;
+      case FromWorker.End:
+        this.finished = true;
+        if (payload.length > 0) this.#data(payload);
+        this.#end();
+        return true;
+      case FromWorker.Pull:
+        this.#pull();
+        return false;
+      case FromWorker.Error:
+        this.finished = true;
+        this.fail(pythonError('APP_ERROR', payload.toString('utf8')));
+        return true;
+      case FromWorker.Failed:
+        this.finished = true;
+        this.fail(pythonError('APP_ERROR', payload.toString('utf8')));
+        return true;
+      case FromWorker.File:
+        void this.#file(Buffer.from(payload));
+        return false;
+      case FromWorker.Log:
+        this.#log(payload);
+        return false;
+      default:
+        this.logger.error(`wsgi: unexpected frame type ${type} from the worker`);
+        return false;
+    }
+  }
+
+  /**
+   * Ends the request with `error`: thrown to the error middleware if no response was
+   * given yet, else the response stream fails and the connection is aborted.
+   */
+  fail(error: WsgiError): void {
+    this.finished = true;
+    if (!this.#answered) {
+      this.#answered = true;
+      this.#reject(error);
+    } else if (this.#stream !== null && !this.#stream.destroyed) {
+      this.#stream.destroy(error);
+    }
+  }
+
+  /** Grants the worker credit for the bytes the client side consumed. */
+  grantCredit(): void {
+    if (this.#uncredited === 0 || this.finished || this.host === null) return;
+    this.host.send(encodeU32Frame(ToWorker.Credit, this.id, this.#uncredited));
+    this.#uncredited = 0;
+    this.lastActivity = Date.now();
+  }
+
+  /** The response stream died (client disconnected): the worker stops and calls close(). */
+  streamDestroyed(): void {
+    if (!this.finished && this.host !== null) this.host.send(encodeFrame(ToWorker.Abort, this.id));
+  }
+
+  #answer(): void {
+    this.#answered = true;
+    this.#resolve();
+  }
+
+  #applyHead(payload: Buffer): { facts: HeadFacts; rest: number } | null {
+    const headLength = payload.readUInt32BE(0);
+    const head = (payload as Latin1Buffer).latin1Slice(4, 4 + headLength);
+    try {
+      return { facts: applyHead(this.ctx, head, this.logger), rest: 4 + headLength };
+    } catch (error) {
+      this.logger.error((error as Error).message, { method: this.ctx.method, url: this.ctx.url });
+      this.#answered = true;
+      this.#reject(error as Error);
+      return null;
+    }
+  }
+
+  #head(payload: Buffer, complete: boolean): void {
+    const applied = this.#applyHead(payload);
+    if (applied === null) {
+      if (!complete) this.streamDestroyed();
+      return;
+    }
+    const { facts, rest } = applied;
+    const ctx = this.ctx;
+    const body = payload.subarray(rest);
+    this.#declaredLength = facts.declaredLength;
+    if (complete && (facts.declaredLength < 0 || body.length === facts.declaredLength)) {
+      ctx.body = body;
+    } else {
+      if (facts.declaredLength >= 0) ctx.set('Content-Length', String(facts.declaredLength));
+      const stream = new ResponseStream(this);
+      this.#stream = stream;
+      ctx.body = stream;
+      if (body.length > 0) this.#data(body);
+      if (complete) this.#end();
+    }
+    if (!facts.hasType) ctx.remove('Content-Type');
+    this.#answer();
+  }
+
+  #data(chunk: Buffer): void {
+    const stream = this.#stream;
+    if (stream === null || stream.destroyed) return;
+    this.#received += chunk.length;
+    this.#uncredited += chunk.length;
+    // Copied: the chunk is a view of the channel's read buffer.
+    stream.push(Buffer.from(chunk));
+  }
+
+  #end(): void {
+    const stream = this.#stream;
+    if (stream === null || stream.destroyed) return;
+    if (this.#declaredLength >= 0 && this.#received < this.#declaredLength) {
+      this.logger.error(`wsgi: response body shorter than its Content-Length (${this.#received} of ${this.#declaredLength} bytes); connection aborted`,
+        { method: this.ctx.method, url: this.ctx.url });
+    }
+    stream.push(null);
+  }
+
+  #log(payload: Buffer): void {
+    const text = payload.toString('utf8', 1);
+    const meta = { method: this.ctx.method, url: this.ctx.url };
+    if (payload[0] === LOG_ERROR) this.logger.error(`wsgi: ${text}`, meta);
+    else this.logger.warn(`wsgi: ${text}`, meta);
+  }
+
+  // ---- request body, pulled by wsgi.input ----------------------------------------
+
+  #pull(): void {
+    this.#pullWanted = true;
+    if (this.#bodyState === 'unread') {
+      this.#bodyState = 'reading';
+      const body = this.ctx.req;
+      body.on('readable', () => this.#forwardBody());
+      body.once('end', () => {
+        this.#bodyState = 'ended';
+        this.#forwardBody();
+      });
+      body.once('error', () => {
+        this.#bodyState = 'ended';
+        if (!this.finished && this.host !== null) this.host.send(encodeFrame(ToWorker.Abort, this.id));
+      });
+    }
+    this.#forwardBody();
+  }
+
+  #forwardBody(): void {
+    if (!this.#pullWanted || this.finished || this.host === null) return;
+    if (this.#bodyState === 'ended') {
+      this.#pullWanted = false;
+      this.host.send(encodeFrame(ToWorker.BodyEnd, this.id));
+      return;
+    }
+    const chunk = this.ctx.req.read() as Buffer | null;
+    if (chunk === null) return;
+    this.#pullWanted = false;
+    this.lastActivity = Date.now();
+    this.host.send(encodeFrame(ToWorker.Body, this.id, chunk));
+  }
+
+  // ---- wsgi.file_wrapper: Node reads the worker's open file itself -------------------
+
+  async #file(payload: Buffer): Promise<void> {
+    const host = this.host;
+    if (host === null) return;
+    const headLength = payload.readUInt32BE(0);
+    const at = 4 + headLength;
+    const fd = payload.readUInt32BE(at);
+    const offset = Number(payload.readBigUInt64BE(at + 4));
+    const length = Number(payload.readBigUInt64BE(at + 12));
+    let handle;
+    try {
+      // The worker keeps the file open until it gets the answer, so this is the very file it holds.
+      handle = await open(`/proc/${host.pid}/fd/${fd}`, 'r');
+    } catch {
+      host.send(fileAck(this.id, 0));
+      return;
+    }
+    if (this.finished || this.#answered) {
+      await handle.close();
+      host.send(fileAck(this.id, 1));
+      return;
+    }
+    const applied = this.#applyHead(payload.subarray(0, at));
+    if (applied === null) {
+      await handle.close();
+      host.send(fileAck(this.id, 1));
+      return;
+    }
+    const { facts } = applied;
+    const ctx = this.ctx;
+    if (facts.declaredLength > length) {
+      this.logger.error(`wsgi: file shorter than its Content-Length (${length} of ${facts.declaredLength} bytes); connection aborted`,
+        { method: ctx.method, url: ctx.url });
+    }
+    ctx.set('Content-Length', String(facts.declaredLength >= 0 ? facts.declaredLength : length));
+    if (length === 0) {
+      await handle.close();
+      ctx.body = Readable.from([]);
+    } else {
+      ctx.body = handle.createReadStream({ start: offset, end: offset + length - 1 });
+    }
+    if (!facts.hasType) ctx.remove('Content-Type');
+    host.send(fileAck(this.id, 1));
+    this.#answer();
+  }
+}
+
+/** A FILE_ACK frame: one byte, 1 when Node took the file (the worker then closes it). */
+function fileAck(id: number, ok: 0 | 1): Buffer {
+  return encodeFrame(ToWorker.FileAck, id, Uint8Array.of(ok));
+}

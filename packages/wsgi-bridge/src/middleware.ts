@@ -1,0 +1,57 @@
+/**
+ * `wsgi()`: the middleware that serves a Python WSGI application from a pool of
+ * workers, with `ready()`, `close()` and `stats()` attached. Decides only whether a
+ * request is for the application (the mount prefix) and what SCRIPT_NAME and the
+ * remaining path are. Must never touch the workers' protocol: the pool and calls do.
+ */
+
+import type { Context, Middleware } from '@sluice/core';
+import { resolveOptions, type WsgiOptions } from './options.js';
+import { WorkerPool, type PoolStats } from './pool.js';
+
+/** The middleware returned by {@link wsgi}, with the pool's lifecycle. */
+export interface WsgiMiddleware extends Middleware {
+  /**
+   * Resolves when every worker has imported the application. Rejects with a
+   * `WsgiError` (`SLUICE_ERR_WSGI_STARTUP`) whose message ends with the Python error
+   * (module not found, syntax error, missing callable) and whose stack is the traceback.
+   */
+  ready(): Promise<void>;
+  /**
+   * Stops the workers gracefully: new requests get 503, running and queued requests
+   * may finish for up to `graceMs` (default 10000), then the workers exit.
+   * Call it after `app.close()`.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Worker pids, running and queued request counts, respawns. */
+  stats(): PoolStats;
+}
+
+/**
+ * Serves the WSGI application `options.app` (`module:callable`) through a pool of
+ * Python worker processes.
+ *
+ * @example
+ * const django = wsgi({ app: 'mysite.wsgi:application', cwd: '/srv/mysite', workers: 4 });
+ * app.use(django);
+ * await django.ready();          // throws with the Python error if the app cannot load
+ * app.listen(8000);
+ * // on shutdown: await app.close(); await django.close();
+ */
+export function wsgi(options: WsgiOptions): WsgiMiddleware {
+  const resolved = resolveOptions(options);
+  const pool = new WorkerPool(resolved);
+  const mount = resolved.mount;
+  const middleware = (ctx: Context, next: () => Promise<void>): Promise<void> => {
+    const path = ctx.path;
+    if (mount === '') return pool.run(ctx, '', path);
+    // Mounted at "/app": "/app" and "/app/..." belong to the application, "/apple" does not.
+    if (!path.startsWith(mount) || (path.length > mount.length && path.charCodeAt(mount.length) !== 0x2f)) return next();
+    return pool.run(ctx, mount, path.slice(mount.length));
+  };
+  return Object.assign(middleware, {
+    ready: () => pool.ready(),
+    close: (graceMs?: number) => pool.close(graceMs),
+    stats: () => pool.stats(),
+  });
+}

@@ -1,0 +1,266 @@
+/**
+ * The pool of Python workers: start-up and readiness, dispatch of requests to idle
+ * workers, the bounded wait queue (then 503), timeouts (kill, 504), respawn with
+ * backoff after crashes, recycling after `maxRequests`, reload, graceful close.
+ * Must never look inside requests or responses: calls and workers do.
+ */
+
+import type { Context, Logger } from '@sluice/core';
+import { WsgiCall } from './call.js';
+import { WsgiError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { watchPythonFiles } from './reload.js';
+import { WorkerProcess, type WorkerEvents } from './worker.js';
+
+const consoleLogger: Logger = {
+  info: () => {},
+  warn: (message, meta) => console.warn(`[sluice wsgi] ${message}`, meta ?? ''),
+  error: (message, meta) => console.error(`[sluice wsgi] ${message}`, meta ?? ''),
+};
+
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 10_000;
+const DEFAULT_GRACE_MS = 10_000;
+
+type PoolState = 'starting' | 'running' | 'failed' | 'closing' | 'closed';
+
+/** Counts a caller may read (`bridge.stats()`). */
+export interface PoolStats {
+  /** Process ids of the workers serving now. */
+  workers: number[];
+  /** Requests running in workers. */
+  active: number;
+  /** Requests waiting for a worker. */
+  queued: number;
+  /** Workers restarted after crashes or timeouts. */
+  respawns: number;
+}
+
+export class WorkerPool implements WorkerEvents {
+  readonly #options: ResolvedOptions;
+  #workers: WorkerProcess[] = [];
+  #queue: Array<{ call: WsgiCall; queuedAt: number }> = [];
+  #state: PoolState = 'starting';
+  #startError: WsgiError | null = null;
+  readonly #ready: Promise<void>;
+  #failures = 0;
+  #respawns = 0;
+  #appLogger: Logger | null = null;
+  readonly #scanTimer: NodeJS.Timeout;
+  #stopWatching: (() => void) | null = null;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    const first: WorkerProcess[] = [];
+    for (let i = 0; i < options.workers; i++) first.push(this.#spawn());
+    this.#ready = Promise.all(first.map((w) => w.ready)).then(
+      () => {
+        if (this.#state === 'starting') this.#state = 'running';
+        this.#pump();
+      },
+      (error: WsgiError) => {
+        this.#startFailed(error);
+        throw error;
+      },
+    );
+    this.#ready.catch(() => {});
+    const scanEveryMs = Math.max(10, Math.min(1000, Math.floor(Math.min(options.timeoutMs, options.queueTimeoutMs) / 4)));
+    this.#scanTimer = setInterval(() => this.#scan(), scanEveryMs);
+    this.#scanTimer.unref();
+    if (options.reload) {
+      this.#stopWatching = watchPythonFiles([options.cwd, ...options.pythonPath], (file) => {
+        this.logger.info(`wsgi: ${file} changed, restarting the workers`);
+        for (const worker of this.#workers) if (worker.state === 'ready') this.#replace(worker);
+      });
+    }
+  }
+
+  /** Where bridge events and worker output go. */
+  get logger(): Logger {
+    return this.#options.logger ?? this.#appLogger ?? consoleLogger;
+  }
+
+  /** Resolves when every worker has imported the application; rejects with the Python error. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Current counts. */
+  stats(): PoolStats {
+    let active = 0;
+    const pids: number[] = [];
+    for (const worker of this.#workers) {
+      active += worker.active;
+      if (worker.state === 'ready' || worker.state === 'retiring') pids.push(worker.pid);
+    }
+    return { workers: pids, active, queued: this.#queue.length, respawns: this.#respawns };
+  }
+
+  /** Runs the request in `ctx` on a worker; resolves when `ctx` holds the response. */
+  run(ctx: Context, scriptName: string, rawPath: string): Promise<void> {
+    if (this.#appLogger === null) this.#appLogger = ctx.app.logger;
+    if (this.#state === 'failed') throw this.#notStarted();
+    if (this.#state === 'closing' || this.#state === 'closed') throw new WsgiError('CLOSED');
+    const call = new WsgiCall(ctx, scriptName, rawPath, this.#options.logger ?? ctx.app.logger);
+    const worker = this.#state === 'running' ? this.#idleWorker() : null;
+    if (worker !== null) {
+      worker.start(call);
+    } else {
+      if (this.#queue.length >= this.#options.maxQueue) {
+        throw new WsgiError('QUEUE_FULL', undefined, { headers: { 'Retry-After': '1' } });
+      }
+      this.#queue.push({ call, queuedAt: Date.now() });
+    }
+    return call.promise;
+  }
+
+  #idleWorker(): WorkerProcess | null {
+    let best: WorkerProcess | null = null;
+    for (const worker of this.#workers) {
+      if (!worker.idle) continue;
+      if (worker.active === 0) return worker;
+      if (best === null || worker.active < best.active) best = worker;
+    }
+    return best;
+  }
+
+  #spawn(): WorkerProcess {
+    const worker = new WorkerProcess(this.#options, this, () => this.logger);
+    this.#workers.push(worker);
+    return worker;
+  }
+
+  /** Gives queued requests to idle workers. */
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      const worker = this.#idleWorker();
+      if (worker === null) return;
+      const { call } = this.#queue.shift()!;
+      if (call.ctx.aborted) {
+        call.fail(new WsgiError('CLOSED', 'client went away while queued'));
+        continue;
+      }
+      worker.start(call);
+    }
+  }
+
+  released(worker: WorkerProcess, call: WsgiCall): void {
+    if (!call.ctx.aborted) this.#failures = 0;
+    const max = this.#options.maxRequests;
+    if (max > 0 && worker.served >= max && worker.state === 'ready' && !worker.replacing) this.#replace(worker);
+    this.#pump();
+    if (this.#idleWaiters.length > 0 && this.#isIdle()) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  exited(worker: WorkerProcess, killed: boolean, reason: string): void {
+    this.#workers = this.#workers.filter((w) => w !== worker);
+    if (this.#state === 'closing' || this.#state === 'closed' || this.#state === 'failed') return;
+    if (!worker.respawnOnExit) return;
+    if (!killed) this.#failures++;
+    this.#respawns++;
+    const delayMs = killed ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.#failures - 1));
+    this.logger.error(`wsgi: worker ${worker.pid} ${reason}; starting a new one${delayMs > 0 ? ` in ${delayMs} ms` : ''}`);
+    setTimeout(() => this.#respawn(), delayMs).unref();
+  }
+
+  #respawn(): void {
+    if (this.#state !== 'running' && this.#state !== 'starting') return;
+    const worker = this.#spawn();
+    // A failed start-up ends in `exited`, which tries again with a longer delay.
+    worker.ready.then(() => this.#pump(), (error: WsgiError) => this.logger.error(error.stack ?? error.message));
+  }
+
+  /** Starts a new worker and retires `old` once it is ready (recycling, reload); on failure keeps `old`. */
+  #replace(old: WorkerProcess): void {
+    old.replacing = true;
+    const fresh = this.#spawn();
+    fresh.respawnOnExit = false;
+    fresh.ready.then(
+      () => {
+        fresh.respawnOnExit = true;
+        old.retire();
+        this.#pump();
+      },
+      (error: WsgiError) => {
+        this.logger.error(`${error.stack ?? error.message}\nwsgi: keeping the running worker ${old.pid}`);
+        old.replacing = false;
+        old.served = 0;
+      },
+    );
+  }
+
+  #startFailed(error: WsgiError): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#state = 'failed';
+    this.#startError = error;
+    this.logger.error(error.stack ?? error.message);
+    for (const worker of this.#workers) worker.kill('start-up failed', false);
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const { call } of queued) call.fail(this.#notStarted());
+  }
+
+  #notStarted(): WsgiError {
+    return new WsgiError('NOT_STARTED', undefined, { expose: false, cause: this.#startError });
+  }
+
+  /** Timeouts: requests silent for `timeoutMs` (worker killed) and requests queued too long. */
+  #scan(): void {
+    const now = Date.now();
+    const { timeoutMs, queueTimeoutMs } = this.#options;
+    while (this.#queue.length > 0 && now - this.#queue[0].queuedAt > queueTimeoutMs) {
+      this.#queue.shift()!.call.fail(new WsgiError('QUEUE_TIMEOUT', undefined, { headers: { 'Retry-After': '1' } }));
+    }
+    for (const worker of this.#workers) {
+      if (worker.active === 0 || worker.state === 'dead') continue;
+      for (const call of worker.calls) {
+        if (now - call.lastActivity <= timeoutMs) continue;
+        this.logger.error(`wsgi: ${call.ctx.method} ${call.ctx.url} silent for more than ${timeoutMs} ms; killing worker ${worker.pid}`);
+        call.fail(new WsgiError('TIMEOUT'));
+        worker.kill('timeout', true);
+        break;
+      }
+    }
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#workers.every((w) => w.active === 0);
+  }
+
+  /**
+   * Graceful shutdown: new requests get 503, running and queued ones may finish for up
+   * to `graceMs`, then the workers are stopped (EOF, then SIGKILL if they linger).
+   */
+  async close(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+    if (this.#state === 'closed') return;
+    const wasFailed = this.#state === 'failed';
+    this.#state = 'closing';
+    clearInterval(this.#scanTimer);
+    this.#stopWatching?.();
+    if (!wasFailed && !this.#isIdle()) {
+      const scan = setInterval(() => this.#scan(), 100);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.#idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      clearInterval(scan);
+    }
+    for (const { call } of this.#queue) call.fail(new WsgiError('CLOSED'));
+    this.#queue = [];
+    const workers = this.#workers;
+    await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
+      worker.onGone(resolve);
+      if (worker.active > 0) worker.kill('shutdown grace period over', false);
+      else worker.retire();
+    })));
+    this.#state = 'closed';
+  }
+}

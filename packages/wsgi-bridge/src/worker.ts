@@ -1,0 +1,232 @@
+/**
+ * One Python worker process: spawns `sluice_wsgi_worker.py` with the channel socket on
+ * fd 3, reports readiness (or the Python start-up error), routes the frames it sends
+ * to the requests it runs, forwards its stdout/stderr to the logger, and fails its
+ * requests if it dies. Must never pick requests itself: the pool gives them.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '@sluice/core';
+import type { WsgiCall } from './call.js';
+import { encodeRequest } from './environ.js';
+import { FrameDecoder, FromWorker } from './framing.js';
+import { WsgiError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { forwardLines } from './output-lines.js';
+
+/** Path of the Python worker program shipped in this package. */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../python/sluice_wsgi_worker.py', import.meta.url));
+
+/** What the pool learns from a worker. */
+export interface WorkerEvents {
+  /** A request finished on `worker`: it can take another. */
+  released(worker: WorkerProcess, call: WsgiCall): void;
+  /** The process is gone (all its output read); `killed` when the pool killed it on purpose. */
+  exited(worker: WorkerProcess, killed: boolean, reason: string): void;
+}
+
+/** Lifecycle of a worker. */
+export type WorkerState = 'starting' | 'ready' | 'retiring' | 'dead';
+
+const STDERR_TAIL_LINES = 30;
+const EXIT_WAIT_MS = 2000;
+
+export class WorkerProcess {
+  state: WorkerState = 'starting';
+  /** Requests running on it now. */
+  active = 0;
+  /** Requests it has been given in its life. */
+  served = 0;
+  /** A replacement is being started (recycling or reload). */
+  replacing = false;
+  /** Whether the pool should start another worker when this one exits. */
+  respawnOnExit = true;
+  /** Resolves when the application is imported; rejects with the Python error. */
+  readonly ready: Promise<void>;
+  readonly #child: ChildProcess;
+  readonly #channel: Socket;
+  readonly #calls = new Map<number, WsgiCall>();
+  readonly #events: WorkerEvents;
+  readonly #options: ResolvedOptions;
+  readonly #logger: () => Logger;
+  #nextId = 1;
+  #killed = false;
+  #exited = false;
+  #goneListeners: Array<() => void> = [];
+  #exitReason = '';
+  #stderrTail: string[] = [];
+  #settleReady!: (error?: Error) => void;
+  #startupTimer: NodeJS.Timeout | null;
+
+  constructor(options: ResolvedOptions, events: WorkerEvents, logger: () => Logger) {
+    this.#options = options;
+    this.#events = events;
+    this.#logger = logger;
+    const env: Record<string, string | undefined> = { ...process.env, ...options.env, PYTHONUNBUFFERED: '1' };
+    if (options.pythonPath.length > 0) {
+      env.PYTHONPATH = [...options.pythonPath, ...(env.PYTHONPATH ? [env.PYTHONPATH] : [])].join(':');
+    }
+    const multiprocess = options.workers > 1 ? '1' : '0';
+    this.#child = spawn(options.python, [WORKER_SCRIPT, options.app, String(options.threads), multiprocess], {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    this.#channel = this.#child.stdio[3] as Socket;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#settleReady = (error) => {
+        this.#settleReady = () => {};
+        if (this.#startupTimer !== null) clearTimeout(this.#startupTimer);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+    });
+    this.ready.catch(() => {});
+    this.#startupTimer = setTimeout(() => {
+      this.#startupFailed(`did not start within ${options.startupTimeoutMs} ms`, '');
+      this.kill('start-up timeout', true);
+    }, options.startupTimeoutMs);
+    const decoder = new FrameDecoder((type, id, payload) => this.#onFrame(type, id, payload));
+    this.#channel.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (error) {
+        this.#logger().error(`wsgi: broken frame from worker ${this.pid}: ${(error as Error).message}`);
+        this.kill('protocol error', true);
+      }
+    });
+    this.#channel.on('error', () => {});
+    this.#child.on('error', (error) => {
+      this.#startupFailed(`could not be started: ${error.message}`, '');
+    });
+    this.#forwardOutput();
+    this.#child.on('close', (code, signal) => this.#onClose(code, signal));
+  }
+
+  /** The process id (0 if it could not be spawned). */
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  /** Whether it can take one more request now. */
+  get idle(): boolean {
+    return this.state === 'ready' && this.active < this.#options.threads;
+  }
+
+  /** The requests running on it. */
+  get calls(): IterableIterator<WsgiCall> {
+    return this.#calls.values();
+  }
+
+  /** Starts `call` on this worker. */
+  start(call: WsgiCall): void {
+    const id = this.#nextId;
+    this.#nextId = id === 0xffffffff ? 1 : id + 1;
+    call.id = id;
+    call.host = this;
+    call.lastActivity = Date.now();
+    this.#calls.set(id, call);
+    this.active++;
+    this.served++;
+    this.#channel.write(encodeRequest(call.ctx, id, call.scriptName, call.rawPath));
+  }
+
+  /** Writes a frame to the worker. */
+  send(frame: Buffer): void {
+    if (!this.#channel.destroyed) this.#channel.write(frame);
+  }
+
+  /** Stops giving it work; it exits once its running requests are done (no respawn). */
+  retire(): void {
+    if (this.state === 'dead') return;
+    this.state = 'retiring';
+    this.respawnOnExit = false;
+    if (this.active === 0) this.#closeChannel();
+  }
+
+  /** Kills it now (SIGKILL); its running requests fail. `respawn`: the pool starts another. */
+  kill(reason: string, respawn: boolean): void {
+    if (this.state === 'dead') return;
+    this.#killed = true;
+    this.respawnOnExit = respawn;
+    this.#exitReason = reason;
+    this.state = 'dead';
+    this.#child.kill('SIGKILL');
+  }
+
+  /** Calls `listener` once the process has exited and its output was read. */
+  onGone(listener: () => void): void {
+    if (this.#exited) listener();
+    else this.#goneListeners.push(listener);
+  }
+
+  #closeChannel(): void {
+    this.#channel.end();
+    // A worker that ignores EOF (stuck in application code) is killed after a while.
+    setTimeout(() => {
+      if (this.state !== 'dead') this.kill('did not exit after its channel closed', false);
+    }, EXIT_WAIT_MS).unref();
+  }
+
+  #onFrame(type: number, id: number, payload: Buffer): void {
+    if (type === FromWorker.Ready) {
+      if (this.state === 'starting') this.state = 'ready';
+      this.#settleReady();
+      return;
+    }
+    if (type === FromWorker.StartupFailed) {
+      this.#startupFailed('failed to load the application', payload.toString('utf8'));
+      return;
+    }
+    const call = this.#calls.get(id);
+    if (call === undefined) return;
+    if (call.onFrame(type, payload)) {
+      this.#calls.delete(id);
+      this.active--;
+      this.#events.released(this, call);
+      if (this.state === 'retiring' && this.active === 0) this.#closeChannel();
+    }
+  }
+
+  #startupFailed(what: string, traceback: string): void {
+    const detail = traceback || this.#stderrTail.join('\n');
+    const lastLine = detail.trimEnd().split('\n').pop() ?? '';
+    const error = new WsgiError('STARTUP', `WSGI application "${this.#options.app}" ${what}${lastLine ? `: ${lastLine}` : ''}`, { expose: false });
+    if (detail) error.stack = `${error.name} [${error.code}]: ${error.message}\n${detail.trimEnd()}`;
+    this.#exitReason = `start-up failed: ${lastLine || what}`;
+    this.#settleReady(error);
+  }
+
+  #forwardOutput(): void {
+    const child = this.#child;
+    const pid = this.pid;
+    const logger = this.#logger;
+    if (child.stdout !== null) {
+      forwardLines(child.stdout, (line) => logger().info(line, { wsgiWorker: pid, stream: 'stdout' }));
+    }
+    if (child.stderr !== null) {
+      forwardLines(child.stderr, (line) => {
+        this.#stderrTail.push(line);
+        if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
+        logger().warn(line, { wsgiWorker: pid, stream: 'stderr' });
+      });
+    }
+  }
+
+  #onClose(code: number | null, signal: NodeJS.Signals | null): void {
+    const wasReady = this.state !== 'starting';
+    this.state = 'dead';
+    const reason = this.#exitReason || (signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
+    if (!wasReady) this.#startupFailed(reason, '');
+    const error = new WsgiError('WORKER_CRASHED', undefined, { expose: false });
+    for (const call of this.#calls.values()) call.fail(error);
+    this.#calls.clear();
+    this.active = 0;
+    this.#exited = true;
+    this.#events.exited(this, this.#killed, reason);
+    for (const listener of this.#goneListeners) listener();
+    this.#goneListeners = [];
+  }
+}
