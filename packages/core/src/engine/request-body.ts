@@ -16,6 +16,8 @@ export interface BodySource {
 
 const HIGH_WATER_MARK = 64 * 1024;
 
+function ignoreError(): void {}
+
 export class RequestBody extends Readable {
   readonly #source: BodySource;
   /** Bytes announced by Content-Length, or -1 for chunked. */
@@ -25,6 +27,9 @@ export class RequestBody extends Readable {
     super({ highWaterMark: HIGH_WATER_MARK });
     this.#source = source;
     this.declaredLength = declaredLength;
+    // The engine fails the body when the client aborts or times out; an app that never read
+    // it must not crash the process with an unhandled 'error'. Readers still get the error.
+    this.on('error', ignoreError);
   }
 
   override _read(): void {
