@@ -21,7 +21,7 @@ const keyShapes: Record<string, string> = {
   wsgi: 'a URL prefix starting with "/"',
   mime: 'a file extension such as ".wasm"',
   cgiHandlers: 'a file extension such as ".php"',
-  errorPages: 'an HTTP error status from 400 to 599',
+  errorPages: 'an HTTP error status from 400 to 599, "4xx" or "5xx"',
 };
 
 /** What a value must look like, by its key, where the schema's own words would be cryptic. */
@@ -46,14 +46,10 @@ export function assertValidConfig(config: unknown, where: string): void {
 function describe(error: ErrorObject): string {
   const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const at = path.length > 0 ? ` in ${label(path)}` : '';
+  if (error.propertyName !== undefined) return `"${error.propertyName}"${at} is not ${keyShapes[path.at(-1) ?? ''] ?? 'a valid key'}`;
   switch (error.keyword) {
     case 'additionalProperties':
       return `unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"${at}`;
-    case 'propertyNames': {
-      const name = (error.params as { propertyName: string }).propertyName;
-      const map = path.at(-1) ?? '';
-      return `"${name}"${at} is not ${keyShapes[map] ?? 'a valid key'}`;
-    }
     case 'type':
       return `${label(path)} must be ${article((error.params as { type: string }).type)}`;
     default: {

@@ -79,8 +79,8 @@ export interface ResolvedSite {
   wsgiPath: string[];
   wsgiWorkers: number;
   python: string;
-  /** Status → absolute file. */
-  errorPages: Record<number, string>;
+  /** Status (or `4xx`, `5xx`) → absolute file. */
+  errorPages: Record<string, string>;
 }
 
 /** What a worker runs: every key decided, every path absolute, every file checked. */

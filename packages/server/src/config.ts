@@ -130,10 +130,10 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string): Promis
   for (const dir of wsgiPath) await checkDirectory(dir, `${prefix}wsgiPath directory`);
   const python = site.python ?? defaults.python;
   if (Object.keys(wsgi).length > 0) await findProgram(python, `${prefix}python`);
-  const errorPages: Record<number, string> = {};
+  const errorPages: Record<string, string> = {};
   for (const [status, file] of Object.entries(site.errorPages ?? {})) {
     await checkReadableFile(file, `error page for ${status}`);
-    errorPages[Number(status)] = file;
+    errorPages[status] = file;
   }
   const mime: Record<string, string> = {};
   for (const [ext, type] of Object.entries(site.mime ?? {})) mime[ext.startsWith('.') ? ext : `.${ext}`] = type;

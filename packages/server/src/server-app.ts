@@ -5,7 +5,8 @@
  * worker does, once every site is ready.
  */
 
-import { Application, type Logger } from '@sluice/core';
+import { createWriteStream } from 'node:fs';
+import { Application, accessLog, type Logger } from '@sluice/core';
 import type { ResolvedConfig } from './config-types.js';
 import { ConfigError } from './errors.js';
 import { buildSite, type Site } from './site.js';
@@ -39,8 +40,20 @@ export function stderrLogger(quiet: boolean): Logger {
  * (a WSGI app that cannot be imported rejects with a `ConfigError`).
  */
 export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp> {
-  const app = new Application({ proxy: config.proxy, logger: stderrLogger(config.quiet) });
+  const logger = stderrLogger(config.quiet);
+  const fallback = buildSite(config.site, '', logger);
+  const hosts = config.hosts.map(([pattern, site]) => [pattern, buildSite(site, `hosts["${pattern}"]`, logger)] as const);
+  const sites: Site[] = [fallback, ...hosts.map(([, site]) => site)];
+  const choose = hostChooser(hosts, fallback);
+  const app = new Application({
+    proxy: config.proxy,
+    logger,
+    errorHandler: (error, ctx) => choose(ctx).errorHandler(error, ctx),
+  });
   if (config.proxy) app.use(trustProxies(config.trustedProxies));
+  if (config.accessLog !== null) {
+    app.use(accessLog({ stream: config.accessLog === '-' ? process.stdout : createWriteStream(config.accessLog, { flags: 'a' }) }));
+  }
   if (config.setup !== null) {
     try {
       await config.setup(app);
@@ -48,30 +61,20 @@ export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp>
       throw new ConfigError(`the config file's setup function failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
   }
-  const fallback = buildSite(config.site);
-  const sites: Site[] = [fallback];
-  if (config.hosts.length === 0) {
-    app.use(fallback.middleware);
-  } else {
-    const hosts = config.hosts.map(([pattern, site]) => {
-      const built = buildSite(site);
-      sites.push(built);
-      return [pattern, built] as const;
-    });
-    app.use(virtualHosts(hostChooser(hosts, fallback)));
-  }
-  const closeSites = () => Promise.all(sites.map((site) => site.close())).then(() => {});
+  app.use(hosts.length === 0 ? fallback.middleware : virtualHosts(choose));
+  const closeSites = (graceMs: number) => Promise.all(sites.map((site) => site.close(graceMs))).then(() => {});
   try {
     await Promise.all(sites.map((site) => site.ready()));
   } catch (error) {
-    await closeSites();
+    await closeSites(0);
     throw error;
   }
   return {
     app,
     close: async (graceMs) => {
+      const started = Date.now();
       await app.close(graceMs);
-      await closeSites();
+      await closeSites(Math.max(0, graceMs - (Date.now() - started)));
     },
   };
 }
