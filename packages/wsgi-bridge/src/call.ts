@@ -114,7 +114,12 @@ export class WsgiCall implements StreamOwner {
       this.#answered = true;
       this.#reject(error);
     } else if (this.#stream !== null && !this.#stream.destroyed) {
-      this.#stream.destroy(error);
+      const stream = this.#stream;
+      // The worker already committed to this response: let respond() send the head and what
+      // was buffered (it runs in the microtasks after the middleware resolved), then abort.
+      // Destroying now would turn it into a 500 depending on how the frames were batched.
+      if (this.ctx.headerSent) stream.destroy(error);
+      else setImmediate(() => stream.destroy(error));
     }
   }
 

@@ -1,0 +1,128 @@
+"""A WSGI application with misbehaving routes (crashes, hangs, bad headers), for the
+bridge's failure and lifecycle tests."""
+
+import json
+import os
+import sys
+import threading
+import time
+
+MARKER_DIR = os.environ.get('WSGI_TEST_MARKERS', '/tmp')
+
+
+def mark(name, text=''):
+    with open(os.path.join(MARKER_DIR, name), 'w') as f:
+        f.write(text)
+
+
+class Tracked:
+    """An iterable that records when the server closes it."""
+
+    def __init__(self, chunks, name, delay=0.0):
+        self.chunks = chunks
+        self.name = name
+        self.delay = delay
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            yield chunk
+            if self.delay:
+                time.sleep(self.delay)
+
+    def close(self):
+        mark(self.name, 'closed')
+
+
+def application(environ, start_response):
+    path = environ['PATH_INFO']
+    query = environ.get('QUERY_STRING', '')
+    if path == '/pid':
+        body = json.dumps({'pid': os.getpid(), 'thread': threading.get_ident(),
+                           'multithread': environ['wsgi.multithread'],
+                           'multiprocess': environ['wsgi.multiprocess']}).encode()
+        start_response('200 OK', [('Content-Type', 'application/json')])
+        return [body]
+    if path == '/crash':
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        os._exit(7)
+    if path == '/crash-mid-body':
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+
+        def generate():
+            yield b'some of the body\n'
+            os._exit(9)
+        return generate()
+    if path == '/sleep':
+        time.sleep(float(query or '1'))
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'slept\n']
+    if path == '/raise':
+        raise RuntimeError('boom from the application')
+    if path == '/print':
+        print('hello from print')
+        sys.stderr.write('warning on stderr\n')
+        environ['wsgi.errors'].write('via wsgi.errors\n')
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'printed\n']
+    if path == '/hop':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('Keep-Alive', 'timeout=5'), ('X-Kept', 'yes')])
+        return [b'hop\n']
+    if path == '/crlf':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('X-Evil', 'a\r\nSet-Cookie: pwned=1')])
+        return [b'crlf\n']
+    if path == '/short':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '100')])
+        return Tracked([b'only ', b'ten b'], 'short-closed')
+    if path == '/long':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', '5')])
+        return [b'12345', b'6789']
+    if path == '/cookies':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2')])
+        return [b'cookies\n']
+    if path == '/empty':
+        start_response('204 No Content', [])
+        return []
+    if path == '/file':
+        name = os.path.join(MARKER_DIR, 'payload.bin')
+        f = open(name, 'rb')
+        wrapper = environ['wsgi.file_wrapper'](f)
+
+        def close():
+            mark('file-position', str(f.tell()))
+            f.close()
+        wrapper.close = close
+        start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+        return wrapper
+    if path == '/sse':
+        start_response('200 OK', [('Content-Type', 'text/event-stream'), ('Cache-Control', 'no-cache')])
+        return Tracked((b'data: %d\n\n' % i for i in range(100000)), 'sse-closed', delay=0.02)
+    if path == '/big':
+        size = int(query or '1048576')
+        start_response('200 OK', [('Content-Type', 'application/octet-stream'), ('Content-Length', str(size))])
+
+        def generate():
+            left = size
+            block = b'x' * 65536
+            while left > 0:
+                yield block[:min(left, 65536)]
+                left -= 65536
+        return generate()
+    if path == '/upload-hash':
+        import hashlib
+        digest = hashlib.sha256()
+        total = 0
+        stream = environ['wsgi.input']
+        while True:
+            chunk = stream.read(65536)
+            if not chunk:
+                break
+            digest.update(chunk)
+            total += len(chunk)
+        body = json.dumps({'bytes': total, 'sha256': digest.hexdigest()}).encode()
+        start_response('200 OK', [('Content-Type', 'application/json')])
+        return [body]
+    if path == '/ignore-body':
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'did not read\n']
+    start_response('404 Not Found', [('Content-Type', 'text/plain')])
+    return [b'not found\n']

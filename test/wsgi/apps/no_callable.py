@@ -1,0 +1,3 @@
+"""Imports fine but has no `application`: the start-up failure test needs that reported."""
+
+something_else = 42
