@@ -1,0 +1,238 @@
+// Level 2 (wire): every configurable limit and timeout of the engine, each with its defined
+// rejection (status code or close), exercised with short values set through the options.
+import test from 'ava';
+import net from 'node:net';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { Application, engineDefaults, type Context } from '@sluice/core';
+import { eventually, parseResponses, raw, start, Wire } from './helpers.js';
+
+async function echo(ctx: Context): Promise<void> {
+  ctx.body = `${ctx.method} ${ctx.url} ${await ctx.request.text({ limit: 1e9 })}`;
+}
+
+test('a request line over maxRequestLineBytes is 414 and closed', async (t) => {
+  const s = await start(echo, { limits: { maxRequestLineBytes: 64 } });
+  const ok = await raw(s.port, `GET /${'a'.repeat(40)} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+  t.is(parseResponses(ok.text)[0].status, 200);
+  const { text, closed } = await raw(s.port, `GET /${'a'.repeat(100)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  const [res] = parseResponses(text);
+  t.is(res.status, 414);
+  t.is(res.headers.connection, 'close');
+  t.true(closed);
+  await s.close();
+});
+
+test('a header section over maxHeaderBytes is 431 and closed, even before it ends', async (t) => {
+  const s = await start(echo, { limits: { maxHeaderBytes: 1024 } });
+  const { text, closed } = await raw(s.port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'v'.repeat(2000)}`);
+  const [res] = parseResponses(text);
+  t.is(res.status, 431);
+  t.is(res.headers.connection, 'close');
+  t.true(closed);
+  await s.close();
+});
+
+test('more header fields than maxHeaders is 431 and closed', async (t) => {
+  const s = await start(echo, { limits: { maxHeaders: 5 } });
+  const fields = Array.from({ length: 6 }, (_, i) => `X-${i}: v\r\n`).join('');
+  const { text, closed } = await raw(s.port, `GET / HTTP/1.1\r\nHost: a\r\n${fields}\r\n`);
+  t.is(parseResponses(text)[0].status, 431);
+  t.true(closed);
+  await s.close();
+});
+
+test('a Content-Length over maxBodyBytes is 413 before any body byte is read, and closed', async (t) => {
+  let called = false;
+  const s = await start(
+    (ctx) => {
+      called = true;
+      ctx.body = 'x';
+    },
+    { limits: { maxBodyBytes: 100 } },
+  );
+  const { text, closed } = await raw(s.port, 'POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n');
+  const [res] = parseResponses(text);
+  t.is(res.status, 413);
+  t.is(res.headers.connection, 'close');
+  t.true(closed);
+  t.false(called);
+  await s.close();
+});
+
+test('a chunked body adding up past maxBodyBytes is 413 and closed', async (t) => {
+  const s = await start(echo, { limits: { maxBodyBytes: 100 } });
+  const chunk = `40\r\n${'x'.repeat(64)}\r\n`;
+  const { text, closed } = await raw(s.port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}0\r\n\r\n`);
+  const [res] = parseResponses(text);
+  t.is(res.status, 413);
+  t.is(res.headers.connection, 'close');
+  t.true(closed);
+  await s.close();
+});
+
+test('headersTimeoutMs: a client trickling its head is answered 408 and cut off (slowloris)', async (t) => {
+  const s = await start(echo, { limits: { headersTimeoutMs: 300 } });
+  const wire = await Wire.open(s.port);
+  const started = Date.now();
+  const trickle = setInterval(() => {
+    if (!wire.closed) wire.write('X');
+  }, 50);
+  wire.write('GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ');
+  await wire.closedByServer(3000);
+  clearInterval(trickle);
+  const elapsed = Date.now() - started;
+  t.true(elapsed >= 250 && elapsed < 2000, `closed after ${elapsed} ms`);
+  const [res] = parseResponses(wire.text);
+  t.is(res.status, 408);
+  t.is(res.headers.connection, 'close');
+  wire.destroy();
+  await eventually(() => s.app.connectionCount === 0);
+  await s.close();
+});
+
+test('keepAliveTimeoutMs: an idle keep-alive connection is closed, cleanly', async (t) => {
+  const s = await start(echo, { limits: { keepAliveTimeoutMs: 200 } });
+  const wire = await Wire.open(s.port);
+  wire.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await wire.responses(1);
+  t.true(await wire.stillOpenAfter(50));
+  await wire.closedByServer(2000);
+  t.true(wire.ended);
+  t.false(wire.reset);
+  wire.destroy();
+  await s.close();
+});
+
+test('a connection that never sends a byte is closed after headersTimeoutMs', async (t) => {
+  const s = await start(echo, { limits: { headersTimeoutMs: 200 } });
+  const wire = await Wire.open(s.port);
+  await wire.closedByServer(2000);
+  t.is(wire.text, '');
+  wire.destroy();
+  await s.close();
+});
+
+test('requestTimeoutMs: a body that never completes is answered 408 and closed', async (t) => {
+  const s = await start(echo, { limits: { requestTimeoutMs: 300 } });
+  const wire = await Wire.open(s.port);
+  wire.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc');
+  await wire.closedByServer(3000);
+  const [res] = parseResponses(wire.text);
+  t.is(res.status, 408);
+  t.is(res.headers.connection, 'close');
+  wire.destroy();
+  await s.close();
+});
+
+test('requestTimeoutMs does not limit how long the app takes once the request is complete', async (t) => {
+  const s = await start(
+    async (ctx) => {
+      await new Promise((r) => setTimeout(r, 400));
+      ctx.body = 'slow but fine';
+    },
+    { limits: { requestTimeoutMs: 100 } },
+  );
+  const wire = await Wire.open(s.port);
+  wire.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  const [res] = await wire.responses(1);
+  t.is(res.body, 'slow but fine');
+  wire.destroy();
+  await s.close();
+});
+
+test('maxRequestsPerConnection: the last allowed response says close and the connection closes', async (t) => {
+  const s = await start(echo, { limits: { maxRequestsPerConnection: 3 } });
+  const req = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+  const { text, closed } = await raw(s.port, req.repeat(5));
+  const responses = parseResponses(text);
+  t.is(responses.length, 3);
+  t.deepEqual(responses.map((r) => r.headers.connection), [undefined, undefined, 'close']);
+  t.true(closed);
+  await s.close();
+});
+
+test('maxConnections: a connection over the limit gets a complete 503 and is closed; the others are served', async (t) => {
+  const s = await start(echo, { limits: { maxConnections: 2 } });
+  const a = await Wire.open(s.port);
+  const b = await Wire.open(s.port);
+  await eventually(() => s.app.connectionCount === 2);
+  const c = await raw(s.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  const [busy] = parseResponses(c.text);
+  t.is(busy.status, 503);
+  t.is(busy.headers.connection, 'close');
+  t.is(busy.headers['retry-after'], '1');
+  t.true(c.closed);
+  a.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\n');
+  b.write('GET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.is((await a.responses(1))[0].status, 200);
+  t.is((await b.responses(1))[0].status, 200);
+  a.destroy();
+  await eventually(() => s.app.connectionCount === 1);
+  const d = await raw(s.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  t.is(parseResponses(d.text)[0].status, 200);
+  b.destroy();
+  await s.close();
+});
+
+test('sendTimeoutMs: a client that never reads a streamed response is dropped and nothing leaks', async (t) => {
+  let produced = 0;
+  let aborted = false;
+  const s = await start(
+    (ctx) => {
+      ctx.onAbort(() => {
+        aborted = true;
+      });
+      ctx.body = new Readable({
+        read() {
+          produced += 65536;
+          this.push(Buffer.alloc(65536, 0x61));
+        },
+      });
+    },
+    { limits: { sendTimeoutMs: 300 } },
+  );
+  const socket = net.connect({ port: s.port, host: '127.0.0.1' });
+  await once(socket, 'connect');
+  socket.pause();
+  socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await eventually(() => aborted, 5000, 'abort');
+  // Backpressure held: only the socket buffers' worth was produced, not an unbounded stream.
+  t.true(produced < 64 * 1024 * 1024, `produced ${produced} bytes`);
+  await eventually(() => s.app.connectionCount === 0);
+  socket.destroy();
+  t.pass();
+  await s.close();
+});
+
+test('a client pipelining without reading makes the server stop answering, not queue responses', async (t) => {
+  let answered = 0;
+  const s = await start((ctx) => {
+    answered++;
+    ctx.body = Buffer.alloc(256 * 1024, 0x62);
+  });
+  const socket = net.connect({ port: s.port, host: '127.0.0.1' });
+  await once(socket, 'connect');
+  socket.pause();
+  socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(500));
+  await new Promise((r) => setTimeout(r, 500));
+  t.true(answered < 50, `answered ${answered} of 500 while the client read nothing`);
+  // Once the client reads, every request is answered.
+  let bytes = 0;
+  socket.on('data', (c: Buffer) => {
+    bytes += c.length;
+  });
+  socket.resume();
+  await eventually(() => answered === 500, 20_000, 'all answered');
+  t.is(answered, 500);
+  await eventually(() => bytes > 500 * 256 * 1024, 20_000, 'all bytes');
+  socket.destroy();
+  await s.close();
+});
+
+test('engine options are validated with a message naming the bad key', (t) => {
+  t.throws(() => new Application({ limits: { maxHeadrBytes: 1 } as never }), { message: /maxHeadrBytes/ });
+  t.throws(() => new Application({ limits: { headersTimeoutMs: -1 } }), { message: /headersTimeoutMs/ });
+  t.throws(() => new Application({ limits: { maxConnections: 'many' as never } }), { message: /maxConnections/ });
+  t.is(new Application().limits.maxHeaderBytes, engineDefaults.maxHeaderBytes);
+});
