@@ -39,7 +39,7 @@ export function makeSite(files: Record<string, string | Buffer>): { base: string
 /** A response read off a raw socket. */
 export interface RawResponse {
   status: number;
-  headers: Record<string, string>;
+  headers: Record<string, string | undefined>;
   body: Buffer;
   /** Everything received, as latin1. */
   text: string;
@@ -73,7 +73,7 @@ export async function raw(port: number, request: string | Buffer, { timeoutMs = 
   const headEnd = text.indexOf('\r\n\r\n');
   const lines = text.slice(0, headEnd === -1 ? text.length : headEnd).split('\r\n');
   const status = Number(lines[0]?.split(' ')[1] ?? 0);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | undefined> = {};
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
@@ -92,7 +92,7 @@ export function rawRequest(port: number, target: string, { method = 'GET', heade
 
 /** One part of a multipart/byteranges body. */
 export interface BytePart {
-  headers: Record<string, string>;
+  headers: Record<string, string | undefined>;
   body: Buffer;
 }
 

@@ -58,7 +58,7 @@ const PAYLOADS = [
   `/${'a/'.repeat(2000)}x`,
 ];
 
-function setup(): { root: string; remove(): void } {
+function setup(): { base: string; root: string; remove(): void } {
   const site = makeSite({ 'index.html': 'home', 'sub/inner.txt': 'inner' });
   writeFileSync(join(site.base, 'secret.txt'), 'TOPSECRET');
   return site;
