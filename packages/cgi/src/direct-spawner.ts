@@ -7,6 +7,7 @@
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { open } from 'node:fs/promises';
 import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type Spawner } from './spawner.js';
 
 class DirectProgram implements RunningProgram {
@@ -53,9 +54,32 @@ class DirectProgram implements RunningProgram {
   }
 }
 
+/**
+ * libuv execs with execvp, which runs a file the kernel refuses (ENOEXEC: no "#!" line)
+ * through /bin/sh. Programs are never run by a shell: such files fail here first.
+ */
+async function checkExecutableFormat(file: string): Promise<void> {
+  const magic = Buffer.alloc(4);
+  const handle = await open(file, 'r');
+  try {
+    await handle.read(magic, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  if (!(magic[0] === 0x23 && magic[1] === 0x21) && !magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+    throw new SpawnError('ENOEXEC', `${file}: neither a "#!" script nor an ELF executable`);
+  }
+}
+
 /** Spawns with `child_process.spawn`, `detached` (setsid) so kills reach the whole group. */
 export class DirectSpawner implements Spawner {
   async spawn(spec: SpawnSpec): Promise<RunningProgram> {
+    try {
+      await checkExecutableFormat(spec.file);
+    } catch (error) {
+      if (error instanceof SpawnError) throw error;
+      throw new SpawnError((error as NodeJS.ErrnoException).code ?? 'EIO', (error as Error).message);
+    }
     let child: ChildProcessWithoutNullStreams;
     try {
       child = spawn(spec.file, spec.argv.slice(1), {

@@ -115,6 +115,8 @@ class Helper {
   async stop(): Promise<void> {
     if (!this.#alive) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    // Keep the event loop alive until the helper is gone (it is unref'd while idle).
+    this.child.ref();
     this.child.stdin.end();
     await exited;
   }

@@ -1,0 +1,88 @@
+// CGI suite: a shell and a Python "hello" CGI program through sluice (spawn helper, and direct
+// child_process.spawn, each with a small heap and with ~500 MB of live heap), lighttpd mod_cgi
+// (1 worker) and `python3 -m http.server --cgi`, same wrk concurrency, same run.
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const servers = new URL('../servers/', import.meta.url);
+
+function prepare() {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-cgi-'));
+  // python's http.server drops root privileges to "nobody" before running a script.
+  chmodSync(dir, 0o755);
+  const bin = join(dir, 'cgi-bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'hello.sh'), "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nHello, World!\\n'\n");
+  writeFileSync(join(bin, 'hello.py'), "#!/usr/bin/python3\nimport sys\nsys.stdout.write('Content-Type: text/plain\\r\\n\\r\\nHello, World!\\n')\n");
+  chmodSync(join(bin, 'hello.sh'), 0o755);
+  chmodSync(join(bin, 'hello.py'), 0o755);
+  return { dir, bin };
+}
+
+function lighttpdConfig(dir, bin, port) {
+  const conf = join(dir, `lighttpd-${port}.conf`);
+  writeFileSync(conf, [
+    'server.modules = ("mod_alias", "mod_cgi")',
+    `server.document-root = "${dir}"`,
+    `server.port = ${port}`,
+    'server.bind = "127.0.0.1"',
+    `server.errorlog = "${join(dir, 'lighttpd-error.log')}"`,
+    'server.max-worker = 0',
+    `alias.url = ("/cgi-bin/" => "${bin}/")`,
+    'cgi.assign = (".sh" => "", ".py" => "")',
+    '',
+  ].join('\n'));
+  return conf;
+}
+
+export async function run(lib) {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+  const { dir, bin } = prepare();
+  const root = new URL('..', import.meta.url).pathname;
+  const sluice = (name, spawner, ballastMb) => ({
+    name,
+    async start() {
+      const port = await lib.freePort();
+      const server = await lib.startServer({
+        cmd: process.execPath,
+        args: ['--max-old-space-size=2048', new URL('cgi-sluice.mjs', servers).pathname],
+        env: { PORT: String(port), CGI_DIR: bin, SPAWNER: spawner, BALLAST_MB: String(ballastMb), NODE_ENV: 'production' },
+        cwd: root,
+        port,
+      });
+      return { url: `http://127.0.0.1:${port}`, stop: server.stop };
+    },
+  });
+  const contenders = [
+    sluice('sluice (helper)', 'helper', 0),
+    sluice('sluice (direct)', 'direct', 0),
+    sluice('sluice (helper, 500 MB heap)', 'helper', 500),
+    sluice('sluice (direct, 500 MB heap)', 'direct', 500),
+  ];
+  if (lib.have('lighttpd')) {
+    contenders.push({
+      name: 'lighttpd mod_cgi',
+      async start() {
+        const port = await lib.freePort();
+        const server = await lib.startServer({ cmd: 'lighttpd', args: ['-D', '-f', lighttpdConfig(dir, bin, port)], port });
+        return { url: `http://127.0.0.1:${port}`, stop: server.stop };
+      },
+    });
+  }
+  contenders.push({
+    name: 'python3 -m http.server --cgi',
+    async start() {
+      const port = await lib.freePort();
+      const server = await lib.startServer({ cmd: '/usr/bin/python3', args: ['-m', 'http.server', '--cgi', '--bind', '127.0.0.1', String(port)], cwd: dir, port });
+      return { url: `http://127.0.0.1:${port}`, stop: server.stop };
+    },
+  });
+  const baselines = lib.have('lighttpd') ? ['lighttpd mod_cgi'] : [];
+  for (const script of ['hello.sh', 'hello.py']) {
+    const rows = await lib.compare(contenders, (url) => lib.wrk({ url: `${url}/cgi-bin/${script}`, connections, seconds }), { rounds });
+    lib.report(`${script} (wrk -c${connections}, ${seconds}s)`, rows, baselines);
+  }
+}

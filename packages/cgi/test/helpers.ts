@@ -1,0 +1,135 @@
+/** Test helpers for @sluice/cgi: temp script dirs, an app running cgi() on an ephemeral port, raw sockets, process checks. */
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Application, type ApplicationOptions, type Logger, type Middleware } from '@sluice/core';
+import { cgi, type CgiMiddleware, type CgiOptions } from '@sluice/cgi';
+
+/** A fresh temporary directory, removed by `cleanup()`. */
+export function tempDir(prefix = 'sluice-cgi-test-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a script file (executable unless `mode` says otherwise). */
+export function writeScript(path: string, source: string, mode = 0o755): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, source);
+  chmodSync(path, mode);
+  return path;
+}
+
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  meta?: Record<string, unknown>;
+}
+
+/** A logger that records what it is told. */
+export function recordingLogger(): Logger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  return {
+    lines,
+    info: (message, meta) => lines.push({ level: 'info', message, meta }),
+    warn: (message, meta) => lines.push({ level: 'warn', message, meta }),
+    error: (message, meta) => lines.push({ level: 'error', message, meta }),
+  };
+}
+
+export interface RunningCgi {
+  app: Application;
+  cgi: CgiMiddleware;
+  port: number;
+  url: string;
+  logger: ReturnType<typeof recordingLogger>;
+  close(): Promise<void>;
+}
+
+/** Starts an app with `before` middleware, then cgi(options), then `after`. */
+export async function startCgi(
+  options: CgiOptions,
+  { before = [], after = [], app: appOptions = {}, tls }: { before?: Middleware[]; after?: Middleware[]; app?: ApplicationOptions; tls?: { key: string; cert: string } } = {},
+): Promise<RunningCgi> {
+  const logger = recordingLogger();
+  const app = new Application({ logger, ...appOptions });
+  const middleware = cgi(options);
+  for (const fn of before) app.use(fn);
+  app.use(middleware);
+  for (const fn of after) app.use(fn);
+  const server = tls ? app.listen({ port: 0, host: '127.0.0.1', tls }) : app.listen(0, '127.0.0.1');
+  await once(server, tls ? 'listening' : 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    app,
+    cgi: middleware,
+    port,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    logger,
+    close: async () => {
+      await app.close(500);
+      await middleware.close();
+    },
+  };
+}
+
+/** Writes `input` on a raw socket; collects the reply until the server closes or `timeoutMs` passes. */
+export async function raw(port: number, input: string | Buffer, { timeoutMs = 10_000 } = {}): Promise<{ text: string; closed: boolean }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const chunks: Buffer[] = [];
+  let closed = false;
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    socket.on('close', () => {
+      closed = true;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  socket.write(input);
+  await done;
+  socket.destroy();
+  return { text: Buffer.concat(chunks).toString('latin1'), closed };
+}
+
+/** Whether process `pid` exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Zombie processes whose parent is one of `parents`. */
+export function zombiesOf(parents: number[]): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' && parents.includes(Number(fields[1]))) out.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return out;
+}
+
+/** Waits until `check()` is true, polling, or fails after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The spawners every behaviour test runs with. */
+export const SPAWNERS = ['helper', 'direct'] as const;
