@@ -337,11 +337,14 @@ class Response:
     def clip(self, data):
         room = self.declared - self.sent
         if len(data) > room:
-            self.channel.send(LOG, self.rid, bytes([LOG_ERROR]) + (
-                'response body longer than its Content-Length (%d): excess dropped' % self.declared).encode())
+            self.excess()
             data = data[:max(room, 0)]
         self.sent += len(data)
         return data
+
+    def excess(self):
+        self.channel.send(LOG, self.rid, bytes([LOG_ERROR]) + (
+            'response body longer than its Content-Length (%d): excess dropped' % self.declared).encode())
 
     def handle(self, frame):
         ftype, payload = frame
@@ -383,11 +386,16 @@ class Response:
                 self.channel.send(END, self.rid)
                 terminal = True
             else:
-                for chunk in result:
+                chunks = iter(result)
+                for chunk in chunks:
                     if type(chunk) is not bytes:
                         raise TypeError('the application yielded %s, not bytes' % type(chunk).__name__)
                     if chunk and self.send_chunk(chunk, False):
                         terminal = True
+                        # Content-Length reached: one more look tells a too-long body (logged)
+                        # from a finished one, without running an endless iterable to its end.
+                        if any(True for _ in zip(range(1), filter(None, chunks))):
+                            self.excess()
                         break
                 if not terminal:
                     if self.head_sent:

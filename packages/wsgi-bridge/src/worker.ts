@@ -181,7 +181,11 @@ export class WorkerProcess {
       return;
     }
     const call = this.#calls.get(id);
-    if (call === undefined) return;
+    if (call === undefined) {
+      // A finished request can still have something to report (excess body, close() failing).
+      if (type === FromWorker.Log) this.#logger().error(`wsgi: ${payload.toString('utf8', 1)}`, { wsgiWorker: this.pid });
+      return;
+    }
     if (call.onFrame(type, payload)) {
       this.#calls.delete(id);
       this.active--;

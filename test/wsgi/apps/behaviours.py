@@ -56,6 +56,14 @@ def application(environ, start_response):
         time.sleep(float(query or '1'))
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'slept\n']
+    if path == '/block':
+        # Holds the worker until the test creates the marker file named by the query string.
+        marker = os.path.join(MARKER_DIR, query)
+        deadline = time.time() + 20
+        while not os.path.exists(marker) and time.time() < deadline:
+            time.sleep(0.01)
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'released\n']
     if path == '/raise':
         raise RuntimeError('boom from the application')
     if path == '/print':
