@@ -19,103 +19,103 @@ async function refused(t: ExecutionContext, args: string[], expected: RegExp, cw
   t.notRegex(stderr, /\n\s+at /);
 }
 
-test('an unknown flag is refused', (t) => refused(t, ['--prot', '80'], /unknown flag "--prot"/));
-test('a flag without its value is refused', (t) => refused(t, ['--port'], /flag --port needs a value/));
-test('a positional argument is refused', (t) => refused(t, ['site'], /unexpected argument 'site'/));
-test('a non-numeric port is refused', (t) => refused(t, ['--port', 'http'], /--port expects a whole number, got "http"/));
-test('a port above 65535 is refused', (t) => refused(t, ['--port', '70000'], /port must be <= 65535/));
-test('a port that is not a number in the file is refused', async (t) => {
+test.serial('an unknown flag is refused', (t) => refused(t, ['--prot', '80'], /unknown flag "--prot"/));
+test.serial('a flag without its value is refused', (t) => refused(t, ['--port'], /flag --port needs a value/));
+test.serial('a positional argument is refused', (t) => refused(t, ['site'], /unexpected argument 'site'/));
+test.serial('a non-numeric port is refused', (t) => refused(t, ['--port', 'http'], /--port expects a whole number, got "http"/));
+test.serial('a port above 65535 is refused', (t) => refused(t, ['--port', '70000'], /port must be <= 65535/));
+test.serial('a port that is not a number in the file is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': JSON.stringify({ port: '8080' }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /config file ".*sluice\.json": port must be a whole number/);
 });
-test('a bad --workers value is refused', (t) => refused(t, ['--workers', 'many'], /--workers expects a whole number, got "many"/));
-test('zero workers are refused', (t) => refused(t, ['--workers', '0'], /workers must be a whole number from 1 to 256, or "auto"/));
-test('KEY=VALUE flags without "=" are refused', (t) => refused(t, ['--cgi', '/cgi-bin'], /--cgi expects PREFIX=DIR, got "\/cgi-bin"/));
-test('a mount prefix without a leading slash is refused', (t) => refused(t, ['--cgi', 'cgi-bin=.'], /"cgi-bin" in cgi is not a URL prefix starting with "\/"/));
-test('an error page for a non-error status is refused', (t) => refused(t, ['--error-page', '200=x.html'], /"200" in errorPages is not an HTTP error status/));
+test.serial('a bad --workers value is refused', (t) => refused(t, ['--workers', 'many'], /--workers expects a whole number, got "many"/));
+test.serial('zero workers are refused', (t) => refused(t, ['--workers', '0'], /workers must be a whole number from 1 to 256, or "auto"/));
+test.serial('KEY=VALUE flags without "=" are refused', (t) => refused(t, ['--cgi', '/cgi-bin'], /--cgi expects PREFIX=DIR, got "\/cgi-bin"/));
+test.serial('a mount prefix without a leading slash is refused', (t) => refused(t, ['--cgi', 'cgi-bin=.'], /"cgi-bin" in cgi is not a URL prefix starting with "\/"/));
+test.serial('an error page for a non-error status is refused', (t) => refused(t, ['--error-page', '200=x.html'], /"200" in errorPages is not an HTTP error status/));
 
-test('a missing root directory is refused', (t) => refused(t, ['--root', '/nonexistent/site'], /root directory "\/nonexistent\/site" does not exist/));
-test('a root that is a file is refused', async (t) => {
+test.serial('a missing root directory is refused', (t) => refused(t, ['--root', '/nonexistent/site'], /root directory "\/nonexistent\/site" does not exist/));
+test.serial('a root that is a file is refused', async (t) => {
   const dir = tempSite(t, { 'file.txt': 'x' });
   await refused(t, ['--root', `${dir}/file.txt`], /root directory ".*file\.txt" is not a directory/);
 });
-test('a missing CGI directory is refused', async (t) => {
+test.serial('a missing CGI directory is refused', async (t) => {
   const dir = tempSite(t);
   await refused(t, ['--root', dir, '--cgi', '/cgi-bin=missing'], /cgi\["\/cgi-bin"\] directory ".*missing" does not exist/, dir);
 });
-test('a missing WSGI path directory is refused', (t) => refused(t, ['--wsgi-path', '/nonexistent/py'], /wsgiPath directory "\/nonexistent\/py" does not exist/));
-test('a CGI handler program that does not exist is refused', (t) =>
+test.serial('a missing WSGI path directory is refused', (t) => refused(t, ['--wsgi-path', '/nonexistent/py'], /wsgiPath directory "\/nonexistent\/py" does not exist/));
+test.serial('a CGI handler program that does not exist is refused', (t) =>
   refused(t, ['--cgi-handler', '.xyz=no-such-interpreter'], /CGI handler for "\.xyz": program "no-such-interpreter" not found on PATH/));
-test('a missing Python for a WSGI mount is refused', (t) =>
+test.serial('a missing Python for a WSGI mount is refused', (t) =>
   refused(t, ['--wsgi', '/app=app:application', '--python', 'no-such-python3'], /python: program "no-such-python3" not found on PATH/));
-test('a missing error page file is refused', (t) => refused(t, ['--error-page', '404=/nonexistent/404.html'], /error page for 404: cannot read "\/nonexistent\/404\.html" \(ENOENT\)/));
+test.serial('a missing error page file is refused', (t) => refused(t, ['--error-page', '404=/nonexistent/404.html'], /error page for 404: cannot read "\/nonexistent\/404\.html" \(ENOENT\)/));
 
-test('the same mount for CGI and WSGI is refused', async (t) => {
+test.serial('the same mount for CGI and WSGI is refused', async (t) => {
   const dir = tempSite(t, { 'cgi-bin/': '' });
   await refused(t, ['--root', dir, '--cgi', `/app=${dir}/cgi-bin`, '--wsgi', '/app/=app:application'], /duplicate mount "\/app": cgi\["\/app"\] and wsgi\["\/app\/"\]/);
 });
-test('two CGI mounts that differ only by a trailing slash are refused', async (t) => {
+test.serial('two CGI mounts that differ only by a trailing slash are refused', async (t) => {
   const dir = tempSite(t, { 'a/': '', 'b/': '', 'sluice.json': JSON.stringify({ cgi: { '/x': 'a', '/x/': 'b' } }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /duplicate mount "\/x"/);
 });
-test('a flag given twice for the same key is refused', (t) => refused(t, ['--mime', '.x=text/x', '--mime', '.x=text/y'], /--mime \.x is given twice/));
+test.serial('a flag given twice for the same key is refused', (t) => refused(t, ['--mime', '.x=text/x', '--mime', '.x=text/y'], /--mime \.x is given twice/));
 
-test('a missing TLS key is refused', async (t) => {
+test.serial('a missing TLS key is refused', async (t) => {
   const dir = tempSite(t, { 'cert.pem': 'x' });
   await refused(t, ['--tls-cert', `${dir}/cert.pem`, '--tls-key', `${dir}/key.pem`], /cannot read TLS key ".*key\.pem" \(ENOENT\)/);
 });
-test('an unreadable TLS key (garbage PEM) is refused', async (t) => {
+test.serial('an unreadable TLS key (garbage PEM) is refused', async (t) => {
   const dir = tempSite(t, { 'cert.pem': 'not a certificate', 'key.pem': 'not a key' });
   await refused(t, ['--tls-cert', `${dir}/cert.pem`, '--tls-key', `${dir}/key.pem`], /TLS key ".*key\.pem" and certificate ".*cert\.pem" are unusable/);
 });
-test('a certificate without a key is refused', async (t) => {
+test.serial('a certificate without a key is refused', async (t) => {
   const dir = tempSite(t, { 'cert.pem': 'x' });
   await refused(t, ['--tls-cert', `${dir}/cert.pem`], /TLS needs both a certificate and a key/);
 });
 
-test('a missing config file is refused', (t) => refused(t, ['--config', '/nonexistent/sluice.json'], /config file "\/nonexistent\/sluice\.json" cannot be read \(ENOENT\)/));
-test('a missing JavaScript config file is refused', (t) => refused(t, ['--config', '/nonexistent/sluice.config.js'], /config file "\/nonexistent\/sluice\.config\.js" not found/));
-test('a config file that is not JSON is refused', async (t) => {
+test.serial('a missing config file is refused', (t) => refused(t, ['--config', '/nonexistent/sluice.json'], /config file "\/nonexistent\/sluice\.json" cannot be read \(ENOENT\)/));
+test.serial('a missing JavaScript config file is refused', (t) => refused(t, ['--config', '/nonexistent/sluice.config.js'], /config file "\/nonexistent\/sluice\.config\.js" not found/));
+test.serial('a config file that is not JSON is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': '{ port: 80 }' });
   await refused(t, ['--config', `${dir}/sluice.json`], /config file ".*": not valid JSON/);
 });
-test('a config file of another kind is refused', async (t) => {
+test.serial('a config file of another kind is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.yaml': 'port: 80' });
   await refused(t, ['--config', `${dir}/sluice.yaml`], /expected a \.json, \.js, \.mjs or \.cjs file/);
 });
-test('an unknown key in a config file is refused', async (t) => {
+test.serial('an unknown key in a config file is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': JSON.stringify({ port: 0, documentRoot: '.' }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /config file ".*sluice\.json": unknown key "documentRoot"/);
 });
-test('an unknown key inside a virtual host is refused', async (t) => {
+test.serial('an unknown key inside a virtual host is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': JSON.stringify({ hosts: { 'a.test': { root: '.', port: 81 } } }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /unknown key "port" in hosts\["a\.test"\]/);
 });
-test('a virtual host name that is not a host name is refused', async (t) => {
+test.serial('a virtual host name that is not a host name is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': JSON.stringify({ hosts: { 'a b': {} } }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /"a b" in hosts is not a host name/);
 });
-test('a missing root inside a virtual host is refused', async (t) => {
+test.serial('a missing root inside a virtual host is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': JSON.stringify({ hosts: { 'a.test': { root: 'missing' } } }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /hosts\["a\.test"\]\.root directory ".*missing" does not exist/);
 });
-test('a bad trusted proxy address is refused', async (t) => {
+test.serial('a bad trusted proxy address is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': JSON.stringify({ proxy: true, trustedProxies: ['10.0.0.0/40'] }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /trustedProxies: "10\.0\.0\.0\/40" is not an IP address or CIDR range/);
 });
-test('a JavaScript config that throws while loading is refused', async (t) => {
+test.serial('a JavaScript config that throws while loading is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.config.mjs': 'throw new Error("DATABASE_URL is not set");\n' });
   await refused(t, ['--config', `${dir}/sluice.config.mjs`], /config file ".*": failed to load: DATABASE_URL is not set/);
 });
-test('a JavaScript config exporting neither an object nor a function is refused', async (t) => {
+test.serial('a JavaScript config exporting neither an object nor a function is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.config.mjs': 'export default 42;\n' });
   await refused(t, ['--config', `${dir}/sluice.config.mjs`], /the default export must be a config object or a function receiving the app/);
 });
-test('a setup function that throws is refused', async (t) => {
+test.serial('a setup function that throws is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.config.mjs': 'export default { port: 0, setup() { throw new Error("no cache dir"); } };\n' });
   await refused(t, ['--config', `${dir}/sluice.config.mjs`], /the config file's setup function failed: no cache dir/);
 });
-test('a port already in use is refused', async (t) => {
+test.serial('a port already in use is refused', async (t) => {
   const blocker = net.createServer().listen(0, '127.0.0.1');
   await once(blocker, 'listening');
   t.teardown(() => blocker.close());

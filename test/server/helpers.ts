@@ -96,7 +96,7 @@ export function spawnSluice(t: ExecutionContext, args: string[], options: StartO
 /** Starts `sluice args` and waits for `listening on URL` (rejects with stderr if it exits first). */
 export async function startSluice(t: ExecutionContext, args: string[], options: StartOptions = {}): Promise<Running> {
   const running = spawnSluice(t, args, options);
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "listening on" line within ${timeoutMs} ms; stderr: ${running.stderr()}`)), timeoutMs);
     const check = () => {
@@ -121,7 +121,7 @@ export async function startSluice(t: ExecutionContext, args: string[], options: 
 /** Runs `sluice args` to completion (for errors, --help, --version). */
 export async function runSluice(t: ExecutionContext, args: string[], options: StartOptions = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const running = spawnSluice(t, args, options);
-  const timer = setTimeout(() => process.kill(-running.pid, 'SIGKILL'), options.timeoutMs ?? 15_000);
+  const timer = setTimeout(() => process.kill(-running.pid, 'SIGKILL'), options.timeoutMs ?? 30_000);
   const code = await running.exited;
   clearTimeout(timer);
   return { code, stdout: running.stdout(), stderr: running.stderr() };
