@@ -52,7 +52,7 @@ export async function startWsgi(options: Partial<WsgiOptions> & { app: string },
     workers: 1,
     logger,
     ...options,
-    env: { WSGI_TEST_MARKERS: markers, PYTHONWARNINGS: 'error', ...options.env },
+    env: { WSGI_TEST_MARKERS: markers, PYTHONWARNINGS: 'error', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
   });
   for (const fn of before) app.use(fn);
   app.use(bridge);

@@ -1,0 +1,7 @@
+"""The WSGI callable sluice serves: `wsgi({ app: 'mysite.wsgi:application', cwd: <this project> })`."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')
+application = get_wsgi_application()

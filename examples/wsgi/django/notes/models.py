@@ -1,0 +1,10 @@
+"""A note: the smallest model that shows a CSRF-protected form writing to the database."""
+from django.db import models
+
+
+class Note(models.Model):
+    text = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.text
