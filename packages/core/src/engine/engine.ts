@@ -147,9 +147,10 @@ export class HttpEngine implements ConnectionHost {
     for (const connection of this.#connections) connection.shutdown();
     if (this.#connections.size > 0) {
       await new Promise<void>((resolve) => {
+        // After the grace period the rest is dropped; resolving waits for their 'close' events,
+        // so every exchange has seen its abort when close() returns.
         const timer = setTimeout(() => {
           for (const connection of this.#connections) connection.socket.destroy();
-          resolve();
         }, graceMs);
         timer.unref();
         this.#drained.push(() => {
