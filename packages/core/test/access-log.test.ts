@@ -1,0 +1,153 @@
+import { PassThrough, Readable } from 'node:stream';
+import { once } from 'node:events';
+import net from 'node:net';
+import test from 'ava';
+import { accessLog, type AccessLogOptions } from '@sluice/core';
+import { raw, start } from './helpers.js';
+
+/** Starts an app logging to a buffer; `lines()` waits for `n` lines. */
+async function logged(options: AccessLogOptions, answer: Parameters<typeof start>[0], appOptions = {}) {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (c: Buffer) => (text += c.toString()));
+  const s = await start([accessLog({ ...options, stream }), ...(Array.isArray(answer) ? answer : [answer])], appOptions);
+  const lines = async (n = 1) => {
+    for (let i = 0; i < 100 && text.split('\n').length - 1 < n; i++) await new Promise((r) => setTimeout(r, 10));
+    return text.split('\n').slice(0, -1);
+  };
+  return { ...s, lines };
+}
+
+const DATE = String.raw`\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\]`;
+
+/** Sends `input`, waits `afterMs`, then resets the connection (RST): a client that truly went away. */
+async function sendAndReset(port: number, input: string, afterMs = 50): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  socket.write(input);
+  await new Promise((r) => setTimeout(r, afterMs));
+  socket.resetAndDestroy();
+}
+
+test('Common Log Format: host, user, time, request line, status, bytes, response time', async (t) => {
+  const s = await logged({ format: 'common' }, (ctx) => {
+    ctx.body = 'hello';
+  });
+  await raw(s.port, 'GET /a?b=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Basic ' + Buffer.from('alice:pw').toString('base64') + '\r\nConnection: close\r\n\r\n');
+  const [line] = await s.lines();
+  t.regex(line, new RegExp(String.raw`^127\.0\.0\.1 - alice ${DATE} "GET /a\?b=1 HTTP/1\.1" 200 5 \d+\.\d{3}$`));
+  await s.close();
+});
+
+test('Combined Log Format adds Referer and User-Agent', async (t) => {
+  const s = await logged({}, (ctx) => {
+    ctx.body = 'x';
+  });
+  await raw(s.port, 'GET / HTTP/1.0\r\nReferer: http://r.example/\r\nUser-Agent: probe/1.0\r\n\r\n');
+  const [line] = await s.lines();
+  t.regex(line, new RegExp(String.raw`^127\.0\.0\.1 - - ${DATE} "GET / HTTP/1\.0" 200 1 "http://r\.example/" "probe/1\.0" \d+\.\d{3}$`));
+  await s.close();
+});
+
+test('responseTime: false leaves the time out', async (t) => {
+  const s = await logged({ format: 'common', responseTime: false }, (ctx) => {
+    ctx.body = 'x';
+  });
+  await fetch(s.url);
+  const [line] = await s.lines();
+  t.regex(line, /" 200 1$/);
+  await s.close();
+});
+
+test('error responses are logged with the status sent', async (t) => {
+  const s = await logged({ format: 'common' }, (ctx) => {
+    ctx.throw(403, 'no');
+  });
+  await fetch(`${s.url}/secret`);
+  const [line] = await s.lines();
+  t.regex(line, /"GET \/secret HTTP\/1\.1" 403 3 /);
+  await s.close();
+});
+
+test('an unanswered request is logged as 404', async (t) => {
+  const s = await logged({ format: 'common' }, () => {});
+  await fetch(`${s.url}/missing`);
+  const [line] = await s.lines();
+  t.regex(line, /"GET \/missing HTTP\/1\.1" 404 \d+ /);
+  await s.close();
+});
+
+test('a 204 logs "-" for bytes', async (t) => {
+  const s = await logged({ format: 'common' }, (ctx) => {
+    ctx.status = 204;
+  });
+  await fetch(s.url, { method: 'DELETE' });
+  const [line] = await s.lines();
+  t.regex(line, /"DELETE \/ HTTP\/1\.1" 204 - /);
+  await s.close();
+});
+
+test('the original request line is logged even if middleware rewrites the URL', async (t) => {
+  const s = await logged({ format: 'common' }, (ctx) => {
+    ctx.url = '/internal';
+    ctx.body = 'x';
+  });
+  await fetch(`${s.url}/public`);
+  const [line] = await s.lines();
+  t.regex(line, /"GET \/public HTTP\/1\.1"/);
+  await s.close();
+});
+
+test('quotes, backslashes and non-ASCII in client fields are escaped: one request, one line', async (t) => {
+  const s = await logged({}, (ctx) => {
+    ctx.body = 'x';
+  });
+  await raw(s.port, 'GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: a"b\\c\xe9\r\nConnection: close\r\n\r\n');
+  const lines = await s.lines();
+  t.is(lines.length, 1);
+  t.regex(lines[0], /"a\\x22b\\x5cc\\xc3\\xa9"/);
+  await s.close();
+});
+
+test('a response cut off by a failing stream is still logged with the bytes sent', async (t) => {
+  const s = await logged({ format: 'common', responseTime: false }, (ctx) => {
+    let sent = false;
+    ctx.body = new Readable({
+      read() {
+        if (!sent) {
+          sent = true;
+          this.push('12345');
+          return;
+        }
+        setTimeout(() => this.destroy(new Error('broken')), 10);
+      },
+    });
+  }, { logger: { info() {}, warn() {}, error() {} } });
+  await raw(s.port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', { timeoutMs: 1000 });
+  const [line] = await s.lines();
+  t.regex(line, /"GET \/ HTTP\/1\.1" 200 5$/);
+  await s.close();
+});
+
+test('a client leaving before the response is logged once', async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const s = await logged({ format: 'common', responseTime: false }, async (ctx) => {
+    ctx.onAbort(release);
+    await gate;
+    ctx.body = 'too late';
+  });
+  await sendAndReset(s.port, 'GET /slow HTTP/1.1\r\nHost: h\r\n\r\n');
+  await gate;
+  await new Promise((r) => setTimeout(r, 30));
+  const lines = await s.lines();
+  t.is(lines.length, 1);
+  t.regex(lines[0], /"GET \/slow HTTP\/1\.1" - -$/);
+  await s.close();
+});
+
+test('unknown or bad options are refused, naming the key', (t) => {
+  t.throws(() => accessLog({ fromat: 'common' } as never), { message: /unknown accessLog option "fromat"/ });
+  t.throws(() => accessLog({ format: 'json' as never }), { message: /"format" must be "common" or "combined"/ });
+});
