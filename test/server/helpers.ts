@@ -192,10 +192,12 @@ export function tempSite(t: ExecutionContext, files: Record<string, string | Buf
   return dir;
 }
 
-/** Waits until `predicate` holds, polling every 20 ms, up to `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Waits until `predicate` holds, polling every 20 ms (running `step` before each check), up to `timeoutMs`. */
+export async function until(predicate: () => boolean, timeoutMs = 5000, step?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  for (;;) {
+    if (step) await step();
+    if (predicate()) return;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
