@@ -60,7 +60,7 @@ export interface WireResponse {
   statusLine: string;
   status: number;
   /** Header names lowercased; repeated names keep the last value. */
-  headers: Record<string, string>;
+  headers: Partial<Record<string, string>>;
   /** The raw header block (exact bytes, for assertions on spelling and order). */
   head: string;
   body: string;
@@ -81,7 +81,7 @@ export function parseResponses(text: string, headRequests: number[] = []): WireR
     const lines = head.split('\r\n');
     const statusLine = lines[0];
     const status = Number(statusLine.split(' ')[1]);
-    const headers: Record<string, string> = {};
+    const headers: Partial<Record<string, string>> = {};
     for (const line of lines.slice(1, -1)) {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
