@@ -2,11 +2,16 @@
 // a directory listing and a seekable audio file (ranges), CGI demos in Python, the
 // stdlib WSGI demo app at /wsgi/, a custom method (BREW) and a custom 404 page.
 // Needs nothing beyond Node 20 and python3. Paths are relative to this file.
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const tone = fileURLToPath(new URL('./public/media/tone.wav', import.meta.url));
-if (!existsSync(tone)) writeFileSync(`${tone}.${process.pid}`, toneWav(30)), renameSync(`${tone}.${process.pid}`, tone);
+if (!existsSync(tone)) {
+  mkdirSync(dirname(tone), { recursive: true });
+  writeFileSync(`${tone}.${process.pid}`, toneWav(30));
+  renameSync(`${tone}.${process.pid}`, tone);
+}
 
 export default {
   $schema: '../../packages/server/schema/sluice.schema.json',
