@@ -19,7 +19,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `entry` (a .ts file) in a Node process with `env`; resolves once it prints "listening <port>". */
+/** Starts `entry` (a .ts file) in a Node process with `env`; resolves once it prints "listening <port>" or "listening on http://127.0.0.1:<port>". */
 export async function startProcess(entry: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...TS_NODE_ARGS, entry], {
     cwd: REPO,
@@ -35,7 +35,7 @@ export async function startProcess(entry: string, env: Record<string, string>, t
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening (\d+)/.exec(out);
+      const m = /listening (?:on http:\/\/127\.0\.0\.1:)?(\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
