@@ -16,4 +16,15 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
 }
 
 /** What `ctx.body` accepts. */
-export type Body = string | Buffer | Uint8Array | Readable | AsyncIterable<unknown> | Record<string, unknown> | unknown[] | null | undefined;
+export type Body =
+  | string
+  | Buffer
+  | Uint8Array
+  | Readable
+  | AsyncIterable<unknown>
+  | Blob
+  | globalThis.Response
+  | Record<string, unknown>
+  | unknown[]
+  | null
+  | undefined;

@@ -11,13 +11,16 @@
  * | body undefined                     | status message as text/plain                          |
  * | string, Buffer, Uint8Array         | Content-Length, head and body in one write            |
  * | Readable stream                    | declared Content-Length, else chunked (1.1) / close-delimited (1.0) |
- * | async iterable                     | as a stream                                           |
+ * | async iterable (web ReadableStream too) | as a stream                                      |
+ * | Blob                               | streamed with its size as Content-Length              |
+ * | fetch Response                     | its body streamed (empty if it has none)              |
  * | anything else                      | JSON.stringify, Content-Length                        |
  *
  * Must never decide status or headers beyond these rows: middleware and the error handler do that.
  */
 
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import statuses from 'statuses';
 import { isAsyncIterable, isStream } from './body-types.js';
 import type { Context } from './context.js';
@@ -35,13 +38,13 @@ export function respond(ctx: Context): void {
   const body = response.body;
 
   if (statuses.empty[status]) {
-    if (isStream(body)) body.destroy();
+    discard(body);
     exchange.respond(status, headers, null);
     return;
   }
   if (ctx.method === 'HEAD') {
     const length = response.length;
-    if (isStream(body)) body.destroy();
+    discard(body);
     exchange.writeHead(status, headers, length ?? -1);
     exchange.end();
     return;
@@ -68,7 +71,22 @@ export function respond(ctx: Context): void {
     exchange.pipeFrom(Readable.from(body), status, headers, declaredLength(headers['content-length']));
     return;
   }
+  if (body instanceof Blob) {
+    exchange.pipeFrom(Readable.fromWeb(body.stream() as WebReadableStream), status, headers, body.size);
+    return;
+  }
+  if (body instanceof globalThis.Response) {
+    if (body.body === null) exchange.respond(status, headers, null);
+    else exchange.pipeFrom(Readable.fromWeb(body.body as WebReadableStream), status, headers, declaredLength(headers['content-length']));
+    return;
+  }
   exchange.respond(status, headers, JSON.stringify(body));
+}
+
+/** Releases a body that will not be sent (HEAD, 204, 304). */
+function discard(body: unknown): void {
+  if (isStream(body)) body.destroy();
+  else if (body instanceof globalThis.Response && body.body !== null) void body.body.cancel().catch(() => {});
 }
 
 function declaredLength(value: string | string[] | undefined): number {

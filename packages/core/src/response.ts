@@ -47,6 +47,8 @@ const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 const BIN = 'application/octet-stream';
 const typeCache = new Map<string, string>();
+// Fields of a fetch Response that describe its original framing and coding, not the body it yields.
+const FETCH_SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
 
 function contentTypeOf(type: string): string | false {
   let value = typeCache.get(type);
@@ -117,8 +119,9 @@ export class Response {
 
   /**
    * Sets the body and, as Koa does, the status (200 unless set) and Content-Type:
-   * string → text/html if it starts with "<" else text/plain; Buffer/Uint8Array/stream →
-   * application/octet-stream; object → JSON; null → 204 (unless a status was set).
+   * string → text/html if it starts with "<" else text/plain; Buffer/Uint8Array/stream/
+   * async iterable → application/octet-stream; Blob → its type and size; fetch Response →
+   * its status, headers and body; object → JSON; null → 204 (unless a status was set).
    */
   set body(value: Body) {
     const original = this.#body;
@@ -172,6 +175,24 @@ export class Response {
       releaseStream(original, value);
       return;
     }
+    if (value instanceof Blob) {
+      if (setType) headers['content-type'] = value.type || BIN;
+      headers['content-length'] = String(value.size);
+      releaseStream(original, value);
+      return;
+    }
+    if (value instanceof globalThis.Response) {
+      // A fetch Response (e.g. proxied): its status and headers, minus the framing and
+      // encoding ones — fetch has already decoded the body it hands over.
+      this.status = value.status;
+      delete headers['content-length'];
+      for (const [name, fieldValue] of value.headers) {
+        if (!FETCH_SKIPPED_HEADERS.has(name)) this.set(name, fieldValue);
+      }
+      if (headers['content-type'] === undefined) headers['content-type'] = BIN;
+      releaseStream(original, value);
+      return;
+    }
     delete headers['content-length'];
     // Keep a JSON flavour the app chose (application/ld+json...), else plain JSON.
     if (setType || !/\bjson\b/i.test(String(headers['content-type']))) headers['content-type'] = JSON_TYPE;
@@ -194,7 +215,7 @@ export class Response {
     if (body === null || body === undefined || isStream(body)) return undefined;
     if (typeof body === 'string') return Buffer.byteLength(body);
     if (body instanceof Uint8Array) return body.byteLength;
-    if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return undefined;
+    if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || body instanceof globalThis.Response) return undefined;
     return Buffer.byteLength(JSON.stringify(body));
   }
 

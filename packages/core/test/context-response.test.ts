@@ -388,3 +388,46 @@ test('assert() throws only for a falsy value', async (t) => {
   t.is(await (await fetch(`${s.url}/?ok=1`)).text(), 'fine');
   await s.close();
 });
+
+test('a Blob body is sent with its type and size', async (t) => {
+  const s = await start((ctx) => {
+    ctx.body = new Blob(['<svg/>'], { type: 'image/svg+xml' });
+  });
+  const { text } = await raw(s.port, GET());
+  t.regex(text, /Content-Type: image\/svg\+xml\r\n/);
+  t.regex(text, /Content-Length: 6\r\n/);
+  t.true(text.endsWith('\r\n\r\n<svg/>'));
+  await s.close();
+});
+
+test('a web ReadableStream body is streamed', async (t) => {
+  const s = await start((ctx) => {
+    ctx.body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('web '));
+        controller.enqueue(new TextEncoder().encode('stream'));
+        controller.close();
+      },
+    });
+  });
+  t.is(await (await fetch(s.url)).text(), 'web stream');
+  await s.close();
+});
+
+test('a fetch Response body passes on its status, headers and body', async (t) => {
+  const upstream = await start((ctx) => {
+    ctx.status = 203;
+    ctx.set('X-Upstream', 'yes');
+    ctx.body = 'from upstream '.repeat(100);
+  });
+  const s = await start(async (ctx) => {
+    ctx.body = await fetch(upstream.url, { headers: { 'Accept-Encoding': 'gzip' } });
+  });
+  const res = await fetch(s.url);
+  t.is(res.status, 203);
+  t.is(res.headers.get('x-upstream'), 'yes');
+  t.is(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+  t.is(await res.text(), 'from upstream '.repeat(100));
+  await s.close();
+  await upstream.close();
+});
