@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import type { Context } from './context.js';
 import type { Middleware } from './application.js';
 import { SluiceError } from './errors.js';
-import { kExchange, kServerAbort } from './symbols.js';
+import { kExchange, kSeesEveryRequest, kServerAbort } from './symbols.js';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
@@ -30,6 +30,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * `127.0.0.1 - alice [28/Nov/2026:08:15:38 +0000] "GET /a?b=1 HTTP/1.1" 200 11 "-" "curl/8.0" 0.412`.
  * The status and byte count are what was actually sent; an abandoned response
  * (client gone, error after headers) logs the status sent and the bytes so far.
+ * Requests sluice answers without running the chain (TRACE refused, `OPTIONS *`,
+ * malformed requests) are logged too.
  * @example
  * app.use(accessLog({ stream: fs.createWriteStream('access.log', { flags: 'a' }), format: 'common' }));
  */
@@ -43,11 +45,13 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
   const stream = options.stream ?? process.stdout;
   const combined = format === 'combined';
 
-  return async function accessLogMiddleware(ctx: Context, next: () => Promise<void>): Promise<void> {
+  const middleware = async function accessLogMiddleware(ctx: Context, next: () => Promise<void>): Promise<void> {
     const started = process.hrtime.bigint();
     // Captured now: later middleware may rewrite ctx.method and ctx.url.
     const exchange = ctx[kExchange];
-    const requestLine = `${exchange.head.method} ${exchange.head.target} HTTP/1.${exchange.head.versionMinor}`;
+    const head = exchange.head;
+    // An unparseable request has no request line to show: "-" as Apache logs it.
+    const requestLine = head.method === '' ? '-' : `${head.method} ${head.target} HTTP/1.${head.versionMinor}`;
     let written = false;
     const write = (): void => {
       if (written) return;
@@ -59,6 +63,8 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     (ctx[kServerAbort] ??= []).push(write);
     await next();
   };
+  // Also called for requests answered without the chain: TRACE refused, OPTIONS *, malformed requests.
+  return Object.assign(middleware, { [kSeesEveryRequest]: true });
 }
 
 function formatLine(ctx: Context, requestLine: string, combined: boolean, elapsedMs: number): string {

@@ -19,7 +19,7 @@ import { SluiceError, type ProtocolError } from './errors.js';
 import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pages.js';
 import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
 import { respond } from './respond.js';
-import { kAllowed, kExchange, kHeaders, kServerAbort } from './symbols.js';
+import { kAllowed, kExchange, kHeaders, kSeesEveryRequest, kServerAbort } from './symbols.js';
 
 /** A middleware: Koa's signature. */
 export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
@@ -99,6 +99,8 @@ const KNOWN_OPTIONS = new Set([
   'trace', 'methods', 'logger',
 ]);
 
+const resolvedNext = (): Promise<void> => Promise.resolve();
+
 // Error headers that describe the error response's own body, which the renderer produces (as Koa).
 const GENERATED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding']);
 
@@ -126,6 +128,8 @@ export class Application extends EventEmitter implements EngineHandler {
   /** Whether TRACE is answered (see the `trace` option). */
   readonly trace: boolean;
   readonly #methods = new MethodRegistry();
+  // Middleware that also see requests answered without the chain (see kSeesEveryRequest).
+  readonly #observers: Middleware[] = [];
   readonly #engine: HttpEngine;
   readonly #Context: new (app: Application, exchange: Exchange) => Context;
   #composed: ((ctx: Context) => Promise<void>) | null = null;
@@ -167,6 +171,7 @@ export class Application extends EventEmitter implements EngineHandler {
   use(fn: Middleware): this {
     if (typeof fn !== 'function') throw new TypeError('middleware must be a function');
     this.middleware.push(fn);
+    if ((fn as Middleware & { [kSeesEveryRequest]?: boolean })[kSeesEveryRequest] === true) this.#observers.push(fn);
     this.#composed = null;
     return this;
   }
@@ -242,10 +247,12 @@ export class Application extends EventEmitter implements EngineHandler {
     // Refused before any middleware runs: TRACE echoes credentials (cross-site tracing),
     // and `OPTIONS *` names the server, not a resource a middleware could serve.
     if (method === 'TRACE' && !this.trace) {
+      this.#observe(ctx);
       await this.handleError(notAllowed(method, this.#methods.allowAll), ctx, false);
       return;
     }
     if (method === 'OPTIONS' && ctx.url === '*') {
+      this.#observe(ctx);
       this.#answerOptions(ctx, this.#methods.allowAll);
       return;
     }
@@ -306,7 +313,19 @@ export class Application extends EventEmitter implements EngineHandler {
   onProtocolError(error: ProtocolError, exchange: Exchange): void {
     const ctx = new this.#Context(this, exchange);
     this.emit('clientError', error, ctx);
+    this.#observe(ctx);
     void this.handleError(error, ctx, false);
+  }
+
+  /** Lets the observing middleware (the access log) see a request the chain will not run for. */
+  #observe(ctx: Context): void {
+    for (const observer of this.#observers) {
+      try {
+        void Promise.resolve(observer(ctx, resolvedNext)).catch(() => {});
+      } catch {
+        // An observer failing must not stop the answer.
+      }
+    }
   }
 
   /**

@@ -11,3 +11,9 @@ export const kHeaders = Symbol('sluice.headers');
 export const kAllowed = Symbol('sluice.allowed');
 /** Listeners run when the framework abandons a response whose head was sent (errors after headers). */
 export const kServerAbort = Symbol('sluice.serverAbort');
+/**
+ * Brand of a middleware that must also see requests answered without running the chain
+ * (TRACE refused, `OPTIONS *`, malformed requests): the access log. It only registers
+ * listeners before `await next()`.
+ */
+export const kSeesEveryRequest = Symbol('sluice.seesEveryRequest');

@@ -151,3 +151,18 @@ test('unknown or bad options are refused, naming the key', (t) => {
   t.throws(() => accessLog({ fromat: 'common' } as never), { message: /unknown accessLog option "fromat"/ });
   t.throws(() => accessLog({ format: 'json' as never }), { message: /"format" must be "common" or "combined"/ });
 });
+
+test('requests answered without the chain are logged too: TRACE refused, OPTIONS *, malformed', async (t) => {
+  const s = await logged({ format: 'common', responseTime: false }, (ctx) => {
+    ctx.body = 'x';
+  });
+  await raw(s.port, 'TRACE / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+  await raw(s.port, 'OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+  await raw(s.port, 'GET / HTTP/1.1\r\nBad Header: x\r\n\r\n');
+  const lines = await s.lines(3);
+  t.is(lines.length, 3);
+  t.regex(lines[0], /"TRACE \/ HTTP\/1\.1" 405 \d+$/);
+  t.regex(lines[1], /"OPTIONS \* HTTP\/1\.1" 204 -$/);
+  t.regex(lines[2], /" 400 \d+$/);
+  await s.close();
+});
