@@ -54,7 +54,7 @@ test('a request silent for longer than timeoutMs gets 504; its worker is killed 
 });
 
 test('a full queue answers 503 with Retry-After; queued requests are served', async (t) => {
-  const s = await startWsgi({ app: 'behaviours:application', maxQueue: 1 });
+  const s = await startWsgi({ app: 'behaviours:application', maxQueue: 1, pipeline: 0 });
   t.teardown(s.close);
   const busy = fetch(`${s.url}/block?release`);
   await eventually(() => (s.bridge.stats().active === 1 ? true : undefined));
@@ -70,7 +70,7 @@ test('a full queue answers 503 with Retry-After; queued requests are served', as
 });
 
 test('a request waiting in the queue longer than queueTimeoutMs gets 503', async (t) => {
-  const s = await startWsgi({ app: 'behaviours:application', queueTimeoutMs: 100 });
+  const s = await startWsgi({ app: 'behaviours:application', queueTimeoutMs: 100, pipeline: 0 });
   t.teardown(s.close);
   const busy = fetch(`${s.url}/block?release`);
   await eventually(() => (s.bridge.stats().active === 1 ? true : undefined));

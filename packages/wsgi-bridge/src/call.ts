@@ -43,6 +43,10 @@ export class WsgiCall implements StreamOwner {
   #answered = false;
   /** The worker sent its terminal frame (or the request was failed): nothing more comes. */
   finished = false;
+  /** The worker sent something for it: the application has started on it. */
+  started = false;
+  /** Node asked the worker to give it back (it was sent ahead and another worker is idle). */
+  cancelling = false;
   #stream: ResponseStream | null = null;
   #declaredLength = -1;
   #received = 0;
@@ -65,6 +69,7 @@ export class WsgiCall implements StreamOwner {
   /** Handles a frame from the worker; returns true when it was the request's terminal frame. */
   onFrame(type: number, payload: Buffer): boolean {
     this.lastActivity = Date.now();
+    this.started = true;
     switch (type) {
       case FromWorker.Full:
         this.finished = true;
@@ -121,6 +126,13 @@ export class WsgiCall implements StreamOwner {
       if (this.ctx.headerSent) stream.destroy(error);
       else setImmediate(() => stream.destroy(error));
     }
+  }
+
+  /** Detaches it from the worker that gave it back unstarted, to be dispatched again. */
+  detach(): void {
+    this.host = null;
+    this.id = 0;
+    this.cancelling = false;
   }
 
   /** Grants the worker credit for the bytes the client side consumed. */

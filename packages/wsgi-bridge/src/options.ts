@@ -24,6 +24,12 @@ export interface WsgiOptions {
   workers?: number;
   /** Threads per worker (requests one worker runs at once). Default 1. */
   threads?: number;
+  /**
+   * Requests sent ahead to a busy single-threaded worker, which runs them in order (0: none).
+   * Under load Node and Python then exchange batches instead of one request per round trip;
+   * a request sent ahead is taken back for a worker that becomes idle, if it has not started. Default 4.
+   */
+  pipeline?: number;
   /** URL prefix the application is mounted at (`SCRIPT_NAME`); other paths go to the next middleware. Default '' (everything). */
   mount?: string;
   /** Longest a request may go without its worker producing anything (head, body chunk, body read); then the worker is killed and the client gets 504. Default 30000. */
@@ -51,6 +57,7 @@ export interface ResolvedOptions {
   env: Record<string, string>;
   workers: number;
   threads: number;
+  pipeline: number;
   mount: string;
   timeoutMs: number;
   maxQueue: number;
@@ -67,6 +74,7 @@ export const defaults = {
   pythonPath: [] as string[],
   env: {} as Record<string, string>,
   threads: 1,
+  pipeline: 4,
   mount: '',
   timeoutMs: 30_000,
   maxQueue: 100,
@@ -95,7 +103,7 @@ function positiveInt(options: Record<string, unknown>, key: string, fallback: nu
 export function resolveOptions(input: WsgiOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) throw new WsgiError('BAD_OPTION', 'wsgi() needs an options object');
   const options = input as unknown as Record<string, unknown>;
-  const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'threads', 'mount', 'timeoutMs', 'maxQueue',
+  const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'threads', 'pipeline', 'mount', 'timeoutMs', 'maxQueue',
     'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'logger']);
   for (const key of Object.keys(options)) if (!known.has(key)) bad(key, 'is not a known option');
   if (typeof input.app !== 'string' || !APP_SPEC_RE.test(input.app)) bad('app', `must look like "module:callable", got ${JSON.stringify(input.app)}`);
@@ -123,6 +131,7 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
     env: { ...defaults.env, ...input.env },
     workers: positiveInt(options, 'workers', availableParallelism(), 1),
     threads: positiveInt(options, 'threads', defaults.threads, 1),
+    pipeline: positiveInt(options, 'pipeline', defaults.pipeline, 0),
     mount,
     timeoutMs: positiveInt(options, 'timeoutMs', defaults.timeoutMs, 1),
     maxQueue: positiveInt(options, 'maxQueue', defaults.maxQueue, 0),

@@ -103,7 +103,7 @@ export class WorkerPool implements WorkerEvents {
     if (this.#state === 'failed') throw this.#notStarted();
     if (this.#state === 'closing' || this.#state === 'closed') throw new WsgiError('CLOSED');
     const call = new WsgiCall(ctx, scriptName, rawPath, this.#options.logger ?? ctx.app.logger);
-    const worker = this.#state === 'running' ? this.#idleWorker() : null;
+    const worker = this.#state === 'running' && this.#queue.length === 0 ? this.#target() : null;
     if (worker !== null) {
       worker.start(call);
     } else {
@@ -115,12 +115,17 @@ export class WorkerPool implements WorkerEvents {
     return call.promise;
   }
 
-  #idleWorker(): WorkerProcess | null {
+  /** The worker for the next request: an idle one (least busy first), else one with room in its pipeline. */
+  #target(): WorkerProcess | null {
     let best: WorkerProcess | null = null;
     for (const worker of this.#workers) {
       if (!worker.idle) continue;
       if (worker.active === 0) return worker;
       if (best === null || worker.active < best.active) best = worker;
+    }
+    if (best !== null || this.#options.pipeline === 0) return best;
+    for (const worker of this.#workers) {
+      if (worker.canPipeline && (best === null || worker.active < best.active)) best = worker;
     }
     return best;
   }
@@ -134,7 +139,7 @@ export class WorkerPool implements WorkerEvents {
   /** Gives queued requests to idle workers. */
   #pump(): void {
     while (this.#queue.length > 0) {
-      const worker = this.#idleWorker();
+      const worker = this.#target();
       if (worker === null) return;
       const { call } = this.#queue.shift()!;
       if (call.ctx.aborted) {
@@ -150,11 +155,31 @@ export class WorkerPool implements WorkerEvents {
     const max = this.#options.maxRequests;
     if (max > 0 && worker.served >= max && worker.state === 'ready' && !worker.replacing) this.#replace(worker);
     this.#pump();
+    if (worker.idle && this.#queue.length === 0) this.#takeBack();
     if (this.#idleWaiters.length > 0 && this.#isIdle()) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  requeue(calls: WsgiCall[]): void {
+    this.#queue.unshift(...calls.map((call) => ({ call, queuedAt: Date.now() })));
+    if (this.#state === 'closed') {
+      for (const call of calls) call.fail(new WsgiError('CLOSED'));
+      this.#queue = [];
+      return;
+    }
+    this.#pump();
+  }
+
+  /** An idle worker and nothing queued: take back a request sent ahead to a busy worker. */
+  #takeBack(): void {
+    let busiest: WorkerProcess | null = null;
+    for (const worker of this.#workers) {
+      if (worker.state === 'ready' && worker.active >= 2 && (busiest === null || worker.active > busiest.active)) busiest = worker;
+    }
+    busiest?.cancelOne();
   }
 
   exited(worker: WorkerProcess, killed: boolean, reason: string): void {
@@ -216,9 +241,11 @@ export class WorkerPool implements WorkerEvents {
     while (this.#queue.length > 0 && now - this.#queue[0].queuedAt > queueTimeoutMs) {
       this.#queue.shift()!.call.fail(new WsgiError('QUEUE_TIMEOUT', undefined, { headers: { 'Retry-After': '1' } }));
     }
+    const single = this.#options.threads === 1;
     for (const worker of this.#workers) {
       if (worker.active === 0 || worker.state === 'dead') continue;
-      for (const call of worker.calls) {
+      // Single-threaded: only the running request can be silent; those sent ahead are waiting.
+      for (const call of single ? [worker.runningCall!] : worker.calls) {
         if (now - call.lastActivity <= timeoutMs) continue;
         this.logger.error(`wsgi: ${call.ctx.method} ${call.ctx.url} silent for more than ${timeoutMs} ms; killing worker ${worker.pid}`);
         call.fail(new WsgiError('TIMEOUT'));

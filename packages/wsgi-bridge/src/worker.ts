@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sluice/core';
 import type { WsgiCall } from './call.js';
 import { encodeRequest } from './environ.js';
-import { FrameDecoder, FromWorker } from './framing.js';
+import { encodeFrame, FrameDecoder, FromWorker, ToWorker } from './framing.js';
 import { WsgiError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { forwardLines } from './output-lines.js';
@@ -23,6 +23,8 @@ export const WORKER_SCRIPT = fileURLToPath(new URL('../python/sluice_wsgi_worker
 export interface WorkerEvents {
   /** A request finished on `worker`: it can take another. */
   released(worker: WorkerProcess, call: WsgiCall): void;
+  /** Requests `worker` gave back without starting them (cancelled, or it died first): dispatch them again. */
+  requeue(calls: WsgiCall[]): void;
   /** The process is gone (all its output read); `killed` when the pool killed it on purpose. */
   exited(worker: WorkerProcess, killed: boolean, reason: string): void;
 }
@@ -110,9 +112,33 @@ export class WorkerProcess {
     return this.#child.pid ?? 0;
   }
 
-  /** Whether it can take one more request now. */
+  /** Whether it can start one more request now. */
   get idle(): boolean {
     return this.state === 'ready' && this.active < this.#options.threads;
+  }
+
+  /** Whether one more request may be sent ahead to it (single-threaded and busy, room in its pipeline). */
+  get canPipeline(): boolean {
+    return this.state === 'ready' && this.#options.threads === 1 && this.active <= this.#options.pipeline;
+  }
+
+  /** The request it is running now when single-threaded (the others wait behind it). */
+  get runningCall(): WsgiCall | undefined {
+    return this.#calls.values().next().value;
+  }
+
+  /**
+   * Asks it to give back the request sent ahead last, if it has not started it; the pool
+   * then gives it to an idle worker. Returns whether a request was asked for.
+   */
+  cancelOne(): boolean {
+    if (this.#options.threads !== 1 || this.active < 2) return false;
+    let last: WsgiCall | undefined;
+    for (const call of this.#calls.values()) last = call;
+    if (last === undefined || last.started || last.cancelling) return false;
+    last.cancelling = true;
+    this.send(encodeFrame(ToWorker.Cancel, last.id));
+    return true;
   }
 
   /** The requests running on it. */
@@ -130,13 +156,30 @@ export class WorkerProcess {
     this.#calls.set(id, call);
     this.active++;
     this.served++;
-    this.#channel.write(encodeRequest(call.ctx, id, call.scriptName, call.rawPath));
+    this.send(encodeRequest(call.ctx, id, call.scriptName, call.rawPath));
   }
 
-  /** Writes a frame to the worker. */
+  /**
+   * Writes a frame to the worker. Frames written in one event-loop turn leave in one
+   * write at its end: the worker shares the CPU with us, and a write per frame would
+   * wake it (and switch to it) once per request instead of once per batch.
+   */
   send(frame: Buffer): void {
-    if (!this.#channel.destroyed) this.#channel.write(frame);
+    const channel = this.#channel;
+    if (channel.destroyed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      channel.cork();
+      setImmediate(this.#uncork);
+    }
+    channel.write(frame);
   }
+
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#channel.uncork();
+  };
 
   /** Stops giving it work; it exits once its running requests are done (no respawn). */
   retire(): void {
@@ -186,9 +229,20 @@ export class WorkerProcess {
       if (type === FromWorker.Log) this.#logger().error(`wsgi: ${payload.toString('utf8', 1)}`, { wsgiWorker: this.pid });
       return;
     }
+    if (type === FromWorker.Cancelled) {
+      this.#calls.delete(id);
+      this.active--;
+      call.detach();
+      this.#events.requeue([call]);
+      if (this.state === 'retiring' && this.active === 0) this.#closeChannel();
+      return;
+    }
     if (call.onFrame(type, payload)) {
       this.#calls.delete(id);
       this.active--;
+      // Single-threaded: the next request sent ahead starts now; its silence counts from here.
+      const next = this.#options.threads === 1 ? this.runningCall : undefined;
+      if (next !== undefined) next.lastActivity = Date.now();
       this.#events.released(this, call);
       if (this.state === 'retiring' && this.active === 0) this.#closeChannel();
     }
@@ -225,11 +279,23 @@ export class WorkerProcess {
     const reason = this.#exitReason || (signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
     if (!wasReady) this.#startupFailed(reason, '');
     const error = new WsgiError('WORKER_CRASHED', undefined, { expose: false });
-    for (const call of this.#calls.values()) call.fail(error);
+    // Requests sent ahead that it never started are safe to run elsewhere; the rest fail.
+    const unstarted: WsgiCall[] = [];
+    let first = true;
+    for (const call of this.#calls.values()) {
+      if (!first && !call.started && this.#options.threads === 1) {
+        call.detach();
+        unstarted.push(call);
+      } else {
+        call.fail(error);
+      }
+      first = false;
+    }
     this.#calls.clear();
     this.active = 0;
     this.#exited = true;
     this.#events.exited(this, this.#killed, reason);
+    if (unstarted.length > 0) this.#events.requeue(unstarted);
     for (const listener of this.#goneListeners) listener();
     this.#goneListeners = [];
   }
