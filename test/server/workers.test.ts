@@ -8,9 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { repoRoot, request, startSluice, tempSite, until, type Running } from './helpers.js';
+import { freePort, repoRoot, request, startSluice, tempSite, until, type Running } from './helpers.js';
 
-const endpoints = path.join(repoRoot, 'test/server/fixtures/endpoints.config.mjs');
+const fixtures = path.join(repoRoot, 'test/server/fixtures');
+const endpoints = path.join(fixtures, 'endpoints.config.mjs');
 
 function childPids(pid: number): number[] {
   try {
@@ -172,4 +173,49 @@ test.serial('a worker that dies is replaced', async (t) => {
   while (!pids.has(replacement) && Date.now() < deadline) for (const pid of await pidsServing(sluice, 10)) pids.add(pid);
   t.true(pids.has(replacement));
   t.false(pids.has(victim));
+});
+
+test.serial('a reload that moves the port prints the new listening line', async (t) => {
+  const site = tempSite(t, { 'index.html': 'moved\n' });
+  const config = path.join(site, 'sluice.json');
+  writeFileSync(config, JSON.stringify({ port: 0, root: '.' }));
+  const sluice = await startSluice(t, ['--config', config]);
+  const port = await freePort();
+  writeFileSync(config, JSON.stringify({ port, root: '.' }));
+  process.kill(sluice.pid, 'SIGHUP');
+  await until(() => sluice.stdout().includes(`listening on http://127.0.0.1:${port}\n`), 20_000);
+  t.is((await request(`http://127.0.0.1:${port}/`)).body, 'moved\n');
+  await until(() => childPids(sluice.pid).length === 1, 10_000);
+  await t.throwsAsync(request(`${sluice.url}/`), { code: 'ECONNREFUSED' });
+});
+
+test.serial('a reload whose WSGI app cannot be imported keeps the running workers', async (t) => {
+  const site = tempSite(t);
+  const config = path.join(site, 'sluice.json');
+  const write = (module: string) => writeFileSync(config, JSON.stringify({ port: 0, root: '.', wsgi: { '/py': `${module}:application` }, wsgiPath: [fixtures], wsgiWorkers: 1 }));
+  write('pid_app');
+  const sluice = await startSluice(t, ['--config', config]);
+  const workers = childPids(sluice.pid);
+  write('broken_app');
+  process.kill(sluice.pid, 'SIGHUP');
+  await until(() => sluice.stderr().includes('reload failed'), 20_000);
+  t.regex(sluice.stderr(), /reload failed, keeping the running configuration: wsgi\["\/py"\]: .*No module named 'module_that_does_not_exist'/);
+  // The failed new worker is gone once reaped; the old one never left.
+  await until(() => childPids(sluice.pid).length === 1, 5000);
+  t.deepEqual(childPids(sluice.pid), workers);
+  t.regex((await request(`${sluice.url}/py/`)).body, /^pid=\d+ /);
+});
+
+test.serial('a second SIGTERM stops at once, without waiting for requests in flight', async (t) => {
+  const site = tempSite(t);
+  const sluice = await startSluice(t, ['--config', endpoints, '--root', site, '--port', '0']);
+  const inFlight = request(`${sluice.url}/slow?ms=30000`).then((r) => r.status, (error: NodeJS.ErrnoException) => error.code);
+  await until(() => slowStarts(sluice) === 1, 10_000);
+  const worker = childPids(sluice.pid)[0];
+  process.kill(sluice.pid, 'SIGTERM');
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(sluice.pid, 'SIGTERM');
+  t.is(await sluice.exited, 1);
+  t.is(await inFlight, 'ECONNRESET');
+  await until(() => !alive(worker), 5000);
 });

@@ -51,9 +51,8 @@ export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp>
     errorHandler: (error, ctx) => choose(ctx).errorHandler(error, ctx),
   });
   if (config.proxy) app.use(trustProxies(config.trustedProxies));
-  if (config.accessLog !== null) {
-    app.use(accessLog({ stream: config.accessLog === '-' ? process.stdout : createWriteStream(config.accessLog, { flags: 'a' }) }));
-  }
+  const logFile = config.accessLog !== null && config.accessLog !== '-' ? createWriteStream(config.accessLog, { flags: 'a' }) : null;
+  if (config.accessLog !== null) app.use(accessLog({ stream: logFile ?? process.stdout }));
   if (config.setup !== null) {
     try {
       await config.setup(app);
@@ -75,6 +74,8 @@ export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp>
       const started = Date.now();
       await app.close(graceMs);
       await closeSites(Math.max(0, graceMs - (Date.now() - started)));
+      // The last lines are still in the stream's buffer: the process exits right after this.
+      if (logFile) await new Promise<void>((resolve) => logFile.end(resolve));
     },
   };
 }
