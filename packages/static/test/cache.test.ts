@@ -4,7 +4,7 @@
  * for statCacheTtlMs, then re-checked by mtime/size/inode; the memory budget and entry
  * count are bounded. Serial: the counters are process-wide.
  */
-import { utimesSync, writeFileSync } from 'node:fs';
+import { unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -183,6 +183,42 @@ test.serial('concurrent first requests for one path share a single stat', async 
     t.is(calls.stats('/f.txt'), 1);
   } finally {
     calls.restore();
+    await s.close();
+    site.remove();
+  }
+});
+
+test.serial('a file changed between the cached stat and the open is served as it is now, with matching headers', async (t) => {
+  const site = makeSite({ 'big.bin': Buffer.alloc(5000, 1), 'small.txt': 'old' });
+  const s = await start(serveStatic({ root: site.root, statCacheTtlMs: 60_000, memoryCacheMaxFileBytes: 1000 }));
+  try {
+    const before = await rawRequest(s.port, '/big.bin', { method: 'HEAD' });
+    await rawRequest(s.port, '/small.txt', { method: 'HEAD' });
+    writeFileSync(join(site.root, 'big.bin'), Buffer.alloc(7000, 2));
+    writeFileSync(join(site.root, 'small.txt'), 'newer');
+    const big = await rawRequest(s.port, '/big.bin');
+    t.is(big.headers['content-length'], '7000');
+    t.true(big.body.equals(Buffer.alloc(7000, 2)));
+    t.not(big.headers.etag, before.headers.etag);
+    const small = await rawRequest(s.port, '/small.txt');
+    t.is(small.headers['content-length'], '5');
+    t.is(small.body.toString(), 'newer');
+  } finally {
+    await s.close();
+    site.remove();
+  }
+});
+
+test.serial('a file deleted between the cached stat and the open is a 404', async (t) => {
+  const site = makeSite({ 'gone.bin': Buffer.alloc(5000), 'gone.txt': 'x' });
+  const s = await start(serveStatic({ root: site.root, statCacheTtlMs: 60_000, memoryCacheMaxFileBytes: 1000 }));
+  try {
+    for (const name of ['gone.bin', 'gone.txt']) {
+      t.is((await rawRequest(s.port, `/${name}`, { method: 'HEAD' })).status, 200);
+      unlinkSync(join(site.root, name));
+      t.is((await rawRequest(s.port, `/${name}`)).status, 404, name);
+    }
+  } finally {
     await s.close();
     site.remove();
   }
