@@ -376,3 +376,21 @@ test('a body read by the app keeps the connection alive', async (t) => {
   wire.destroy();
   await s.close();
 });
+
+test('an app that destroys the request body and answers later still answers pipelined requests in order', async (t) => {
+  const s = await start(async (ctx) => {
+    if (ctx.path === '/1') {
+      ctx.req.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    ctx.body = `answer ${ctx.path}`;
+  });
+  const wire = await Wire.open(s.port);
+  wire.write('POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 30));
+  wire.write('helloGET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+  const responses = await wire.responses(2);
+  t.deepEqual(responses.map((r) => r.body), ['answer /1', 'answer /2']);
+  wire.destroy();
+  await s.close();
+});

@@ -286,7 +286,9 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#resume(PAUSE_BODY);
     if (this.#discarding) {
       this.#discarding = false;
-      this.#nextRequest();
+      // The app may have dropped the body and still be answering: the next request waits.
+      const exchange = this.#current;
+      if (exchange === null || exchange.finished) this.#nextRequest();
     }
   }
 
