@@ -81,13 +81,17 @@ export function spawnSluice(t: ExecutionContext, args: string[], options: StartO
   const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
   let done = false;
   void exited.then(() => (done = true));
-  t.teardown(() => {
-    if (!done) {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+  // Stopped gracefully (so workers also write their coverage and stop their children),
+  // then the whole process group is killed in case anything is left.
+  t.teardown(async () => {
+    if (!done && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // The group is already gone.
     }
   });
   return { child, pid: child.pid!, url: '', port: 0, stdout: () => out, stderr: () => err, exited };

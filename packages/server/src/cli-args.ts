@@ -126,7 +126,7 @@ function pairs(flag: string, shape: string, values: string[]): Record<string, st
 
 function describeParseError(error: unknown): string {
   const { code, message } = error as { code?: string; message?: string };
-  const option = /'(-[^' ]+)/.exec(message ?? '')?.[1];
+  const option = /--[\w-]+/.exec(message ?? '')?.[0] ?? /'(-[^' ,]+)/.exec(message ?? '')?.[1];
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown flag "${option}" (see sluice --help)`;

@@ -24,10 +24,14 @@ const keyShapes: Record<string, string> = {
   errorPages: 'an HTTP error status from 400 to 599, "4xx" or "5xx"',
 };
 
-/** What a value must look like, by its key, where the schema's own words would be cryptic. */
+/** What a top-level value must look like, where the schema's own words would be cryptic (alternatives). */
 const valueShapes: Record<string, string> = {
   workers: 'a whole number from 1 to 256, or "auto"',
   accessLog: 'a file name, "-" (stdout) or false',
+};
+
+/** What an entry of a map or list must look like, by the map's or list's name. */
+const entryShapes: Record<string, string> = {
   wsgi: '"module:callable", e.g. "app:application"',
   mime: 'a media type such as "application/wasm"',
   index: 'a file name without "/"',
@@ -47,15 +51,15 @@ function describe(error: ErrorObject): string {
   const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const at = path.length > 0 ? ` in ${label(path)}` : '';
   if (error.propertyName !== undefined) return `"${error.propertyName}"${at} is not ${keyShapes[path.at(-1) ?? ''] ?? 'a valid key'}`;
+  const shape = path.length === 1 ? valueShapes[path[0]] : entryShapes[path.at(-2) ?? ''];
+  if (shape !== undefined && error.keyword !== 'additionalProperties') return `${label(path)} must be ${shape}`;
   switch (error.keyword) {
     case 'additionalProperties':
       return `unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"${at}`;
     case 'type':
       return `${label(path)} must be ${article((error.params as { type: string }).type)}`;
-    default: {
-      const shape = shapeOf(path);
-      return shape ? `${label(path)} must be ${shape}` : `${label(path)} ${error.message ?? 'is invalid'}`;
-    }
+    default:
+      return `${label(path)} ${error.message ?? 'is invalid'}`;
   }
 }
 
@@ -66,14 +70,6 @@ function label(path: string[]): string {
     out += /^[A-Za-z_$][\w$]*$/.test(segment) ? (out ? `.${segment}` : segment) : `[${JSON.stringify(/^\d+$/.test(segment) ? Number(segment) : segment)}]`;
   }
   return out || 'the configuration';
-}
-
-function shapeOf(path: string[]): string | undefined {
-  for (let i = path.length - 1; i >= 0; i--) {
-    const shape = valueShapes[path[i]];
-    if (shape) return shape;
-  }
-  return undefined;
 }
 
 function article(type: string): string {
