@@ -175,7 +175,7 @@ test('the stdlib example server runs as documented', async (t) => {
   t.teardown(() => { child.kill('SIGTERM'); });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
-  await eventually(() => (out.includes('listening') ? true : undefined), 20_000);
+  await eventually(() => (out.includes('listening') ? true : undefined), 60_000);
   const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
   t.regex(page, /Hello from Python 3\./);
   const echo = await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: new URLSearchParams({ message: 'héllo' }) });

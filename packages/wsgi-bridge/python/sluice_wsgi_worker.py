@@ -29,10 +29,11 @@ READ_SIZE = 64 * 1024
 WINDOW_BYTES = 256 * 1024
 FILE_BLOCK_BYTES = 64 * 1024
 
+CONTROL_FD = 4
 # Node -> worker
-REQUEST, BODY, BODY_END, CREDIT, ABORT, FILE_ACK, CANCEL = 1, 2, 3, 4, 5, 6, 7
+REQUEST, BODY, BODY_END, CREDIT, ABORT, FILE_ACK = 1, 2, 3, 4, 5, 6
 # worker -> Node
-READY, STARTUP_FAILED, HEAD, FULL, DATA, END, PULL, ERROR, FAILED, FILE, LOG, CANCELLED = range(16, 28)
+READY, STARTUP_FAILED, HEAD, FULL, DATA, END, PULL, ERROR, FAILED, FILE, LOG = range(16, 27)
 
 # REQUEST flags
 HAS_BODY = 1
@@ -81,41 +82,43 @@ class Channel:
             buf = buf + data if buf else data
             self.buf = buf
 
-    def has_frame(self):
-        buf = self.buf
-        return len(buf) >= HEADER_SIZE and len(buf) >= HEADER_SIZE + U32.unpack_from(buf)[0]
-
     def readable_now(self):
         """True when a frame can be read without waiting long (Node writes frames whole)."""
         return len(self.buf) >= HEADER_SIZE or bool(select.select([self.fd], [], [], 0)[0])
 
 
-class Backlog:
-    """Requests Node sent ahead while this single-threaded worker was busy; they run in
-    order. Node may take one back (CANCEL) until it starts, to give it to an idle worker."""
+class Canceller:
+    """Takes back requests Node sent ahead, before they start. Node writes their ids on
+    fd 4 and sends SIGWINCH (ignored by default, so harmless before this is installed);
+    the handler runs in the main thread between bytecodes, even while the application
+    runs, and answers on fd 4 with the ids it took back. Ids grow in the order requests
+    run, so an id above the current one has not started."""
 
-    __slots__ = ('channel', 'requests')
+    def __init__(self):
+        self.current = 0
+        self.cancelled = set()
+        self.pending = b''
+        os.set_blocking(CONTROL_FD, False)
+        signal.signal(signal.SIGWINCH, self.on_signal)
 
-    def __init__(self, channel):
-        self.channel = channel
-        self.requests = collections.deque()
-
-    def take(self, ftype, rid, payload):
-        if ftype == REQUEST:
-            self.requests.append((rid, payload))
-        elif ftype == CANCEL:
-            for entry in self.requests:
-                if entry[0] == rid:
-                    self.requests.remove(entry)
-                    self.channel.send(CANCELLED, rid)
-                    return
-        # Anything else is a late frame for a finished request, or a CANCEL that came too late.
-
-    def take_buffered(self):
-        """Files the frames already read (no system call): a CANCEL may be among them."""
-        channel = self.channel
-        while channel.has_frame():
-            self.take(*channel.read_frame())
+    def on_signal(self, signum, frame):
+        try:
+            data = self.pending + os.read(CONTROL_FD, 4096)
+        except BlockingIOError:
+            return
+        whole = len(data) - len(data) % 4
+        self.pending = data[whole:]
+        taken = []
+        for (rid,) in U32.iter_unpack(data[:whole]):
+            if rid > self.current:
+                self.cancelled.add(rid)
+                taken.append(U32.pack(rid))
+        if taken:
+            os.set_blocking(CONTROL_FD, True)
+            try:
+                os.write(CONTROL_FD, b''.join(taken))
+            finally:
+                os.set_blocking(CONTROL_FD, False)
 
 
 class InlineSlot:
@@ -132,9 +135,11 @@ class InlineSlot:
         channel = self.channel
         while True:
             ftype, rid, payload = channel.read_frame()
-            if rid == self.rid and ftype != REQUEST:
+            if ftype == REQUEST:
+                self.backlog.append((rid, payload))
+            elif rid == self.rid:
                 return ftype, payload
-            self.backlog.take(ftype, rid, payload)
+            # Anything else is a late frame for a finished request.
 
     def poll(self):
         return self.get() if self.channel.readable_now() else None
@@ -492,15 +497,22 @@ def handle_request(app, base, channel, slot, rid, payload):
 
 
 def serve_inline(app, base, channel):
-    backlog = Backlog(channel)
-    requests = backlog.requests
+    backlog = collections.deque()
+    canceller = Canceller()
+    cancelled = canceller.cancelled
     while True:
-        if not requests:
-            backlog.take(*channel.read_frame())
-        backlog.take_buffered()
-        if requests:
-            rid, payload = requests.popleft()
-            handle_request(app, base, channel, InlineSlot(channel, rid, backlog), rid, payload)
+        if backlog:
+            rid, payload = backlog.popleft()
+        else:
+            ftype, rid, payload = channel.read_frame()
+            if ftype != REQUEST:
+                continue
+        # Mark it started before looking at the cancelled set: the signal handler may run between the two.
+        canceller.current = rid
+        if rid in cancelled:
+            cancelled.discard(rid)
+            continue
+        handle_request(app, base, channel, InlineSlot(channel, rid, backlog), rid, payload)
 
 
 def serve_threaded(app, base, channel, threads):

@@ -18,7 +18,6 @@ export const enum ToWorker {
   Credit = 4,
   Abort = 5,
   FileAck = 6,
-  Cancel = 7,
 }
 
 /** Frame types sent by a worker to Node. */
@@ -34,7 +33,6 @@ export const enum FromWorker {
   Failed = 24,
   File = 25,
   Log = 26,
-  Cancelled = 27,
 }
 
 /** REQUEST frame flag: the request has a body, `wsgi.input` pulls it. */

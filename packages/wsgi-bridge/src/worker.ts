@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sluice/core';
 import type { WsgiCall } from './call.js';
 import { encodeRequest } from './environ.js';
-import { encodeFrame, FrameDecoder, FromWorker, ToWorker } from './framing.js';
+import { FrameDecoder, FromWorker } from './framing.js';
 import { WsgiError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { forwardLines } from './output-lines.js';
@@ -49,6 +49,9 @@ export class WorkerProcess {
   readonly ready: Promise<void>;
   readonly #child: ChildProcess;
   readonly #channel: Socket;
+  /** fd 4: ids of requests to take back, and the worker's answers (see Canceller in the worker). */
+  readonly #control: Socket;
+  #controlPending: Buffer | null = null;
   readonly #calls = new Map<number, WsgiCall>();
   readonly #events: WorkerEvents;
   readonly #options: ResolvedOptions;
@@ -74,9 +77,12 @@ export class WorkerProcess {
     this.#child = spawn(options.python, [WORKER_SCRIPT, options.app, String(options.threads), multiprocess], {
       cwd: options.cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.#channel = this.#child.stdio[3] as Socket;
+    this.#control = this.#child.stdio[4] as Socket;
+    this.#control.on('data', (chunk: Buffer) => this.#onTakenBack(chunk));
+    this.#control.on('error', () => {});
     this.ready = new Promise<void>((resolve, reject) => {
       this.#settleReady = (error) => {
         this.#settleReady = () => {};
@@ -135,10 +141,33 @@ export class WorkerProcess {
     if (this.#options.threads !== 1 || this.active < 2) return false;
     let last: WsgiCall | undefined;
     for (const call of this.#calls.values()) last = call;
-    if (last === undefined || last.started || last.cancelling) return false;
+    if (last === undefined || last.started || last.cancelling || this.#control.destroyed) return false;
     last.cancelling = true;
-    this.send(encodeFrame(ToWorker.Cancel, last.id));
+    const id = Buffer.allocUnsafe(4);
+    id.writeUInt32BE(last.id, 0);
+    this.#control.write(id);
+    // The signal makes the worker read fd 4 even while it runs application code.
+    this.#child.kill('SIGWINCH');
     return true;
+  }
+
+  #onTakenBack(chunk: Buffer): void {
+    const data = this.#controlPending === null ? chunk : Buffer.concat([this.#controlPending, chunk]);
+    const whole = data.length - (data.length % 4);
+    this.#controlPending = whole < data.length ? data.subarray(whole) : null;
+    const taken: WsgiCall[] = [];
+    for (let at = 0; at < whole; at += 4) {
+      const id = data.readUInt32BE(at);
+      const call = this.#calls.get(id);
+      if (call === undefined || !call.cancelling) continue;
+      this.#calls.delete(id);
+      this.active--;
+      call.detach();
+      taken.push(call);
+    }
+    if (taken.length === 0) return;
+    this.#events.requeue(taken);
+    if (this.state === 'retiring' && this.active === 0) this.#closeChannel();
   }
 
   /** The requests running on it. */
@@ -207,6 +236,7 @@ export class WorkerProcess {
 
   #closeChannel(): void {
     this.#channel.end();
+    this.#control.end();
     // A worker that ignores EOF (stuck in application code) is killed after a while.
     setTimeout(() => {
       if (this.state !== 'dead') this.kill('did not exit after its channel closed', false);
@@ -227,14 +257,6 @@ export class WorkerProcess {
     if (call === undefined) {
       // A finished request can still have something to report (excess body, close() failing).
       if (type === FromWorker.Log) this.#logger().error(`wsgi: ${payload.toString('utf8', 1)}`, { wsgiWorker: this.pid });
-      return;
-    }
-    if (type === FromWorker.Cancelled) {
-      this.#calls.delete(id);
-      this.active--;
-      call.detach();
-      this.#events.requeue([call]);
-      if (this.state === 'retiring' && this.active === 0) this.#closeChannel();
       return;
     }
     if (call.onFrame(type, payload)) {

@@ -64,6 +64,12 @@ def application(environ, start_response):
             time.sleep(0.01)
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'released\n']
+    if path == '/block-then-crash':
+        marker = os.path.join(MARKER_DIR, query)
+        deadline = time.time() + 20
+        while not os.path.exists(marker) and time.time() < deadline:
+            time.sleep(0.01)
+        os._exit(5)
     if path == '/raise':
         raise RuntimeError('boom from the application')
     if path == '/print':
