@@ -71,7 +71,8 @@ export async function run(cmd: string, args: string[], { cwd, timeoutMs = 30_000
     stderr += d.toString();
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close', not 'exit': stdout may still hold data when the process exits.
+  const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
   return { code, stdout: Buffer.concat(out), stderr };
 }

@@ -175,7 +175,7 @@ test.serial('the number of cached entries is bounded', async (t) => {
 
 test.serial('concurrent first requests for one path share a single stat', async (t) => {
   const site = makeSite({ 'f.txt': 'x' });
-  const s = await start(serveStatic({ root: site.root }));
+  const s = await start(serveStatic({ root: site.root, statCacheTtlMs: 60_000 }));
   const calls = countCalls();
   try {
     const all = await Promise.all(Array.from({ length: 20 }, () => fetch(`${s.url}/f.txt`).then((r) => r.text())));
