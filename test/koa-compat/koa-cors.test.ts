@@ -1,5 +1,6 @@
 import test from 'ava';
 import cors from '@koa/cors';
+import type { Context } from '@sluice/core';
 import { start } from './helpers.js';
 
 const answer = (ctx: { body: unknown }) => {
@@ -16,7 +17,7 @@ test('@koa/cors: a simple request gets Access-Control-Allow-Origin and Vary', as
 });
 
 test('@koa/cors: an origin function returning nothing leaves the response without CORS headers', async (t) => {
-  const s = await start([cors({ origin: (ctx) => (ctx.get('Origin') === 'https://ok.example' ? 'https://ok.example' : '') }), answer]);
+  const s = await start([cors({ origin: (ctx: Context) => (ctx.get('Origin') === 'https://ok.example' ? 'https://ok.example' : '') }), answer]);
   const refused = await fetch(s.url, { headers: { Origin: 'https://evil.example' } });
   t.is(refused.headers.get('access-control-allow-origin'), null);
   t.is(refused.headers.get('vary'), 'Origin');
@@ -39,7 +40,7 @@ test('@koa/cors: a preflight is answered 204 with the allowed methods and header
 });
 
 test('@koa/cors: credentials echo the origin', async (t) => {
-  const s = await start([cors({ credentials: true, origin: (ctx) => ctx.get('Origin') }), answer]);
+  const s = await start([cors({ credentials: true, origin: (ctx: Context) => ctx.get('Origin') }), answer]);
   const res = await fetch(s.url, { headers: { Origin: 'https://app.example' } });
   t.is(res.headers.get('access-control-allow-origin'), 'https://app.example');
   t.is(res.headers.get('access-control-allow-credentials'), 'true');

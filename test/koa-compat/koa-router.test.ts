@@ -1,17 +1,21 @@
 import test from 'ava';
 import Router from '@koa/router';
+import type { Context } from '@sluice/core';
 import { raw, start } from './helpers.js';
+
+/** What @koa/router adds to ctx. */
+type RoutedContext = Context & { params: Record<string, string>; _matchedRoute: string };
 
 function router() {
   const r = new Router();
-  r.get('/users/:id', (ctx) => {
+  r.get('/users/:id', (ctx: RoutedContext) => {
     ctx.body = { id: ctx.params.id, route: ctx._matchedRoute };
   });
-  r.post('/users', (ctx) => {
+  r.post('/users', (ctx: RoutedContext) => {
     ctx.status = 201;
     ctx.body = 'created';
   });
-  r.put('/users/:id', (ctx) => {
+  r.put('/users/:id', (ctx: RoutedContext) => {
     ctx.body = `put ${ctx.params.id}`;
   });
   return r;
@@ -54,7 +58,7 @@ test('@koa/router: an unmatched path falls through to the 404', async (t) => {
 
 test('@koa/router: a custom method registered on both router and app is routed', async (t) => {
   const r = new Router({ methods: ['GET', 'PURGE'] });
-  r.register('/cache/:key', ['PURGE'], (ctx) => {
+  r.register('/cache/:key', ['PURGE'], (ctx: RoutedContext) => {
     ctx.body = `purged ${ctx.params.key}`;
   });
   const s = await start([r.routes(), r.allowedMethods()], { methods: ['PURGE'] });

@@ -18,6 +18,9 @@ import { Request } from './request.js';
 import { Response, type HeaderValue } from './response.js';
 import { kAllowed, kExchange, kServerAbort } from './symbols.js';
 
+/** What `ctx.throw()` and `ctx.assert()` take after the condition: status, message, properties or an error. */
+export type HttpErrorArgument = number | string | Error | Record<string, unknown>;
+
 /**
  * What every middleware receives: Koa's `ctx`. Request properties are delegated to
  * `ctx.request`, response properties to `ctx.response`; extend all contexts of an
@@ -109,16 +112,22 @@ export class Context {
   }
 
   /**
-   * Throws an HTTP error (http-errors semantics).
+   * Throws an HTTP error (http-errors semantics): a status, a message, properties
+   * (`expose`, `headers`, `code`...) and/or an existing error, in any order.
    * @example ctx.throw(403, 'not yours', { code: 'APP_FORBIDDEN' })
    */
-  throw(...args: Parameters<typeof createError>): never {
-    throw createError(...args);
+  throw(...args: HttpErrorArgument[]): never {
+    throw createError(...(args as Parameters<typeof createError>));
   }
 
-  /** Throws like `throw()` unless `value` is truthy. */
-  assert(value: unknown, ...args: Parameters<typeof createError>): asserts value {
-    if (!value) throw createError(...args);
+  /**
+   * Throws like `throw()` unless `value` is truthy (http-assert semantics). Not declared
+   * as a TypeScript assertion: that would refuse `ctx.assert()` on a contextually typed
+   * `ctx` (TS2775), i.e. in every inline middleware.
+   * @example ctx.assert(ctx.state.user, 401, 'log in first')
+   */
+  assert(value: unknown, ...args: HttpErrorArgument[]): void {
+    if (!value) throw createError(...(args as Parameters<typeof createError>));
   }
 
   /**
