@@ -6,7 +6,7 @@
 
 import type { ParsedUrlQuery } from 'node:querystring';
 import type { Readable } from 'node:stream';
-import { inspect } from 'node:util';
+import { inspect, isDeepStrictEqual } from 'node:util';
 import type Cookies from 'cookies';
 import createError from 'http-errors';
 import type { Application } from './application.js';
@@ -20,6 +20,56 @@ import { kAllowed, kExchange, kServerAbort } from './symbols.js';
 
 /** What `ctx.throw()` and `ctx.assert()` take after the condition: status, message, properties or an error. */
 export type HttpErrorArgument = number | string | Error | Record<string, unknown>;
+
+/**
+ * `ctx.assert`: throws an HTTP error unless the condition holds. Not declared as a
+ * TypeScript assertion: TS2775 would refuse it on a contextually typed `ctx`, i.e. in
+ * every inline middleware.
+ */
+export interface HttpAssert {
+  (value: unknown, ...args: HttpErrorArgument[]): void;
+  ok(value: unknown, ...args: HttpErrorArgument[]): void;
+  equal(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void;
+  notEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void;
+  strictEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void;
+  notStrictEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void;
+  deepEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void;
+  notDeepEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void;
+}
+
+function fail(args: HttpErrorArgument[]): never {
+  throw createError(...(args as Parameters<typeof createError>));
+}
+
+const httpAssert: HttpAssert = Object.assign(
+  (value: unknown, ...args: HttpErrorArgument[]): void => {
+    if (!value) fail(args);
+  },
+  {
+    ok(value: unknown, ...args: HttpErrorArgument[]): void {
+      if (!value) fail(args);
+    },
+    // Loose (==) comparisons are http-assert's and Koa's documented semantics; deepEqual is strict (util.isDeepStrictEqual).
+    equal(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void {
+      if (actual != expected) fail(args);
+    },
+    notEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void {
+      if (actual == expected) fail(args);
+    },
+    strictEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void {
+      if (actual !== expected) fail(args);
+    },
+    notStrictEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void {
+      if (actual === expected) fail(args);
+    },
+    deepEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void {
+      if (!isDeepStrictEqual(actual, expected)) fail(args);
+    },
+    notDeepEqual(actual: unknown, expected: unknown, ...args: HttpErrorArgument[]): void {
+      if (isDeepStrictEqual(actual, expected)) fail(args);
+    },
+  },
+);
 
 /**
  * What every middleware receives: Koa's `ctx`. Request properties are delegated to
@@ -121,14 +171,12 @@ export class Context {
   }
 
   /**
-   * Throws like `throw()` unless `value` is truthy (http-assert semantics). Not declared
-   * as a TypeScript assertion: that would refuse `ctx.assert()` on a contextually typed
-   * `ctx` (TS2775), i.e. in every inline middleware.
+   * Throws like `throw()` unless `value` is truthy (http-assert semantics, with its
+   * `equal`, `notEqual`, `strictEqual`, `notStrictEqual`, `deepEqual`, `notDeepEqual`, `ok`).
    * @example ctx.assert(ctx.state.user, 401, 'log in first')
+   * @example ctx.assert.equal(ctx.query.token, expected, 403)
    */
-  assert(value: unknown, ...args: HttpErrorArgument[]): void {
-    if (!value) throw createError(...(args as Parameters<typeof createError>));
-  }
+  declare assert: HttpAssert;
 
   /**
    * Turns an error into a response through the app's error handling (Koa's
@@ -232,3 +280,6 @@ export class Context {
 }
 
 export type { HeaderValue };
+
+// On the prototype, not per instance: one function shared by every ctx.
+Context.prototype.assert = httpAssert;

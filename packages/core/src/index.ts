@@ -4,7 +4,7 @@
  */
 
 export { Application, type ApplicationOptions, type ListenOptions, type Logger, type Middleware } from './application.js';
-export { Context, type HttpErrorArgument } from './context.js';
+export { Context, type HttpAssert, type HttpErrorArgument } from './context.js';
 export { Request, type BodyReadOptions } from './request.js';
 export { Response, escapeHtml, type HeaderValue } from './response.js';
 export type { Body } from './body-types.js';

@@ -431,3 +431,20 @@ test('a fetch Response body passes on its status, headers and body', async (t) =
   await s.close();
   await upstream.close();
 });
+
+test('assert.equal, strictEqual and deepEqual throw with the given status', async (t) => {
+  const s = await start((ctx) => {
+    const which = ctx.query.check;
+    if (which === 'equal') ctx.assert.equal(ctx.query.n, 1, 409, 'n must be 1');
+    if (which === 'strict') ctx.assert.strictEqual(ctx.query.n, 1, 409, 'n must be the number 1');
+    if (which === 'deep') ctx.assert.deepEqual(ctx.query.list, ['a', 'b'], 422, 'list must be a,b');
+    ctx.body = 'passed';
+  });
+  t.is(await (await fetch(`${s.url}/?check=equal&n=1`)).text(), 'passed');
+  const strict = await fetch(`${s.url}/?check=strict&n=1`);
+  t.is(strict.status, 409);
+  t.is(await strict.text(), 'n must be the number 1\n');
+  t.is(await (await fetch(`${s.url}/?check=deep&list=a&list=b`)).text(), 'passed');
+  t.is((await fetch(`${s.url}/?check=deep&list=a`)).status, 422);
+  await s.close();
+});
