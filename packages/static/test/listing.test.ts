@@ -1,5 +1,6 @@
 /** Directory listings: HTML or JSON by Accept, escaped names, sorted, sizes and dates, dotfile policy, bounds. */
-import { utimesSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { serveStatic } from '@sluice/static';
@@ -93,6 +94,24 @@ test('a directory with an index file shows the index, not a listing', async (t) 
   const s = await start(serveStatic({ root: site.root, listing: true }));
   try {
     t.is(await (await fetch(`${s.url}/files/with%20index/`)).text(), 'idx');
+  } finally {
+    await s.close();
+    site.remove();
+  }
+});
+
+test('dangling symlinks and special files are left out of the listing', async (t) => {
+  const site = makeSite(FILES);
+  symlinkSync(join(site.root, 'files/nowhere'), join(site.root, 'files/dangling'));
+  execFileSync('mkfifo', [join(site.root, 'files/pipe')]);
+  const s = await start(serveStatic({ root: site.root, listing: true }));
+  try {
+    const body = (await (await fetch(`${s.url}/files/`, { headers: { Accept: 'application/json' } })).json()) as Listing;
+    const names = body.entries.map((e) => e.name);
+    t.false(names.includes('dangling'));
+    t.false(names.includes('pipe'));
+    t.true(names.includes('a.txt'));
+    t.is((await rawRequest(s.port, '/files/pipe')).status, 404, 'a FIFO is never opened');
   } finally {
     await s.close();
     site.remove();
