@@ -448,3 +448,40 @@ test('assert.equal, strictEqual and deepEqual throw with the given status', asyn
   t.is((await fetch(`${s.url}/?check=deep&list=a`)).status, 422);
   await s.close();
 });
+
+test('205 Reset Content is sent with Content-Length 0 and no body', async (t) => {
+  const s = await start((ctx) => {
+    ctx.body = 'dropped';
+    ctx.status = 205;
+  });
+  const { text } = await raw(s.port, GET());
+  t.regex(text, /^HTTP\/1\.1 205 Reset Content\r\n/);
+  t.true(text.endsWith('\r\n\r\n'));
+  t.notRegex(text, /dropped/);
+  await s.close();
+});
+
+test('a stream body replaced by a string is destroyed', async (t) => {
+  let destroyed = false;
+  const s = await start((ctx) => {
+    const stream = new Readable({ read() {} });
+    stream.on('close', () => (destroyed = true));
+    ctx.body = stream;
+    ctx.body = 'replacement';
+  });
+  t.is(await (await fetch(s.url)).text(), 'replacement');
+  t.true(destroyed);
+  await s.close();
+});
+
+test('a JSON response whose body is set to null sends the JSON literal null', async (t) => {
+  const s = await start((ctx) => {
+    ctx.status = 200;
+    ctx.type = 'application/json';
+    ctx.body = null;
+  });
+  const res = await fetch(s.url);
+  t.is(res.status, 200);
+  t.is(await res.text(), 'null');
+  await s.close();
+});
