@@ -198,7 +198,7 @@ export class NodeResponse extends EventEmitter {
 
   write(chunk: string | Uint8Array, encoding?: BufferEncoding | (() => void), callback?: () => void): boolean {
     const exchange = this.#ctx[kExchange];
-    if (!exchange.headersSent) this.writeHead(this.#ctx.status === 404 && this.#ctx.body === undefined ? 200 : this.#ctx.status);
+    if (!exchange.headersSent) this.writeHead(this.#status());
     const data = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
     const ok = exchange.write(data);
     const cb = typeof encoding === 'function' ? encoding : callback;
@@ -214,7 +214,7 @@ export class NodeResponse extends EventEmitter {
     const data = typeof chunk === 'function' || chunk === undefined ? undefined
       : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
     if (!exchange.headersSent) {
-      const status = ctx.status === 404 && ctx.body === undefined && ctx.response.explicitStatus === false ? 200 : ctx.status;
+      const status = this.#status();
       exchange.respond(status, ctx.response[kHeaders], data ?? null);
     } else {
       exchange.end(data);
@@ -225,7 +225,12 @@ export class NodeResponse extends EventEmitter {
 
   /** Sends the head if not sent yet. */
   flushHeaders(): void {
-    if (!this.headersSent) this.writeHead(this.#ctx.status);
+    if (!this.headersSent) this.writeHead(this.#status());
+  }
+
+  /** The status to send: Node's default 200 unless a status was set (ctx's default 404 is Koa's, not Node's). */
+  #status(): number {
+    return this.#ctx.response.explicitStatus ? this.#ctx.status : 200;
   }
 }
 

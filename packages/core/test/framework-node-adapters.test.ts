@@ -183,3 +183,26 @@ test('ctx.respond = false leaves the response to the app', async (t) => {
   t.is(await (await fetch(s.url)).text(), 'sent later');
   await s.close();
 });
+
+test('res.write after an explicit 404 keeps the 404', async (t) => {
+  const s = await start((ctx) => {
+    ctx.res.statusCode = 404;
+    ctx.res.write('not ');
+    ctx.res.end('here');
+  });
+  const res = await fetch(s.url);
+  t.is(res.status, 404);
+  t.is(await res.text(), 'not here');
+  await s.close();
+});
+
+test('res.write without any status set sends 200, as Node does', async (t) => {
+  const s = await start((ctx) => {
+    ctx.res.write('streamed');
+    ctx.res.end();
+  });
+  const res = await fetch(s.url);
+  t.is(res.status, 200);
+  t.is(await res.text(), 'streamed');
+  await s.close();
+});
