@@ -89,10 +89,13 @@ class Helper {
     this.child.stderr.on('data', (text: string) => logger.error(`cgi spawn helper: ${text.trimEnd()}`));
     this.child.stdin.on('error', () => {});
     this.child.on('error', (error) => {
+      // The helper could not be started at all: no 'exit' will follow.
       clearTimeout(timer);
+      this.#alive = false;
       rejectReady(new SpawnError('EHELPER', `spawn helper could not start: ${error.message}`));
     });
-    this.child.once('exit', () => {
+    // 'close', not 'exit': every message the helper wrote (a pid just reported) is read by then.
+    this.child.once('close', () => {
       clearTimeout(timer);
       this.#alive = false;
       rejectReady(new SpawnError('EHELPER', 'spawn helper exited'));
@@ -114,7 +117,7 @@ class Helper {
 
   async stop(): Promise<void> {
     if (!this.#alive) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    const exited = new Promise((resolve) => this.child.once('close', resolve));
     // Keep the event loop alive until the helper is gone (it is unref'd while idle).
     this.child.ref();
     this.child.stdin.end();

@@ -115,6 +115,9 @@ class Helper:
 
     def spawn(self, ident, conns, spec):
         try:
+            # O_NONBLOCK belongs to the open file, which the program shares: it must get blocking stdio.
+            for conn in conns:
+                conn.setblocking(True)
             os.chdir(spec["cwd"])
             pid = os.posix_spawn(
                 spec["file"],
