@@ -229,7 +229,7 @@ export class Context {
   get header(): Record<string, string | string[]> { return this.request.headers; }
   get host(): string { return this.request.host; }
   get hostname(): string { return this.request.hostname; }
-  get origin(): string { return this.request.origin; }
+  get origin(): string | null { return this.request.origin; }
   get href(): string { return this.request.href; }
   get URL(): URL { return this.request.URL; }
   get protocol(): string { return this.request.protocol; }

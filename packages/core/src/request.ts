@@ -38,6 +38,7 @@ export class Request {
   #headers: Record<string, string | string[]> | undefined = undefined;
   #accept: accepts.Accepts | undefined = undefined;
   #ip: string | undefined = undefined;
+  #parsedUrl: URL | undefined = undefined;
   #bodyRead = false;
   /** Free for body-parsing middleware to fill, as in Koa. */
   body: unknown = undefined;
@@ -221,23 +222,27 @@ export class Request {
     return host.split(':', 1)[0];
   }
 
-  /** `protocol://host`. */
-  get origin(): string {
-    return `${this.protocol}://${this.host}`;
+  /** The request's `Origin` header, or null (Koa 3; Koa 2 returned `protocol://host`, which is `new URL(ctx.href).origin`). */
+  get origin(): string | null {
+    return this.get('Origin') || null;
   }
 
-  /** Full URL. */
+  /** Full URL: the target if it was absolute, else `protocol://host` and the original URL. */
   get href(): string {
-    return /^https?:\/\//i.test(this.originalUrl) ? this.originalUrl : this.origin + this.originalUrl;
+    const original = this.originalUrl;
+    return /^https?:\/\//i.test(original) ? original : `${this.protocol}://${this.host}${original}`;
   }
 
-  /** A WHATWG URL of the request. */
+  /** A WHATWG URL of the request (an empty object if it cannot be parsed, as Koa). Made once. */
   get URL(): URL {
-    try {
-      return new URL(this.originalUrl, this.origin);
-    } catch {
-      return Object.create(null) as URL;
+    if (this.#parsedUrl === undefined) {
+      try {
+        this.#parsedUrl = new URL(this.href);
+      } catch {
+        this.#parsedUrl = Object.create(null) as URL;
+      }
     }
+    return this.#parsedUrl;
   }
 
   /** Client addresses from X-Forwarded-For (with `app.proxy`), closest proxy last. */

@@ -344,17 +344,16 @@ export class Response {
         // not a parseable absolute URL: encoded below like any other
       }
     }
-    const location = encodeURI(decodeURISafe(url));
-    this.set('Location', location);
+    this.set('Location', encodeURI(decodeURISafe(url)));
     if (!statuses.redirect[this.#status]) this.status = 302;
+    // The body names the target as given, HTML-escaped for HTML clients (Koa 3's wording).
     if (this.ctx.accepts('html') === 'html') {
-      const escaped = escapeHtml(location);
       this.type = 'text/html; charset=utf-8';
-      this.body = `Redirecting to <a href="${escaped}">${escaped}</a>.`;
+      this.body = `Redirecting to ${escapeHtml(url)}.`;
       return;
     }
     this.type = 'text/plain; charset=utf-8';
-    this.body = `Redirecting to ${location}.`;
+    this.body = `Redirecting to ${url}.`;
   }
 
   /**

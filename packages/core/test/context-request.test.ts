@@ -60,11 +60,11 @@ test('get() is case-insensitive, joins repeats and treats Referrer as Referer', 
   await s.close();
 });
 
-test('host, hostname, origin, href and protocol without a proxy', async (t) => {
+test('host, hostname, href and protocol without a proxy; origin is the Origin header (Koa 3)', async (t) => {
   const s = await probe((ctx) => [ctx.host, ctx.hostname, ctx.origin, ctx.href, ctx.protocol, ctx.secure, ctx.URL.pathname]);
-  const res = await fetch(`${s.url}/p?q=1`, { headers: { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https' } });
+  const res = await fetch(`${s.url}/p?q=1`, { headers: { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https', Origin: 'https://app.example' } });
   const host = `127.0.0.1:${s.port}`;
-  t.deepEqual(await valueOf(res), [host, '127.0.0.1', `http://${host}`, `http://${host}/p?q=1`, 'http', false, '/p']);
+  t.deepEqual(await valueOf(res), [host, '127.0.0.1', 'https://app.example', `http://${host}/p?q=1`, 'http', false, '/p']);
   await s.close();
 });
 
