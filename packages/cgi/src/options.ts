@@ -16,6 +16,8 @@ export type SpawnerKind = 'auto' | 'helper' | 'direct';
 export interface CgiOptions {
   /** URL prefix → directory; every executable file in the directory is a CGI program (`{ '/cgi-bin': './cgi-bin' }`). */
   mounts?: Record<string, string>;
+  /** URL prefix → one program; the rest of the path is its PATH_INFO (`{ '/git': '/usr/lib/git-core/git-http-backend' }`), as Apache's ScriptAlias to a file. */
+  programs?: Record<string, string>;
   /** Document root: files under it whose extension is in `interpreters` run as CGI; other files pass to the next middleware. */
   root?: string;
   /** Extension → interpreter (`{ '.php': '/usr/bin/php-cgi', '.py': ['python3', '-u'] }`); applies under `root` and in mounts. */
@@ -70,9 +72,18 @@ export interface Mount {
   readonly dir: string;
 }
 
+/** A program mounted at a URL prefix. */
+export interface ProgramMount {
+  /** URL prefix without a trailing slash (`/git`). */
+  readonly prefix: string;
+  /** Real absolute path of the program. */
+  readonly file: string;
+}
+
 /** Options after defaults, validation and path resolution. */
 export interface ResolvedOptions {
   readonly mounts: readonly Mount[];
+  readonly programs: readonly ProgramMount[];
   readonly root: string | undefined;
   readonly interpreters: ReadonlyMap<string, readonly string[]>;
   readonly env: Readonly<Record<string, string>>;
@@ -122,7 +133,7 @@ const NUMBER_KEYS = [
 ] as const;
 const POSITIVE_KEYS = new Set(['timeoutMs', 'maxRuntimeMs', 'maxProcesses', 'maxHeaderBytes']);
 const KNOWN_KEYS = new Set([
-  'mounts', 'root', 'interpreters', 'env', 'passEnv', 'path', 'passAuthorization', 'serverSoftware', 'spawner',
+  'mounts', 'programs', 'root', 'interpreters', 'env', 'passEnv', 'path', 'passAuthorization', 'serverSoftware', 'spawner',
   'helperPython', 'tempDir', ...NUMBER_KEYS,
 ]);
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -184,6 +195,15 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
   }
   // Longest prefix first, so /cgi-bin/admin wins over /cgi-bin.
   mounts.sort((a, b) => b.prefix.length - a.prefix.length);
+  const programs: ProgramMount[] = [];
+  for (const [prefix, file] of Object.entries(user.programs ?? {})) {
+    const key = `programs["${prefix}"]`;
+    if (!prefix.startsWith('/') || prefix.includes('?') || prefix.includes('%')) throw bad(key, 'must be a URL path starting with "/"');
+    if (typeof file !== 'string' || !isAbsolute(file)) throw bad(key, 'must be an absolute path to a program');
+    if (!isExecutableFile(file)) throw bad(key, `is not an executable file: ${file}`);
+    programs.push({ prefix: prefix.replace(/\/+$/, ''), file: realpathSync(file) });
+  }
+  programs.sort((a, b) => b.prefix.length - a.prefix.length);
   const root = user.root === undefined ? undefined : directory('root', user.root);
 
   const interpreters = new Map<string, string[]>();
@@ -198,7 +218,7 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
     if (program === undefined) throw bad(key, `names no executable program: ${argv[0]}`);
     interpreters.set(ext.toLowerCase(), [program, ...argv.slice(1)]);
   }
-  if (mounts.length === 0 && root === undefined) throw bad('mounts', 'or "root" must be given');
+  if (mounts.length === 0 && programs.length === 0 && root === undefined) throw bad('mounts', 'or "programs" or "root" must be given');
   if (root !== undefined && interpreters.size === 0) throw bad('interpreters', 'must map at least one extension when "root" is given');
 
   const env: Record<string, string> = {};
@@ -211,6 +231,7 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
   if (!Array.isArray(passEnv) || passEnv.some((n) => typeof n !== 'string' || !ENV_NAME_RE.test(n))) {
     throw bad('passEnv', 'must be a list of variable names');
   }
+  if (user.passAuthorization !== undefined && typeof user.passAuthorization !== 'boolean') throw bad('passAuthorization', 'must be true or false');
   const spawner = user.spawner ?? cgiDefaults.spawner;
   if (spawner !== 'auto' && spawner !== 'helper' && spawner !== 'direct') throw bad('spawner', 'must be "auto", "helper" or "direct"');
   const tempDir = user.tempDir === undefined ? tmpdir() : directory('tempDir', user.tempDir);
@@ -221,12 +242,13 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
 
   return {
     mounts,
+    programs,
     root,
     interpreters,
     env,
     passEnv,
     path: searchPath,
-    passAuthorization: user.passAuthorization === true,
+    passAuthorization: user.passAuthorization ?? cgiDefaults.passAuthorization,
     timeoutMs: numbers.timeoutMs,
     maxRuntimeMs: numbers.maxRuntimeMs,
     killGraceMs: numbers.killGraceMs,

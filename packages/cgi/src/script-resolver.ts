@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, sep } from 'node:path';
 import { CgiError } from './errors.js';
-import type { Mount, ResolvedOptions } from './options.js';
+import type { Mount, ProgramMount, ResolvedOptions } from './options.js';
 
 /** A CGI program found for a request. */
 export interface Script {
@@ -62,11 +62,13 @@ export function decodeSegments(path: string): string[] {
 /** Finds scripts for request paths, following the options' mounts and interpreters. */
 export class ScriptResolver {
   readonly #mounts: readonly { mount: Mount; segments: string[] }[];
+  readonly #programs: readonly { program: ProgramMount; segments: string[] }[];
   readonly #root: string | undefined;
   readonly #interpreters: ResolvedOptions['interpreters'];
 
   constructor(options: ResolvedOptions) {
     this.#mounts = options.mounts.map((mount) => ({ mount, segments: mount.prefix.split('/') }));
+    this.#programs = options.programs.map((program) => ({ program, segments: program.prefix.split('/') }));
     this.#root = options.root;
     this.#interpreters = options.interpreters;
   }
@@ -81,26 +83,31 @@ export class ScriptResolver {
     try {
       segments = decodeSegments(path);
     } catch (error) {
-      if (this.#mountOf(path.split('/')) !== undefined) throw error;
+      const raw = path.split('/');
+      if (matchPrefix(this.#programs, raw) !== undefined || matchPrefix(this.#mounts, raw) !== undefined) throw error;
       return undefined; // not ours: the next middleware answers (or refuses) it
     }
-    const mounted = this.#mountOf(segments);
+    const program = matchPrefix(this.#programs, segments);
+    if (program !== undefined) {
+      const { file, prefix } = program.program;
+      const rest = segments.slice(program.segments.length);
+      return {
+        file,
+        dir: file.slice(0, file.lastIndexOf(sep)) || sep,
+        scriptName: prefix,
+        pathInfo: rest.length === 0 ? '' : '/' + rest.join('/'),
+        argv: [file],
+        nph: basename(file).startsWith('nph-'),
+        documentRoot: this.#root ?? (file.slice(0, file.lastIndexOf(sep)) || sep),
+      };
+    }
+    const mounted = matchPrefix(this.#mounts, segments);
     if (mounted !== undefined) {
       return this.#walk(segments, { dir: mounted.mount.dir, prefixLength: mounted.segments.length, owned: true }, mounted.mount.dir);
     }
     const root = this.#root;
     if (root === undefined || !this.#mentionsScript(segments)) return undefined;
     return this.#walk(segments, { dir: root, prefixLength: 1, owned: false }, root);
-  }
-
-  #mountOf(segments: readonly string[]): { mount: Mount; segments: string[] } | undefined {
-    outer: for (const candidate of this.#mounts) {
-      const prefix = candidate.segments;
-      if (segments.length < prefix.length) continue;
-      for (let i = 1; i < prefix.length; i++) if (segments[i] !== prefix[i]) continue outer;
-      return candidate;
-    }
-    return undefined;
   }
 
   /** Cheap pre-check for the document root: no segment with a mapped extension, no script. */
@@ -153,6 +160,17 @@ export class ScriptResolver {
     if (base.owned) throw new CgiError('NOT_EXECUTABLE', `${scriptName || '/'} is a directory`);
     return undefined;
   }
+}
+
+/** The first entry (longest prefix first) whose prefix segments start `segments`. */
+function matchPrefix<T extends { segments: string[] }>(entries: readonly T[], segments: readonly string[]): T | undefined {
+  outer: for (const candidate of entries) {
+    const prefix = candidate.segments;
+    if (segments.length < prefix.length) continue;
+    for (let i = 1; i < prefix.length; i++) if (segments[i] !== prefix[i]) continue outer;
+    return candidate;
+  }
+  return undefined;
 }
 
 async function isExecutable(file: string): Promise<boolean> {
