@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Application, type Logger } from '@sluice/core';
+import { Application, type Logger, type Middleware } from '@sluice/core';
 import { cgi, type CgiMiddleware, type CgiOptions } from '@sluice/cgi';
 
 /** The examples' CGI programs. */
@@ -22,12 +22,13 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Starts a fresh app with cgi(options) on 127.0.0.1. */
-export async function startCgi(options: CgiOptions): Promise<Running> {
+/** Starts a fresh app with `before` middleware, then cgi(options), on 127.0.0.1. */
+export async function startCgi(options: CgiOptions, before: Middleware[] = []): Promise<Running> {
   const logs: string[] = [];
   const logger: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
   const app = new Application({ logger });
   const middleware = cgi(options);
+  for (const fn of before) app.use(fn);
   app.use(middleware);
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
