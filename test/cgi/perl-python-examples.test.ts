@@ -81,3 +81,21 @@ test('the example server runs: env dump, PHP page, NPH', async (t) => {
   const [code] = await Promise.all([once(child, 'exit'), child.kill('SIGTERM')]);
   t.deepEqual(code, [0, null], 'SIGTERM closes it cleanly');
 });
+
+test('curl upload (Expect: 100-continue) to the Perl upload example', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { run } = await import('./helpers.js');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cgi-curl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = randomBytes(300_000);
+  writeFileSync(join(dir, 'payload.bin'), bytes);
+  const s = await startCgi({ mounts: { '/cgi-bin': EXAMPLE_BIN } });
+  t.teardown(s.close);
+  const result = await run('curl', ['-sS', '-v', '-H', 'Expect: 100-continue', '-F', `file=@${join(dir, 'payload.bin')}`, `${s.url}/cgi-bin/upload.pl`]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /Expect: 100-continue/);
+  t.regex(result.stderr, /HTTP\/1\.1 100 Continue/);
+  t.is(result.stdout, `name=payload.bin\nsize=${bytes.length}\nsha256=${createHash('sha256').update(bytes).digest('hex')}\n`);
+});

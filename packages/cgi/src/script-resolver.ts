@@ -1,7 +1,7 @@
 /**
- * Maps a request path to a CGI program: mounts (prefix → directory) and extensions
- * under the document root, walked segment by segment; the first file found is the
- * script and the rest of the path is PATH_INFO. Must never accept a path that
+ * Maps a request path to a CGI program: programs (prefix → one file), mounts
+ * (prefix → directory) and extensions under the document root, walked segment by
+ * segment; the first file found is the script and the rest of the path is PATH_INFO. Must never accept a path that
  * leaves its directory (`..`, encoded slashes, symlinks out) and never run a directory.
  */
 

@@ -174,3 +174,22 @@ for (const spawner of SPAWNERS) {
     t.is((await fetch(`${s.url}/cgi-bin/noshebang.cgi`)).status, 500, 'and the server stays healthy');
   });
 }
+
+test('backpressure: a program writing more than the client reads waits for it (not an idle timeout)', async (t) => {
+  const dir = bin(t, { 'big.cgi': `printf 'Content-Type: application/octet-stream\\n\\n'; head -c 60000000 /dev/zero; touch "$0.done"` });
+  // The client stalls longer than timeoutMs: waiting on the client is not the program's idleness.
+  const s = await startCgi({ mounts: { '/cgi-bin': dir }, timeoutMs: 1000 });
+  t.teardown(s.close);
+  const { connect } = await import('node:net');
+  const socket = connect(s.port, '127.0.0.1');
+  socket.write('GET /cgi-bin/big.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  socket.pause();
+  await new Promise((r) => setTimeout(r, 2000));
+  t.false(existsSync(join(dir, 'big.cgi.done')), 'the program is held back while the client reads nothing');
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  socket.resume();
+  await new Promise((r) => socket.once('close', r));
+  t.true(received > 60_000_000, `${received} bytes received`);
+  t.true(existsSync(join(dir, 'big.cgi.done')));
+});
