@@ -241,22 +241,6 @@ test('custom methods, asterisk-form and absolute-form reach the app', async (t) 
 
 // ---- pipelining ---------------------------------------------------------------------------
 
-test('10,000 pipelined requests on one connection are answered in order', async (t) => {
-  const s = await start((ctx) => {
-    ctx.body = ctx.path.slice(1);
-  });
-  const wire = await Wire.open(s.port);
-  const n = 10_000;
-  let all = '';
-  for (let i = 0; i < n; i++) all += `GET /${i} HTTP/1.1\r\nHost: a\r\n${i === n - 1 ? 'Connection: close\r\n' : ''}\r\n`;
-  wire.write(all);
-  await wire.closedByServer(60_000);
-  const responses = parseResponses(wire.text);
-  t.is(responses.length, n);
-  t.true(responses.every((r, i) => r.status === 200 && r.body === String(i)));
-  await s.close();
-});
-
 test('pipelined requests with bodies (length and chunked) are framed and answered in order', async (t) => {
   const s = await start(echo);
   const { text } = await raw(

@@ -27,7 +27,7 @@ export async function start(middleware: Middleware | Middleware[], options: Appl
 export async function raw(
   port: number,
   input: string | Buffer | Array<string | Buffer>,
-  { timeoutMs = 2000, gapMs = 5, end = false }: { timeoutMs?: number; gapMs?: number; end?: boolean } = {},
+  { timeoutMs = 5000, gapMs = 5, end = false }: { timeoutMs?: number; gapMs?: number; end?: boolean } = {},
 ): Promise<{ text: string; closed: boolean }> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
@@ -165,7 +165,7 @@ export class Wire {
   }
 
   /** Waits until `predicate()` holds; fails after `timeoutMs`. */
-  async until(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  async until(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       const left = deadline - Date.now();
@@ -181,7 +181,7 @@ export class Wire {
   }
 
   /** Waits for `n` complete responses (parsed) and returns them. */
-  async responses(n: number, headRequests: number[] = [], timeoutMs = 3000): Promise<WireResponse[]> {
+  async responses(n: number, headRequests: number[] = [], timeoutMs = 5000): Promise<WireResponse[]> {
     let parsed: WireResponse[] = [];
     await this.until(
       () => {
@@ -199,7 +199,7 @@ export class Wire {
   }
 
   /** Waits for the server to close the connection. */
-  async closedByServer(timeoutMs = 3000): Promise<void> {
+  async closedByServer(timeoutMs = 5000): Promise<void> {
     await this.until(() => this.closed || this.ended, timeoutMs, 'close');
   }
 
@@ -215,7 +215,7 @@ export class Wire {
 }
 
 /** Waits until `predicate()` holds, polling; fails after `timeoutMs`. */
-export async function eventually(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+export async function eventually(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
