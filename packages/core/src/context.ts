@@ -279,6 +279,7 @@ export class Context {
   attachment(filename?: string, options?: Parameters<Response['attachment']>[1]): void { this.response.attachment(filename, options); }
 }
 
+/** A response header value as stored (re-exported for middleware typing `ctx.response.get()`). */
 export type { HeaderValue };
 
 // On the prototype, not per instance: one function shared by every ctx.

@@ -234,6 +234,7 @@ export class NodeResponse extends EventEmitter {
   }
 }
 
+/** Builds `ctx.res` for `ctx`. */
 export function createNodeResponse(ctx: Context): NodeResponse {
   return new NodeResponse(ctx);
 }

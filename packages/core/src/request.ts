@@ -24,6 +24,12 @@ export interface BodyReadOptions {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
+/**
+ * `ctx.request`: Koa's request object over the engine's parsed request. Most of it is
+ * also reachable on `ctx` directly (`ctx.path` is `ctx.request.path`).
+ * @example
+ * const data = ctx.is('json') ? await ctx.request.json() : await ctx.request.text({ limit: 4096 });
+ */
 export class Request {
   readonly app: Application;
   readonly ctx: Context;

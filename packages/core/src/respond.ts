@@ -28,6 +28,7 @@ import { kExchange, kHeaders } from './symbols.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
+/** Sends the response `ctx` describes, following the table above; nothing if it was sent already. */
 export function respond(ctx: Context): void {
   if (!ctx.respond) return;
   const exchange = ctx[kExchange];

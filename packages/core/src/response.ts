@@ -62,6 +62,14 @@ function contentTypeOf(type: string): string | false {
   return value;
 }
 
+/**
+ * `ctx.response`: Koa's response object. It records status, headers and body; sluice
+ * sends them after the middleware chain (see `respond`). Most of it is also reachable on
+ * `ctx` directly (`ctx.body` is `ctx.response.body`).
+ * @example
+ * ctx.response.set('Cache-Control', 'no-store');
+ * ctx.response.body = { ok: true };
+ */
 export class Response {
   readonly app: Application;
   readonly ctx: Context;
