@@ -369,3 +369,29 @@ test('a listener on the app-level error event can log without changing the respo
   t.is(seen.length, 1);
   await app.close(500);
 });
+
+test('errorPages also answer malformed requests refused by the engine', async (t) => {
+  const s = await start((ctx) => {
+    ctx.body = 'unreached';
+  }, { errorPages: { 400: () => '<h1>That request was malformed</h1>' } });
+  const { text, closed } = await raw(s.port, 'GET / HTTP/1.1\r\nHost: h\r\nX-Bad\r\n\r\n');
+  t.regex(text, /^HTTP\/1\.1 400 /);
+  t.regex(text, /Content-Type: text\/html; charset=utf-8\r\n/);
+  t.true(text.endsWith('<h1>That request was malformed</h1>'));
+  t.true(closed);
+  await s.close();
+});
+
+test('a header-timeout 408 goes through the custom renderer too', async (t) => {
+  const s = await start(() => {}, {
+    limits: { headersTimeoutMs: 200 },
+    errorHandler: (error, ctx) => {
+      ctx.body = `custom ${ctx.status} ${error.code}`;
+    },
+  });
+  const { text, closed } = await raw(s.port, 'GET / HTTP/1.1\r\nHost: h\r\n', { timeoutMs: 3000 });
+  t.regex(text, /^HTTP\/1\.1 408 /);
+  t.true(text.endsWith('custom 408 SLUICE_ERR_HEADERS_TIMEOUT'));
+  t.true(closed);
+  await s.close();
+});
