@@ -19,7 +19,9 @@ import { SluiceError, type ProtocolError } from './errors.js';
 import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pages.js';
 import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
 import { respond } from './respond.js';
-import { kAllowed, kExchange, kHeaders, kSeesEveryRequest, kServerAbort } from './symbols.js';
+import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEveryRequest, kServerAbort } from './symbols.js';
+import { Request } from './request.js';
+import { Response } from './response.js';
 
 /** A middleware: Koa's signature. */
 export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
@@ -132,6 +134,9 @@ export class Application extends EventEmitter implements EngineHandler {
   readonly #observers: Middleware[] = [];
   readonly #engine: HttpEngine;
   readonly #Context: new (app: Application, exchange: Exchange) => Context;
+  /** This app's request and response classes (subclasses, so `app.request.x = ...` stays per app). */
+  readonly [kRequestClass]: typeof Request = class AppRequest extends Request {};
+  readonly [kResponseClass]: typeof Response = class AppResponse extends Response {};
   #composed: ((ctx: Context) => Promise<void>) | null = null;
 
   constructor(options: ApplicationOptions = {}) {
@@ -160,6 +165,16 @@ export class Application extends EventEmitter implements EngineHandler {
   /** Prototype of this app's contexts: properties added here appear on every `ctx`. */
   get context(): Context {
     return this.#Context.prototype;
+  }
+
+  /** Prototype of this app's `ctx.request` objects: properties added here appear on every one. */
+  get request(): Request {
+    return this[kRequestClass].prototype;
+  }
+
+  /** Prototype of this app's `ctx.response` objects: properties added here appear on every one. */
+  get response(): Response {
+    return this[kResponseClass].prototype;
   }
 
   /** The engine's resolved limits. */

@@ -14,9 +14,9 @@ import type { Body } from './body-types.js';
 import type { ConnectionInfo, Exchange } from './engine/exchange.js';
 import { createCookies } from './cookies.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
-import { Request } from './request.js';
-import { Response, type HeaderValue } from './response.js';
-import { kAllowed, kExchange, kServerAbort } from './symbols.js';
+import type { Request } from './request.js';
+import type { Response, HeaderValue } from './response.js';
+import { kAllowed, kExchange, kRequestClass, kResponseClass, kServerAbort } from './symbols.js';
 
 /** What `ctx.throw()` and `ctx.assert()` take after the condition: status, message, properties or an error. */
 export type HttpErrorArgument = number | string | Error | Record<string, unknown>;
@@ -101,8 +101,8 @@ export class Context {
   constructor(app: Application, exchange: Exchange) {
     this.app = app;
     this[kExchange] = exchange;
-    this.request = new Request(app, this, exchange);
-    this.response = new Response(app, this, exchange);
+    this.request = new app[kRequestClass](app, this, exchange);
+    this.response = new app[kResponseClass](app, this, exchange);
     this.originalUrl = this.request.originalUrl;
   }
 

@@ -17,3 +17,7 @@ export const kServerAbort = Symbol('sluice.serverAbort');
  * listeners before `await next()`.
  */
 export const kSeesEveryRequest = Symbol('sluice.seesEveryRequest');
+/** An application's own Request subclass (what `app.request` is the prototype of). */
+export const kRequestClass = Symbol('sluice.requestClass');
+/** An application's own Response subclass (what `app.response` is the prototype of). */
+export const kResponseClass = Symbol('sluice.responseClass');

@@ -485,3 +485,31 @@ test('a JSON response whose body is set to null sends the JSON literal null', as
   t.is(await res.text(), 'null');
   await s.close();
 });
+
+test('app.request and app.response extensions appear on ctx.request and ctx.response of that app only', async (t) => {
+  const s = await start((ctx) => {
+    const request = ctx.request as unknown as { shout(): string };
+    const response = ctx.response as unknown as { stamp(): void };
+    response.stamp();
+    ctx.body = request.shout();
+  });
+  Object.assign(s.app.request, {
+    shout(this: { path: string }) {
+      return this.path.toUpperCase();
+    },
+  });
+  Object.assign(s.app.response, {
+    stamp(this: { set(name: string, value: string): void }) {
+      this.set('X-Stamp', 'stamped');
+    },
+  });
+  const other = await start((ctx) => {
+    ctx.body = String('shout' in ctx.request);
+  });
+  const res = await fetch(`${s.url}/quiet`);
+  t.is(res.headers.get('x-stamp'), 'stamped');
+  t.is(await res.text(), '/QUIET');
+  t.is(await (await fetch(other.url)).text(), 'false');
+  await s.close();
+  await other.close();
+});
