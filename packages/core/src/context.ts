@@ -85,8 +85,6 @@ export class Context {
   readonly app: Application;
   readonly request: Request;
   readonly response: Response;
-  /** Per-request namespace for passing data between middleware. */
-  state: Record<string, unknown> = {};
   /** The URL as received. */
   readonly originalUrl: string;
   /** Set to false to bypass sluice's response handling (you write through `ctx.res`). */
@@ -97,6 +95,7 @@ export class Context {
   #req: NodeRequest | undefined = undefined;
   #res: NodeResponse | undefined = undefined;
   #cookies: Cookies | undefined = undefined;
+  #state: Record<string, unknown> | undefined = undefined;
 
   constructor(app: Application, exchange: Exchange) {
     this.app = app;
@@ -114,6 +113,15 @@ export class Context {
   /** A Node `ServerResponse`-like adapter (`setHeader`, `writeHead`, `write`, `end`, events). */
   get res(): NodeResponse {
     return (this.#res ??= createNodeResponse(this));
+  }
+
+  /** Per-request namespace for passing data between middleware (made on first use: a hello request never pays for it). */
+  get state(): Record<string, unknown> {
+    return (this.#state ??= {});
+  }
+
+  set state(value: Record<string, unknown>) {
+    this.#state = value;
   }
 
   /**
