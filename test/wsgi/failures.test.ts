@@ -230,3 +230,21 @@ test('a body the application never reads does not hold the worker', async (t) =>
   t.is(await res.text(), 'did not read\n');
   t.is((await fetch(`${s.url}/pid`)).status, 200);
 });
+
+test('responses that break PEP 3333 are 500s, logged, and the worker keeps serving', async (t) => {
+  const s = await startWsgi({ app: 'behaviours:application' });
+  t.teardown(s.close);
+  const cases: Array<[string, RegExp]> = [
+    ['/bad-status', /invalid WSGI status "OK 200"/],
+    ['/bad-length', /ValueError: invalid literal for int\(\) with base 10: 'twelve'/],
+    ['/nul-header', /ValueError: NUL character in the status or a header/],
+    ['/not-bytes', /TypeError: the application yielded str, not bytes/],
+    ['/no-start', /AssertionError: the application produced a body before calling start_response/],
+  ];
+  for (const [route, logged] of cases) {
+    const res = await fetch(`${s.url}${route}`);
+    t.is(res.status, 500, route);
+    await s.waitForLog(logged);
+  }
+  t.is((await fetch(`${s.url}/pid`)).status, 200);
+});

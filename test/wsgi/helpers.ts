@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { Application, type Logger, type Middleware } from '@sluice/core';
 import { wsgi, type WsgiMiddleware, type WsgiOptions } from '@sluice/wsgi-bridge';
 
-/** Debian's Python, which has python3-django and python3-flask. */
-export const PYTHON = '/usr/bin/python3';
+/** Debian's Python, which has python3-django and python3-flask (SLUICE_TEST_PYTHON overrides it, e.g. with a coverage wrapper). */
+export const PYTHON = process.env.SLUICE_TEST_PYTHON ?? '/usr/bin/python3';
 export const APPS_DIR = fileURLToPath(new URL('./apps/', import.meta.url));
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/wsgi/', import.meta.url));
 
@@ -61,7 +61,7 @@ export async function startWsgi(options: Partial<WsgiOptions> & { app: string },
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  const waitForLog = async (pattern: RegExp, timeoutMs = 5000): Promise<LogEntry> => {
+  const waitForLog = async (pattern: RegExp, timeoutMs = 20_000): Promise<LogEntry> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = logs.find((entry) => pattern.test(entry.message));
@@ -80,7 +80,7 @@ export async function startWsgi(options: Partial<WsgiOptions> & { app: string },
 }
 
 /** Polls `check` until it returns a value other than undefined. */
-export async function eventually<T>(check: () => T | undefined, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -94,7 +94,7 @@ export async function eventually<T>(check: () => T | undefined, timeoutMs = 5000
  * Writes `input` on a raw socket and collects everything the server sends until it
  * closes the connection or `timeoutMs` passes.
  */
-export async function raw(port: number, input: string | Buffer | Array<string | Buffer>, { timeoutMs = 3000, gapMs = 20 } = {}): Promise<{ text: string; closed: boolean }> {
+export async function raw(port: number, input: string | Buffer | Array<string | Buffer>, { timeoutMs = 20_000, gapMs = 20 } = {}): Promise<{ text: string; closed: boolean }> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const chunks: Buffer[] = [];

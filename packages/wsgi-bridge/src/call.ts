@@ -159,7 +159,7 @@ export class WsgiCall implements StreamOwner {
     try {
       return { facts: applyHead(this.ctx, head, this.logger), rest: 4 + headLength };
     } catch (error) {
-      this.logger.error((error as Error).message, { method: this.ctx.method, url: this.ctx.url });
+      // Thrown to the error middleware; the application reports it (500) to its logger.
       this.#answered = true;
       this.#reject(error as Error);
       return null;

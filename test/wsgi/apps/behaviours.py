@@ -70,6 +70,20 @@ def application(environ, start_response):
         while not os.path.exists(marker) and time.time() < deadline:
             time.sleep(0.01)
         os._exit(5)
+    if path == '/bad-status':
+        start_response('OK 200', [('Content-Type', 'text/plain')])
+        return [b'bad status\n']
+    if path == '/bad-length':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', 'twelve')])
+        return [b'bad length\n']
+    if path == '/nul-header':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('X-Nul', 'a\0b')])
+        return [b'nul\n']
+    if path == '/not-bytes':
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return ['a str, not bytes']
+    if path == '/no-start':
+        return [b'forgot start_response']
     if path == '/raise':
         raise RuntimeError('boom from the application')
     if path == '/print':
