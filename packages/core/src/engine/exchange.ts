@@ -42,6 +42,7 @@ export interface ExchangeOwner {
 const COALESCE_LIMIT = 16 * 1024;
 const CRLF = '\r\n';
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const headerFacts: HeaderFacts = { close: false, hasDate: false };
 
 type Latin1Writable = Buffer & { latin1Write(s: string, offset: number): number; utf8Write(s: string, offset: number): number };
 
@@ -151,7 +152,10 @@ export class Exchange {
     this.headersSent = true;
     this.status = status;
     const minor = this.head.versionMinor;
-    const facts: HeaderFacts = { close: false, hasDate: false };
+    // One facts object reused for every response: appendHeaders fills it synchronously.
+    const facts = headerFacts;
+    facts.close = false;
+    facts.hasDate = false;
     let out = appendHeaders(statusLine(minor, status), headers, facts);
     if (!facts.hasDate) out += 'Date: ' + httpDate() + CRLF;
     let framing: Framing;

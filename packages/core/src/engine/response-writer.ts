@@ -12,17 +12,23 @@ import statuses from 'statuses';
 export type OutgoingHeaders = Record<string, string | number | readonly string[] | undefined>;
 
 let dateValue = '';
-let dateSecond = 0;
 
-/** The current `Date` header value (IMF-fixdate), cached for the current second. */
+/**
+ * The current `Date` header value (IMF-fixdate), cached until the next second starts.
+ * A timer clears the cache instead of each response calling Date.now() and comparing:
+ * the profile showed that check at ~0.7% of busy CPU on the hello benchmark.
+ */
 export function httpDate(): string {
-  const now = Date.now();
-  const second = now - (now % 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
+  if (dateValue === '') {
+    const now = Date.now();
     dateValue = new Date(now).toUTCString();
+    setTimeout(clearDate, 1000 - (now % 1000)).unref();
   }
   return dateValue;
+}
+
+function clearDate(): void {
+  dateValue = '';
 }
 
 const statusLines: [Map<number, string>, Map<number, string>] = [new Map(), new Map()];
