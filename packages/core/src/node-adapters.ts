@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import type { Context } from './context.js';
 import type { ConnectionInfo } from './engine/exchange.js';
 import type { HeaderValue } from './response.js';
+import { flushHead } from './respond.js';
 import { kExchange, kHeaders } from './symbols.js';
 
 /**
@@ -188,11 +189,8 @@ export class NodeResponse extends EventEmitter {
     ctx.respond = false;
     if (typeof reason === 'object') headers = reason;
     else if (typeof reason === 'string') ctx.message = reason;
-    ctx.status = status;
     if (headers !== undefined) ctx.set(headers);
-    const declared = ctx.response[kHeaders]['content-length'];
-    const length = declared === undefined ? -1 : Number(declared);
-    ctx[kExchange].writeHead(status, ctx.response[kHeaders], Number.isNaN(length) ? -1 : length);
+    flushHead(ctx, status);
     return this;
   }
 
@@ -223,9 +221,9 @@ export class NodeResponse extends EventEmitter {
     return this;
   }
 
-  /** Sends the head if not sent yet. */
+  /** Sends the head if not sent yet; a body set on `ctx` (or `write()`) follows. */
   flushHeaders(): void {
-    if (!this.headersSent) this.writeHead(this.#status());
+    flushHead(this.#ctx, this.#status());
   }
 
   /** The status to send: Node's default 200 unless a status was set (ctx's default 404 is Koa's, not Node's). */

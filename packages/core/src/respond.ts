@@ -4,7 +4,8 @@
  * | condition                          | what is sent                                          |
  * |------------------------------------|-------------------------------------------------------|
  * | `ctx.respond === false`            | nothing (the app wrote through `ctx.res`)             |
- * | head already sent / finished       | nothing                                               |
+ * | response finished                  | nothing                                               |
+ * | head already sent (`flushHeaders`) | the body below, with the framing chosen then          |
  * | status 1xx, 204, 205, 304          | head only, no body, no Content-Length (205: length 0) |
  * | HEAD request                       | GET's headers (Content-Length if known), no body      |
  * | body null (set on purpose)         | empty body, Content-Length: 0                         |
@@ -24,19 +25,24 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import statuses from 'statuses';
 import { isAsyncIterable, isStream } from './body-types.js';
 import type { Context } from './context.js';
+import type { Exchange } from './engine/exchange.js';
 import { kExchange, kHeaders } from './symbols.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
-/** Sends the response `ctx` describes, following the table above; nothing if it was sent already. */
+/** Sends the response `ctx` describes, following the table above. */
 export function respond(ctx: Context): void {
   if (!ctx.respond) return;
   const exchange = ctx[kExchange];
-  if (exchange.headersSent || exchange.finished) return;
+  if (exchange.finished) return;
   const response = ctx.response;
+  const body = response.body;
+  if (exchange.headersSent) {
+    sendAfterHead(exchange, body);
+    return;
+  }
   const headers = response[kHeaders];
   const status = response.status;
-  const body = response.body;
 
   if (statuses.empty[status]) {
     discard(body);
@@ -64,24 +70,52 @@ export function respond(ctx: Context): void {
     exchange.respond(status, headers, body);
     return;
   }
-  if (isStream(body)) {
-    exchange.pipeFrom(body, status, headers, declaredLength(headers['content-length']));
+  const stream = streamOf(body);
+  if (stream === undefined) {
+    exchange.respond(status, headers, JSON.stringify(body));
     return;
   }
-  if (isAsyncIterable(body)) {
-    exchange.pipeFrom(Readable.from(body), status, headers, declaredLength(headers['content-length']));
+  const length = body instanceof Blob ? body.size : declaredLength(headers['content-length']);
+  if (stream === null) exchange.respond(status, headers, null);
+  else exchange.pipeFrom(stream, status, headers, length);
+}
+
+/**
+ * Sends the status line and headers now (`ctx.flushHeaders()`, `ctx.res.writeHead()`), with
+ * Content-Length if one was set, else chunked (1.1) or close-delimited (1.0) framing.
+ * The body follows through `respond` or `ctx.res.write()`.
+ */
+export function flushHead(ctx: Context, status: number): void {
+  const exchange = ctx[kExchange];
+  if (exchange.headersSent || exchange.finished) return;
+  ctx.status = status;
+  const headers = ctx.response[kHeaders];
+  exchange.writeHead(status, headers, declaredLength(headers['content-length']));
+}
+
+/** The head went out early: the body follows with the framing chosen then. */
+function sendAfterHead(exchange: Exchange, body: unknown): void {
+  if (body === null || body === undefined) {
+    exchange.end();
     return;
   }
-  if (body instanceof Blob) {
-    exchange.pipeFrom(Readable.fromWeb(body.stream() as WebReadableStream), status, headers, body.size);
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    exchange.end(body);
     return;
   }
-  if (body instanceof globalThis.Response) {
-    if (body.body === null) exchange.respond(status, headers, null);
-    else exchange.pipeFrom(Readable.fromWeb(body.body as WebReadableStream), status, headers, declaredLength(headers['content-length']));
-    return;
-  }
-  exchange.respond(status, headers, JSON.stringify(body));
+  const stream = streamOf(body);
+  if (stream === undefined) exchange.end(JSON.stringify(body));
+  else if (stream === null) exchange.end();
+  else exchange.pipeFrom(stream, exchange.status, {}, -1);
+}
+
+/** The Readable behind a stream-like body; null for a fetch Response without a body; undefined for JSON. */
+function streamOf(body: unknown): Readable | null | undefined {
+  if (isStream(body)) return body;
+  if (isAsyncIterable(body)) return Readable.from(body);
+  if (body instanceof Blob) return Readable.fromWeb(body.stream() as WebReadableStream);
+  if (body instanceof globalThis.Response) return body.body === null ? null : Readable.fromWeb(body.body as WebReadableStream);
+  return undefined;
 }
 
 /** Releases a body that will not be sent (HEAD, 204, 304). */

@@ -17,6 +17,7 @@ import { isStream, type Body } from './body-types.js';
 import type { Context } from './context.js';
 import type { ConnectionInfo, Exchange } from './engine/exchange.js';
 import { SluiceError } from './errors.js';
+import { flushHead } from './respond.js';
 import { kExchange, kHeaders } from './symbols.js';
 
 /** A response header value as stored. */
@@ -406,9 +407,12 @@ export class Response {
     return this[kExchange].connection;
   }
 
-  /** Sends the status line and headers now; the body follows as a stream (`ctx.res.write`). */
+  /**
+   * Sends the status line and headers now (200 unless a status was set); the body set on
+   * `ctx` follows when the chain is done, e.g. a stream of server-sent events.
+   */
   flushHeaders(): void {
-    this.ctx.res.flushHeaders();
+    flushHead(this.ctx, this.#explicitStatus ? this.#status : 200);
   }
 
   /** A JSON-friendly summary (as Koa's `response.toJSON()`). */

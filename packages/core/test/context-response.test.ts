@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import test from 'ava';
 import { raw, start } from './helpers.js';
 
@@ -512,4 +512,42 @@ test('app.request and app.response extensions appear on ctx.request and ctx.resp
   t.is(await (await fetch(other.url)).text(), 'false');
   await s.close();
   await other.close();
+});
+
+test('flushHeaders then a stream body: server-sent events arrive as they are written', async (t) => {
+  let firstSeen!: () => void;
+  const clientHasFirst = new Promise<void>((resolve) => (firstSeen = resolve));
+  const s = await start(async (ctx) => {
+    ctx.type = 'text/event-stream';
+    const events = new PassThrough();
+    ctx.body = events;
+    ctx.flushHeaders();
+    events.write('data: one\n\n');
+    // The second event is written only once the client has read the first: it cannot be buffered.
+    void clientHasFirst.then(() => events.end('data: two\n\n'));
+  });
+  const res = await fetch(s.url);
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let received = '';
+  while (!received.includes('data: one\n\n')) received += decoder.decode((await reader.read()).value);
+  t.is(received, 'data: one\n\n');
+  firstSeen();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) received += decoder.decode(chunk.value);
+  t.is(received, 'data: one\n\ndata: two\n\n');
+  await s.close();
+});
+
+test('flushHeaders then a string body sends the body after the early head', async (t) => {
+  const s = await start(async (ctx) => {
+    ctx.status = 201;
+    ctx.flushHeaders();
+    ctx.body = 'after the head';
+  });
+  const { text } = await raw(s.port, GET());
+  t.regex(text, /^HTTP\/1\.1 201 /);
+  t.true(text.endsWith('\r\n\r\ne\r\nafter the head\r\n0\r\n\r\n'));
+  await s.close();
 });
