@@ -211,3 +211,56 @@ test('engine options are validated with a message naming the bad key', (t) => {
   t.throws(() => new Application({ limits: { maxConnections: 'many' as never } }), { message: /maxConnections/ });
   t.is(new Application().limits.maxHeaderBytes, engineDefaults.maxHeaderBytes);
 });
+
+test('maxChunkLineBytes: an over-long chunk-size line (extensions) is 400 and closed', async (t) => {
+  const s = await start(echo, { limits: { maxChunkLineBytes: 64 } });
+  const { text, closed } = await raw(s.port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;${'e'.repeat(100)}\r\nhello\r\n0\r\n\r\n`);
+  const [res] = parseResponses(text);
+  t.is(res.status, 400);
+  t.is(res.headers.connection, 'close');
+  t.true(closed);
+  await s.close();
+});
+
+test('lingerMs: after its last answer a closing connection is dropped even if the client never closes', async (t) => {
+  const s = await start(echo, { limits: { lingerMs: 300 } });
+  const wire = await Wire.open(s.port);
+  wire.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  await wire.responses(1);
+  await wire.until(() => wire.ended, 5000, 'the server half-close');
+  t.is(s.app.connectionCount, 1);
+  await eventually(() => s.app.connectionCount === 0, 5000, 'linger to end');
+  t.is(s.app.connectionCount, 0);
+  wire.destroy();
+  await s.close();
+});
+
+test('maxPipelineBufferBytes: input ahead of a busy request stops being read, then every request is answered', async (t) => {
+  let release: (() => void) | null = null;
+  const s = await start(
+    async (ctx) => {
+      if (ctx.path === '/first') await new Promise<void>((r) => (release = r));
+      ctx.body = `${ctx.path} ${(await ctx.request.buffer({ limit: 1e9 })).length}`;
+    },
+    { limits: { maxPipelineBufferBytes: 1024 } },
+  );
+  const socket = net.connect(s.port, '127.0.0.1');
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  socket.write('GET /first HTTP/1.1\r\nHost: a\r\n\r\n');
+  await eventually(() => release !== null, 5000, 'first request running');
+  const body = Buffer.alloc(1024 * 1024, 0x61);
+  for (let i = 0; i < 12; i++) {
+    socket.write(`POST /p${i} HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n${i === 11 ? 'Connection: close\r\n' : ''}\r\n`);
+    socket.write(body);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  // The server stopped reading: the kernel buffers filled and the client's own buffer holds the rest.
+  t.true(socket.writableLength > 0, `client still holds ${socket.writableLength} bytes`);
+  (release as unknown as () => void)();
+  await once(socket, 'close');
+  const bodies = parseResponses(text).map((r) => r.body);
+  t.deepEqual(bodies, ['/first 0', ...Array.from({ length: 12 }, (_, i) => `/p${i} ${body.length}`)]);
+  await s.close();
+});
