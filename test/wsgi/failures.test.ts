@@ -194,6 +194,13 @@ test('wsgi.file_wrapper on a real file: Node streams the file itself', async (t)
   t.is(position, '0', 'Python never read the file: Node did, from its own descriptor');
 });
 
+test('wsgi.file_wrapper on something that is not a file is iterated in Python', async (t) => {
+  const s = await startWsgi({ app: 'behaviours:application' });
+  t.teardown(s.close);
+  const text = await (await fetch(`${s.url}/file-in-memory`)).text();
+  t.is(text, 'in memory, '.repeat(10000));
+});
+
 test('a large streamed response arrives whole (flow control between Node and Python)', async (t) => {
   const s = await startWsgi({ app: 'behaviours:application' });
   t.teardown(s.close);

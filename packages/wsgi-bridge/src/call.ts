@@ -98,7 +98,12 @@ export class WsgiCall implements StreamOwner {
         this.fail(pythonError('APP_ERROR', payload.toString('utf8')));
         return true;
       case FromWorker.File:
-        void this.#file(Buffer.from(payload));
+        this.#file(Buffer.from(payload)).catch((error: Error) => {
+          this.logger.error(`wsgi: could not stream the file the application returned: ${error.message}`);
+          this.fail(new WsgiError('BAD_RESPONSE', 'file response failed', { expose: false, cause: error }));
+          // The worker waits for an answer before closing the file and ending the request.
+          this.host?.send(fileAck(this.id, 1));
+        });
         return false;
       case FromWorker.Log:
         this.#log(payload);

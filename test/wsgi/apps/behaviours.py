@@ -121,6 +121,10 @@ def application(environ, start_response):
         wrapper.close = close
         start_response('200 OK', [('Content-Type', 'application/octet-stream')])
         return wrapper
+    if path == '/file-in-memory':
+        import io
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return environ['wsgi.file_wrapper'](io.BytesIO(b'in memory, ' * 10000), 4096)
     if path == '/sse':
         start_response('200 OK', [('Content-Type', 'text/event-stream'), ('Cache-Control', 'no-cache')])
         return Tracked((b'data: %d\n\n' % i for i in range(100000)), 'sse-closed', delay=0.02)
