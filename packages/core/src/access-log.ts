@@ -19,16 +19,21 @@ export interface AccessLogOptions {
   format?: 'common' | 'combined';
   /** Append the response time in milliseconds (3 decimals) as a last field. Default true. */
   responseTime?: boolean;
+  /**
+   * Lines waiting in a slow stream, in bytes, beyond which new lines are dropped (and
+   * counted) instead of growing memory. Default 4 MiB.
+   */
+  maxBufferedBytes?: number;
 }
 
-const defaults: Required<Omit<AccessLogOptions, 'stream'>> = { format: 'combined', responseTime: true };
-const KNOWN_OPTIONS = new Set(['stream', 'format', 'responseTime']);
+const defaults: Required<Omit<AccessLogOptions, 'stream'>> = { format: 'combined', responseTime: true, maxBufferedBytes: 4 * 1024 * 1024 };
+const KNOWN_OPTIONS = new Set(['stream', 'format', 'responseTime', 'maxBufferedBytes']);
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
  * Logs every request in Common or Combined Log Format, plus the response time:
  * `127.0.0.1 - alice [28/Nov/2026:08:15:38 +0000] "GET /a?b=1 HTTP/1.1" 200 11 "-" "curl/8.0" 0.412`.
- * The status and byte count are what was actually sent; an abandoned response
+ * The time is when the request arrived; the status and byte count are what was actually sent; an abandoned response
  * (client gone, error after headers) logs the status sent and the bytes so far.
  * Requests sluice answers without running the chain (TRACE refused, `OPTIONS *`,
  * malformed requests) are logged too.
@@ -42,8 +47,30 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
   const format = options.format ?? defaults.format;
   if (format !== 'common' && format !== 'combined') throw badOption(`accessLog option "format" must be "common" or "combined"`);
   const responseTime = options.responseTime ?? defaults.responseTime;
+  const maxBufferedBytes = options.maxBufferedBytes ?? defaults.maxBufferedBytes;
+  if (typeof maxBufferedBytes !== 'number' || !(maxBufferedBytes >= 0)) throw badOption('accessLog option "maxBufferedBytes" must be a non-negative number');
   const stream = options.stream ?? process.stdout;
   const combined = format === 'combined';
+  // A failing log stream (disk full, closed pipe) must not take the server down: warn once, stop logging.
+  let failed = false;
+  let dropped = 0;
+  stream.on('error', (error: Error) => {
+    if (failed) return;
+    failed = true;
+    process.emitWarning(`access log stream failed, logging stopped: ${error.message}`, { code: 'SLUICE_ACCESS_LOG_FAILED' });
+  });
+  const emit = (line: string): void => {
+    if (failed) return;
+    if (stream.writableLength > maxBufferedBytes) {
+      if (dropped++ === 0) process.emitWarning('access log stream is too slow: lines are being dropped', { code: 'SLUICE_ACCESS_LOG_DROPPING' });
+      return;
+    }
+    if (dropped > 0) {
+      line = `# sluice access log: ${dropped} line(s) dropped, the stream was too slow\n` + line;
+      dropped = 0;
+    }
+    stream.write(line);
+  };
 
   const middleware = async function accessLogMiddleware(ctx: Context, next: () => Promise<void>): Promise<void> {
     const started = process.hrtime.bigint();
@@ -56,7 +83,7 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     const write = (): void => {
       if (written) return;
       written = true;
-      stream.write(formatLine(ctx, requestLine, combined, responseTime ? Number(process.hrtime.bigint() - started) / 1e6 : -1));
+      emit(formatLine(ctx, requestLine, combined, responseTime ? Number(process.hrtime.bigint() - started) / 1e6 : -1));
     };
     exchange.onFinish(write);
     exchange.onClose(write);
@@ -71,7 +98,7 @@ function formatLine(ctx: Context, requestLine: string, combined: boolean, elapse
   const exchange = ctx[kExchange];
   const status = exchange.status === 0 ? '-' : String(exchange.status);
   const bytes = exchange.bytesWritten > 0 ? String(exchange.bytesWritten) : '-';
-  let line = `${ctx.ip || '-'} - ${field(basicUser(ctx.get('Authorization')))} [${clfDate(new Date())}] "${escapeField(requestLine)}" ${status} ${bytes}`;
+  let line = `${ctx.ip || '-'} - ${field(basicUser(ctx.get('Authorization')))} [${clfDate(new Date(exchange.startTime))}] "${escapeField(requestLine)}" ${status} ${bytes}`;
   if (combined) line += ` "${escapeField(ctx.get('Referer')) || '-'}" "${escapeField(ctx.get('User-Agent')) || '-'}"`;
   if (elapsedMs >= 0) line += ' ' + elapsedMs.toFixed(3);
   return line + '\n';

@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import net from 'node:net';
 import test from 'ava';
@@ -164,5 +164,26 @@ test('requests answered without the chain are logged too: TRACE refused, OPTIONS
   t.regex(lines[0], /"TRACE \/ HTTP\/1\.1" 405 \d+$/);
   t.regex(lines[1], /"OPTIONS \* HTTP\/1\.1" 204 -$/);
   t.regex(lines[2], /" 400 \d+$/);
+  await s.close();
+});
+
+test('a failing log stream does not take the server down', async (t) => {
+  const stream = new PassThrough();
+  const s = await start([accessLog({ stream }), (ctx) => {
+    ctx.body = 'still serving';
+  }]);
+  stream.destroy(new Error('disk full'));
+  t.is(await (await fetch(s.url)).text(), 'still serving');
+  t.is(await (await fetch(s.url)).text(), 'still serving');
+  await s.close();
+});
+
+test('a stream that does not drain gets lines dropped and counted, not buffered without bound', async (t) => {
+  const stream = new Writable({ highWaterMark: 16, write(_chunk, _enc, cb) { setTimeout(cb, 1000); } });
+  const s = await start([accessLog({ stream, maxBufferedBytes: 200 }), (ctx) => {
+    ctx.body = 'x';
+  }], {});
+  for (let i = 0; i < 10; i++) await (await fetch(s.url)).text();
+  t.true(stream.writableLength <= 200 + 300);
   await s.close();
 });
