@@ -25,10 +25,6 @@ const EMPTY = Buffer.alloc(0);
 // A file that keeps changing between stat and read gets this many tries, then a 404.
 const MAX_ATTEMPTS = 3;
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
 /** A variant's tag differs from the identity one even if size and mtime coincide. */
 function variantTag(tag: string | undefined, encoding: Precompressed): string | undefined {
   return tag === undefined ? undefined : `${tag.slice(0, -1)}-${encoding}"`;
@@ -175,7 +171,7 @@ class StaticHandler {
       }
     }
     if (available.length === 0) return { entry: file, validators: file, encoding: undefined, vary: false };
-    const chosen = chooseEncoding(headerValue(ctx.headers['accept-encoding']), available, preferred);
+    const chosen = chooseEncoding(ctx.get('accept-encoding') || undefined, available, preferred);
     const variant = chosen === 'identity' ? undefined : variants[chosen];
     if (variant === undefined) return { entry: file, validators: file, encoding: undefined, vary: true };
     const validators = { etag: variantTag(variant.etag, chosen as Precompressed), lastModified: variant.lastModified, lastModifiedMs: variant.lastModifiedMs };
@@ -188,13 +184,14 @@ class StaticHandler {
    */
   async #answer(ctx: Context, file: FileEntry): Promise<boolean> {
     const config = this.#config;
-    const headers = ctx.headers;
     const rep: Representation = config.precompressed.length === 0
       ? { entry: file, validators: file, encoding: undefined, vary: false }
       : await this.#representation(ctx, file);
     const { entry, validators } = rep;
 
-    const outcome = evaluatePreconditions(headers, validators);
+    // ctx.get scans the parsed head; building ctx.headers is left to the rare conditional request.
+    const conditional = ctx.get('if-none-match') !== '' || ctx.get('if-modified-since') !== '' || ctx.get('if-match') !== '' || ctx.get('if-unmodified-since') !== '';
+    const outcome = conditional ? evaluatePreconditions(ctx.headers, validators) : Outcome.Proceed;
     if (outcome === Outcome.PreconditionFailed) throw staticError('PRECONDITION_FAILED');
     if (outcome === Outcome.NotModified) {
       this.#setValidators(ctx, file, rep);
@@ -204,7 +201,7 @@ class StaticHandler {
 
     const size = entry.size;
     const decision = config.acceptRanges
-      ? decideRanges(headerValue(headers.range), headerValue(headers['if-range']), size, validators, config.maxRanges)
+      ? decideRanges(ctx.get('range') || undefined, ctx.get('if-range') || undefined, size, validators, config.maxRanges)
       : FULL;
     if (decision.kind === 'unsatisfiable') throw staticError('RANGE_NOT_SATISFIABLE', { 'Content-Range': `bytes */${size}` });
 

@@ -50,7 +50,7 @@ export interface RawResponse {
  * Writes `request` on a raw socket and reads until the server closes or `timeoutMs`
  * passes; parses the first response (Content-Length framing).
  */
-export async function raw(port: number, request: string | Buffer, { timeoutMs = 2000 } = {}): Promise<RawResponse> {
+export async function raw(port: number, request: string | Buffer, { timeoutMs = 10_000 } = {}): Promise<RawResponse> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const chunks: Buffer[] = [];

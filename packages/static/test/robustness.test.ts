@@ -55,7 +55,7 @@ async function startSlowRead(port: number, path: string, firstBytes: number) {
   return {
     socket,
     /** Reads the rest until the server closes; returns everything and whether it closed. */
-    async finish(timeoutMs = 5000): Promise<{ all: Buffer; closed: boolean }> {
+    async finish(timeoutMs = 30_000): Promise<{ all: Buffer; closed: boolean }> {
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.resume();
       if (!closed) await Promise.race([once(socket, 'close'), sleep(timeoutMs)]);
