@@ -96,10 +96,33 @@ const defaults = {
   bodyLimit: 1024 * 1024,
 };
 
-const KNOWN_OPTIONS = new Set([
-  'env', 'keys', 'proxy', 'proxyIpHeader', 'maxIpsCount', 'subdomainOffset', 'limits', 'bodyLimit', 'errorHandler', 'errorPages',
-  'trace', 'methods', 'logger',
-]);
+
+// What each option must be, checked once at construction (the message names the key).
+const OPTION_CHECKS: Record<string, [(value: unknown) => boolean, string]> = {
+  env: [(v) => typeof v === 'string', 'a string'],
+  keys: [(v) => Array.isArray(v) && v.length > 0 && v.every((k) => typeof k === 'string' || Buffer.isBuffer(k)), 'a non-empty array of strings'],
+  proxy: [(v) => typeof v === 'boolean', 'a boolean'],
+  proxyIpHeader: [(v) => typeof v === 'string' && v.length > 0, 'a header name'],
+  maxIpsCount: [(v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
+  subdomainOffset: [(v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
+  limits: [(v) => typeof v === 'object' && v !== null, 'an object'],
+  bodyLimit: [(v) => typeof v === 'number' && v >= 0, 'a non-negative number of bytes'],
+  errorHandler: [(v) => typeof v === 'function', 'a function (error, ctx)'],
+  errorPages: [(v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'an object of pages by status'],
+  trace: [(v) => typeof v === 'boolean', 'a boolean'],
+  methods: [(v) => Array.isArray(v), 'an array of method names'],
+  logger: [(v) => typeof v === 'object' && v !== null && ['info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), 'an object with info, warn and error functions'],
+};
+
+function validateOptions(options: ApplicationOptions): void {
+  for (const [key, value] of Object.entries(options)) {
+    const check = OPTION_CHECKS[key];
+    if (check === undefined) throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `unknown application option "${key}"`, { expose: false });
+    if (value !== undefined && !check[0](value)) {
+      throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `application option "${key}" must be ${check[1]}`, { expose: false });
+    }
+  }
+}
 
 const resolvedNext = (): Promise<void> => Promise.resolve();
 
@@ -141,9 +164,7 @@ export class Application extends EventEmitter implements EngineHandler {
 
   constructor(options: ApplicationOptions = {}) {
     super();
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.has(key)) throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `unknown application option "${key}"`, { expose: false });
-    }
+    validateOptions(options);
     this.env = options.env ?? process.env.NODE_ENV ?? 'production';
     this.keys = options.keys;
     this.proxy = options.proxy ?? defaults.proxy;

@@ -11,7 +11,7 @@ import { extname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Body } from './body-types.js';
 import type { Context } from './context.js';
-import type { ErrorHandler, HttpErrorLike } from './error-handler.js';
+import { defaultErrorHandler, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
 import { SluiceError } from './errors.js';
 
 const readFileAsync = promisify(readFile);
@@ -72,6 +72,17 @@ export function withErrorPages(pages: Map<string, ErrorPage>, fallback: ErrorHan
     if (returned !== undefined) ctx.body = returned;
     if (ctx.body === undefined) return fallback(error, ctx);
   };
+}
+
+/**
+ * The renderer `errorPages` builds, for use outside an Application's options (e.g. one
+ * set of pages per virtual host): pages checked now, `fallback` underneath.
+ * @example
+ * const render = createErrorPagesHandler({ 404: 'site/404.html' });
+ * const app = new Application({ errorHandler: (err, ctx) => render(err, ctx) });
+ */
+export function createErrorPagesHandler(pages: ErrorPages, fallback: ErrorHandler = defaultErrorHandler): ErrorHandler {
+  return withErrorPages(validateErrorPages(pages), fallback);
 }
 
 function badOption(message: string): SluiceError {

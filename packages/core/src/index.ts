@@ -11,7 +11,7 @@ export type { Body } from './body-types.js';
 export { defaultErrorHandler, errorStatus, publicMessage, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
 export { SluiceError, ProtocolError, RequestAbortedError, protocolErrors, type SluiceErrorOptions, type ProtocolErrorName } from './errors.js';
 export type { NodeRequest, NodeResponse, SocketView } from './node-adapters.js';
-export type { ErrorPage, ErrorPageFunction, ErrorPages } from './error-pages.js';
+export { createErrorPagesHandler, type ErrorPage, type ErrorPageFunction, type ErrorPages } from './error-pages.js';
 export { STANDARD_METHODS } from './methods.js';
 export { accessLog, type AccessLogOptions } from './access-log.js';
 export { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { Application, SluiceError, type Context } from '@sluice/core';
+import { Application, createErrorPagesHandler, SluiceError, type Context } from '@sluice/core';
 import { raw, start } from './helpers.js';
 
 const PAGE_404 = fileURLToPath(new URL('./fixtures/404.html', import.meta.url));
@@ -393,5 +393,21 @@ test('a header-timeout 408 goes through the custom renderer too', async (t) => {
   t.regex(text, /^HTTP\/1\.1 408 /);
   t.true(text.endsWith('custom 408 SLUICE_ERR_HEADERS_TIMEOUT'));
   t.true(closed);
+  await s.close();
+});
+
+test('an application option of the wrong type is refused, naming the key and what it must be', (t) => {
+  t.throws(() => new Application({ proxy: 'yes' as never }), { message: 'application option "proxy" must be a boolean' });
+  t.throws(() => new Application({ errorHandler: 'render' as never }), { message: 'application option "errorHandler" must be a function (error, ctx)' });
+  t.throws(() => new Application({ keys: [] }), { message: 'application option "keys" must be a non-empty array of strings' });
+  t.throws(() => new Application({ logger: { info() {} } as never }), { message: /must be an object with info, warn and error functions/ });
+});
+
+test('createErrorPagesHandler gives the errorPages renderer for use in a custom errorHandler', async (t) => {
+  const render = createErrorPagesHandler({ 404: PAGE_404 });
+  const s = await start(() => {}, { errorHandler: (error, ctx) => render(error, ctx) });
+  const res = await fetch(`${s.url}/gone`);
+  t.is(res.status, 404);
+  t.regex(await res.text(), /Nothing here/);
   await s.close();
 });
