@@ -145,6 +145,8 @@ export interface RequestOptions {
   body?: string | Buffer;
   /** For https: the CA (the test's self-signed certificate). */
   ca?: string | Buffer;
+  /** Fail with ETIMEDOUT when the whole exchange takes longer. Default 30 s. */
+  timeoutMs?: number;
 }
 
 /** One request on a fresh connection (no agent, so every request is a new TCP connection). */
@@ -162,6 +164,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Repl
         res.on('error', reject);
       },
     );
+    req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end(options.body);
   });

@@ -5,7 +5,7 @@
  * WSGI app) sees, and that a client connecting directly cannot forge them.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -38,10 +38,6 @@ function requestFrom(url: string, headers: Record<string, string> = {}): Promise
 /** Starts nginx from a generated config (pid, logs and temp paths in a temp dir, `daemon off`); stopped at teardown. */
 async function startNginx(t: ExecutionContext, upstreams: number[]): Promise<{ http: string; https: string }> {
   const dir = tempSite(t, { 'logs/': '', 'tmp/': '' });
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`,
-  ], { stdio: 'ignore' });
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const proxied = `
       proxy_pass http://sluice;
@@ -75,8 +71,8 @@ http {
   }
   server {
     listen 127.0.0.1:${httpsPort} ssl;
-    ssl_certificate ${dir}/cert.pem;
-    ssl_certificate_key ${dir}/key.pem;
+    ssl_certificate ${fixtures}/tls/cert.pem;
+    ssl_certificate_key ${fixtures}/tls/key.pem;
     location / {${proxied}
     }
   }

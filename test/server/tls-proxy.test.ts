@@ -4,23 +4,18 @@
  * X-Forwarded-For/-Proto/-Host only from `trustedProxies`.
  */
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { repoRoot, request, startSluice, tempSite } from './helpers.js';
 
-const endpoints = path.join(repoRoot, 'test/server/fixtures/endpoints.config.mjs');
+const fixtures = path.join(repoRoot, 'test/server/fixtures');
+const endpoints = path.join(fixtures, 'endpoints.config.mjs');
 
-/** A self-signed certificate for localhost/127.0.0.1 in a temp dir. */
+/** The tests' self-signed certificate for localhost/127.0.0.1 (see fixtures/tls/README.md). */
 function certificate(t: ExecutionContext): { dir: string; cert: string; key: string } {
   const dir = tempSite(t);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  return { dir, cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') };
+  return { dir, cert: path.join(fixtures, 'tls/cert.pem'), key: path.join(fixtures, 'tls/key.pem') };
 }
 
 function endpointsWith(t: ExecutionContext, keys: Record<string, unknown>): string {

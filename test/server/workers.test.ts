@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { freePort, repoRoot, request, startSluice, tempSite, until, type Running } from './helpers.js';
+import { freePort, repoRoot, request, startSluice, tempSite, until, type Reply, type Running } from './helpers.js';
 
 const fixtures = path.join(repoRoot, 'test/server/fixtures');
 const endpoints = path.join(fixtures, 'endpoints.config.mjs');
@@ -127,13 +127,17 @@ test.serial('SIGHUP reloads the configuration and replaces the workers without d
   const steady = (async () => {
     while (!stop) statuses.push(await request(`${sluice.url}/pid`).then((r) => r.status, (error: NodeJS.ErrnoException) => error.code ?? 'error'));
   })();
-  write('text/x-after');
-  process.kill(sluice.pid, 'SIGHUP');
-  await until(() => sluice.stderr().includes('configuration reloaded'), 20_000);
-  const slowReplies = await Promise.all(slow);
-  await until(() => oldWorkers.every((pid) => !alive(pid)), 10_000);
-  stop = true;
-  await steady;
+  let slowReplies: Reply[] = [];
+  try {
+    write('text/x-after');
+    process.kill(sluice.pid, 'SIGHUP');
+    await until(() => sluice.stderr().includes('configuration reloaded'), 20_000);
+    slowReplies = await Promise.all(slow);
+    await until(() => oldWorkers.every((pid) => !alive(pid)), 10_000);
+  } finally {
+    stop = true;
+    await steady;
+  }
 
   t.deepEqual(slowReplies.map((r) => r.status), [200, 200, 200, 200]);
   t.true(statuses.length > 0);
@@ -218,4 +222,23 @@ test.serial('a second SIGTERM stops at once, without waiting for requests in fli
   t.is(await sluice.exited, 1);
   t.is(await inFlight, 'ECONNRESET');
   await until(() => !alive(worker), 5000);
+});
+
+test.serial('a replacement that cannot start is retried until the configuration is fixed', async (t) => {
+  const site = tempSite(t, { 'index.html': 'back\n' });
+  const config = path.join(site, 'sluice.json');
+  writeFileSync(config, JSON.stringify({ port: 0, root: '.' }));
+  const sluice = await startSluice(t, ['--config', config]);
+  const [worker] = childPids(sluice.pid);
+  writeFileSync(config, JSON.stringify({ port: 0, root: 'gone' }));
+  process.kill(worker, 'SIGKILL');
+  await until(() => /could not start: root directory ".*gone" does not exist; starting a new one/.test(sluice.stderr()), 20_000).catch((error: Error) => {
+    throw new Error(`${error.message}; stderr: ${sluice.stderr()}`);
+  });
+  writeFileSync(config, JSON.stringify({ port: 0, root: '.' }));
+  let body = '';
+  await until(() => body === 'back\n', 30_000, async () => {
+    body = await request(`${sluice.url}/`, { timeoutMs: 2000 }).then((r) => r.body, () => '');
+  });
+  t.is(body, 'back\n');
 });

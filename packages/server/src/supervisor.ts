@@ -45,6 +45,10 @@ export function supervise(argv: string[], cwd: string, initial: ResolvedConfig):
   let port = -1;
   let state: 'starting' | 'running' | 'reloading' | 'stopping' = 'starting';
   const deaths: number[] = [];
+  // Workers share a listening socket by the address they ask for: with `port: 0` they all ask for
+  // port 0 and get the one the supervisor opened. When the last worker is gone that socket closes,
+  // so from then on workers ask for the port it had, and a restart keeps the address.
+  let portChosen = false;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
 
@@ -57,29 +61,50 @@ export function supervise(argv: string[], cwd: string, initial: ResolvedConfig):
   };
 
   const fork = (): Worker => {
-    const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(command) });
+    const chosen: WorkerCommand = portChosen ? { ...command, chosenPort: port } : command;
+    const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(chosen) });
     workers.set(worker, { ready: false, retiring: false });
+    worker.on('message', (message) => {
+      if (isWorkerMessage(message) && message.type === 'sluice:ready') workers.get(worker)!.ready = true;
+    });
+    return worker;
+  };
+
+  /** Replaces a worker that died after it was ready; a replacement that cannot start is retried the same way. */
+  const replace = (worker: Worker, why: string) => {
+    deaths.push(Date.now());
+    while (deaths.length > 0 && deaths[0] < Date.now() - restartDelayMs.windowMs) deaths.shift();
+    const delayMs = Math.min(restartDelayMs.max, restartDelayMs.first * 2 ** (deaths.length - 1));
+    process.stderr.write(`sluice: worker ${worker.process.pid} ${why}; starting a new one in ${delayMs} ms\n`);
+    setTimeout(() => {
+      if (state === 'stopping') return;
+      const replacement = fork();
+      let failure = '';
+      replacement.on('message', (message) => {
+        if (isWorkerMessage(message) && message.type === 'sluice:fatal') failure = message.message;
+      });
+      watch(replacement, () => (failure ? `could not start: ${failure}` : 'exited before it was ready'));
+    }, delayMs);
+  };
+
+  /**
+   * On exit: the last worker of a stop finishes it; a worker that was serving is replaced, and so
+   * is a replacement that failed to start (`replacementFailure` describes why). A worker of a
+   * generation that fails to start is the generation's business (it marks it retiring first).
+   */
+  const watch = (worker: Worker, replacementFailure?: () => string) => {
     worker.on('exit', (code, signal) => {
       const info = workers.get(worker);
       workers.delete(worker);
+      if (workers.size === 0 && port > 0) portChosen = true;
       if (state === 'stopping') {
         if (workers.size === 0) finish(0);
         return;
       }
-      if (!info?.ready || info.retiring) return;
-      deaths.push(Date.now());
-      while (deaths.length > 0 && deaths[0] < Date.now() - restartDelayMs.windowMs) deaths.shift();
-      const delayMs = Math.min(restartDelayMs.max, restartDelayMs.first * 2 ** (deaths.length - 1));
-      process.stderr.write(`sluice: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting a new one in ${delayMs} ms\n`);
-      setTimeout(() => {
-        if (state === 'stopping') return;
-        const replacement = fork();
-        replacement.on('message', (message) => {
-          if (isWorkerMessage(message) && message.type === 'sluice:ready') workers.get(replacement)!.ready = true;
-        });
-      }, delayMs);
+      if (!info || info.retiring) return;
+      if (info.ready) replace(worker, `exited (${signal ?? `code ${code}`})`);
+      else if (replacementFailure) replace(worker, replacementFailure());
     });
-    return worker;
   };
 
   /** Forks `count` workers; resolves with the port once all are ready, rejects on the first failure. */
@@ -87,10 +112,10 @@ export function supervise(argv: string[], cwd: string, initial: ResolvedConfig):
     new Promise((resolve, reject) => {
       const generation = Array.from({ length: count }, fork);
       let readyCount = 0;
-      let failed = false;
+      let settled = false;
       const fail = (failure: StartupFailure) => {
-        if (failed) return;
-        failed = true;
+        if (settled) return;
+        settled = true;
         for (const worker of generation) {
           const info = workers.get(worker);
           if (info) info.retiring = true;
@@ -99,28 +124,37 @@ export function supervise(argv: string[], cwd: string, initial: ResolvedConfig):
         reject(failure);
       };
       for (const worker of generation) {
+        // Registered before `watch`, so a failing generation is marked retiring before its exits are judged.
+        worker.on('exit', (code, signal) => {
+          if (!settled) fail(new StartupFailure(`a worker exited before it was ready (${signal ?? `code ${code}`})`, 1));
+        });
+        watch(worker);
         worker.on('message', (message) => {
-          if (!isWorkerMessage(message)) return;
+          if (!isWorkerMessage(message) || settled) return;
           if (message.type === 'sluice:fatal') {
             fail(new StartupFailure(message.message, message.config ? 2 : 1));
-          } else if (message.type === 'sluice:ready') {
-            workers.get(worker)!.ready = true;
-            if (++readyCount === count && !failed) resolve(message.port);
-          }
-        });
-        worker.on('exit', (code, signal) => {
-          if (!workers.get(worker)?.ready && readyCount < count) {
-            fail(new StartupFailure(`worker exited before it was ready (${signal ?? `code ${code}`})`, 1));
+          } else if (message.type === 'sluice:ready' && ++readyCount === count) {
+            settled = true;
+            resolve(message.port);
           }
         });
       }
     });
 
+  /**
+   * Retires workers: the message starts their graceful close; `disconnect()` takes them out of
+   * the round-robin at once, so the supervisor never hands a new connection to a worker that
+   * is about to exit (one handed over just before is ahead of the message, and is served).
+   */
   const shutdown = (graceMs: number, targets: Iterable<Worker>) => {
     for (const worker of targets) {
       const message: SupervisorMessage = { type: 'sluice:shutdown', graceMs };
-      if (worker.isConnected()) worker.send(message);
-      else worker.process.kill('SIGTERM');
+      if (worker.isConnected()) {
+        worker.send(message);
+        worker.disconnect();
+      } else {
+        worker.process.kill('SIGTERM');
+      }
       setTimeout(() => worker.process.kill('SIGKILL'), graceMs + killAfterGraceMs).unref();
     }
   };

@@ -11,6 +11,8 @@ export const WORKER_ENV = 'SLUICE_WORKER_COMMAND';
 export interface WorkerCommand {
   argv: string[];
   cwd: string;
+  /** The port a configured `port: 0` resolved to, once known: later workers keep it. */
+  chosenPort?: number;
 }
 
 /** Worker → supervisor. */

@@ -24,8 +24,12 @@ const listenErrors: Record<string, string> = {
   EAI_AGAIN: 'host name not found',
 };
 
-function send(message: WorkerMessage): void {
-  process.send?.(message);
+/** Sends `message` to the supervisor; resolves once it is written (so an exit right after cannot lose it). */
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send) process.send(message, undefined, {}, () => resolve());
+    else resolve();
+  });
 }
 
 /** Runs this process as a worker; never returns while serving. */
@@ -40,14 +44,14 @@ export async function runWorker(): Promise<void> {
     config = await resolveConfig(parseCommandLine(command.argv), command.cwd);
     server = await buildServerApp(config);
     const listener = server.app.listen({
-      port: config.port,
+      port: config.port === 0 && command.chosenPort !== undefined ? command.chosenPort : config.port,
       host: config.host,
       tls: config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined,
     });
     await listening(listener, config);
-    send({ type: 'sluice:ready', port: (listener.address() as AddressInfo).port });
+    await send({ type: 'sluice:ready', port: (listener.address() as AddressInfo).port });
   } catch (error) {
-    send({ type: 'sluice:fatal', message: (error as Error)?.message ?? String(error), config: error instanceof ConfigError });
+    await send({ type: 'sluice:fatal', message: (error as Error)?.message ?? String(error), config: error instanceof ConfigError });
     process.exit(error instanceof ConfigError ? 2 : 1);
   }
   let stopping = false;
