@@ -558,6 +558,10 @@ def main():
     spec, threads, multiprocess = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'
     # Node decides when workers stop; Ctrl-C in a terminal must not kill them first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Programs the application runs (subprocess with close_fds=False, os.exec*) must not hold
+    # the channel open: its closing is how Node learns that this worker is gone.
+    os.set_inheritable(CHANNEL_FD, False)
+    os.set_inheritable(CONTROL_FD, False)
     sys.path.insert(0, os.getcwd())
     channel = Channel(CHANNEL_FD, threads > 1)
     try:
