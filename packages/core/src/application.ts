@@ -279,6 +279,17 @@ export class Application extends EventEmitter implements EngineHandler {
   }
 
   async #handle(ctx: Context): Promise<void> {
+    try {
+      await this.#run(ctx);
+    } catch (error) {
+      // Last resort: sluice's own answering failed (an 'error' listener threw, say).
+      // The process must not die of an unhandled rejection: log, drop this response.
+      this.logger.error(`failed to answer a request: ${(error as Error)?.stack ?? String(error)}`, { method: ctx.method, url: ctx.url });
+      this.#abandon(ctx);
+    }
+  }
+
+  async #run(ctx: Context): Promise<void> {
     const method = ctx.method;
     // Refused before any middleware runs: TRACE echoes credentials (cross-site tracing),
     // and `OPTIONS *` names the server, not a resource a middleware could serve.
@@ -350,7 +361,10 @@ export class Application extends EventEmitter implements EngineHandler {
     const ctx = new this.#Context(this, exchange);
     this.emit('clientError', error, ctx);
     this.#observe(ctx);
-    void this.handleError(error, ctx, false);
+    this.handleError(error, ctx, false).catch((failure: unknown) => {
+      this.logger.error(`failed to answer a refused request: ${String(failure)}`);
+      this.#abandon(ctx);
+    });
   }
 
   /** Lets the observing middleware (the access log) see a request the chain will not run for. */
@@ -421,6 +435,7 @@ export class Application extends EventEmitter implements EngineHandler {
 
   /** Drops a response whose head was already sent, telling whoever waits for its end. */
   #abandon(ctx: Context): void {
+    if (ctx[kExchange].finished) return;
     ctx[kExchange].abort();
     const listeners = ctx[kServerAbort];
     ctx[kServerAbort] = undefined;
@@ -429,7 +444,12 @@ export class Application extends EventEmitter implements EngineHandler {
 
   #report(error: HttpErrorLike, ctx: Context): void {
     if (this.listenerCount('error') > 0) {
-      this.emit('error', error, ctx);
+      try {
+        this.emit('error', error, ctx);
+      } catch (listenerError) {
+        // A logging bug must not cost the client its answer.
+        this.logger.error(`an 'error' listener threw: ${(listenerError as Error)?.stack ?? String(listenerError)}`);
+      }
       return;
     }
     const status = errorStatus(error);

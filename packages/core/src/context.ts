@@ -13,6 +13,7 @@ import type { Application } from './application.js';
 import type { Body } from './body-types.js';
 import type { ConnectionInfo, Exchange } from './engine/exchange.js';
 import { createCookies } from './cookies.js';
+import { checkMethodName } from './methods.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
 import type { Request } from './request.js';
 import type { Response, HeaderValue } from './response.js';
@@ -151,7 +152,7 @@ export class Context {
    */
   allow(...methods: string[]): void {
     const list = (this[kAllowed] ??= []);
-    for (const method of methods) if (!list.includes(method)) list.push(method);
+    for (const method of methods) if (!list.includes(method)) list.push(checkMethodName(method));
   }
 
   /** The methods declared with `allow()` so far (empty if none). */

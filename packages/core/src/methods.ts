@@ -20,6 +20,14 @@ const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Request fields a TRACE echo leaves out (RFC 9110 §9.3.8: likely to hold credentials).
 const TRACE_HIDDEN = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
+/** Returns `name` if it is an HTTP token (a valid method name), else throws naming it. */
+export function checkMethodName(name: string): string {
+  if (typeof name !== 'string' || !TOKEN_RE.test(name)) {
+    throw new SluiceError(500, 'SLUICE_ERR_BAD_METHOD_NAME', `method name ${JSON.stringify(name)} is not an HTTP token`, { expose: false });
+  }
+  return name;
+}
+
 /** The set of methods an application implements; `Allow` values derived from it. */
 export class MethodRegistry {
   readonly #implemented = new Set(IMPLEMENTED_BY_DEFAULT);
@@ -27,10 +35,7 @@ export class MethodRegistry {
 
   /** Adds a method. Throws naming the method if it is not an HTTP token. */
   add(name: string): void {
-    if (typeof name !== 'string' || !TOKEN_RE.test(name)) {
-      throw new SluiceError(500, 'SLUICE_ERR_BAD_METHOD_NAME', `method name ${JSON.stringify(name)} is not an HTTP token`, { expose: false });
-    }
-    this.#implemented.add(name);
+    this.#implemented.add(checkMethodName(name));
     this.#allowAll = undefined;
   }
 

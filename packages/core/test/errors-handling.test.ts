@@ -411,3 +411,16 @@ test('createErrorPagesHandler gives the errorPages renderer for use in a custom 
   t.regex(await res.text(), /Nothing here/);
   await s.close();
 });
+
+test("an 'error' listener that throws does not crash the server or cost the client its answer", async (t) => {
+  const s = await start((ctx) => {
+    if (ctx.path === '/fail') throw new Error('first');
+    ctx.body = 'alive';
+  }, quiet);
+  s.app.on('error', () => {
+    throw new Error('listener bug');
+  });
+  t.is((await fetch(`${s.url}/fail`)).status, 500);
+  t.is(await (await fetch(s.url)).text(), 'alive');
+  await s.close();
+});

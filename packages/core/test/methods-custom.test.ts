@@ -207,3 +207,13 @@ test('app.methods lists what the app implements', (t) => {
   t.deepEqual(app.methods, ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'MKCOL', 'PROPFIND']);
   t.true(STANDARD_METHODS.includes('CONNECT'));
 });
+
+test('ctx.allow() refuses a method name that is not a token (no header injection through Allow)', async (t) => {
+  const s = await start((ctx) => {
+    ctx.allow('GET\r\nSet-Cookie: x=1');
+  }, { logger: { info() {}, warn() {}, error() {} } });
+  const { text } = await raw(s.port, request('OPTIONS', '/x'));
+  t.regex(text, /^HTTP\/1\.1 500 /);
+  t.notRegex(text, /Set-Cookie/);
+  await s.close();
+});
