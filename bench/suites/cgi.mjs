@@ -1,6 +1,8 @@
 // CGI suite: a shell and a Python "hello" CGI program through sluice (spawn helper, and direct
 // child_process.spawn, each with a small heap and with ~500 MB of live heap), lighttpd mod_cgi
-// (1 worker) and `python3 -m http.server --cgi`, same wrk concurrency, same run.
+// (1 worker) and `python3 -m http.server --cgi`, same wrk concurrency, same run. Then the spawn
+// cost itself: /bin/true started 200 times in a row by each spawner, small and large heap.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,5 +86,33 @@ export async function run(lib) {
   for (const script of ['hello.sh', 'hello.py']) {
     const rows = await lib.compare(contenders, (url) => lib.wrk({ url: `${url}/cgi-bin/${script}`, connections, seconds }), { rounds });
     lib.report(`${script} (wrk -c${connections}, ${seconds}s)`, rows, baselines);
+  }
+  spawnCost(lib);
+}
+
+/** /bin/true through each spawner, one after another, pinned to the server CPU: ms each and event-loop delay. */
+function spawnCost(lib) {
+  console.log('\n## spawn cost (/bin/true, 200 in a row, median of 3)');
+  console.log('| spawner | live heap | RSS MB | ms per spawn | event loop p99 delay ms | max delay ms |');
+  console.log('|---|---|---|---|---|---|');
+  for (const ballastMb of [0, 500]) {
+    for (const spawner of ['helper', 'direct']) {
+      const runs = [];
+      for (let i = 0; i < 3; i++) {
+        const out = spawnSync('taskset', ['-c', lib.SERVER_CPU, process.execPath, '--max-old-space-size=2048', new URL('cgi-spawn-cost.mjs', servers).pathname], {
+          env: { ...process.env, SPAWNER: spawner, BALLAST_MB: String(ballastMb), COUNT: '200' },
+          encoding: 'utf8',
+          timeout: 300_000,
+        });
+        const line = out.stdout.trim().split('\n').pop();
+        if (line?.startsWith('{')) runs.push(JSON.parse(line));
+      }
+      if (runs.length === 0) {
+        console.log(`| ${spawner} | ${ballastMb} MB | - | failed | - | - |`);
+        continue;
+      }
+      const pick = (key) => lib.median(runs.map((r) => r[key]));
+      console.log(`| ${spawner} | ${ballastMb} MB | ${pick('rssMb')} | ${pick('msPerSpawn')} | ${pick('loopDelayP99Ms')} | ${pick('loopDelayMaxMs')} |`);
+    }
   }
 }

@@ -55,6 +55,7 @@ class Helper {
   readonly ready: Promise<void>;
   readonly #dir: string;
   #alive = true;
+  #stopping = false;
 
   constructor(python: string, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
     // A private 0700 directory: only this user can connect and ask for programs.
@@ -111,6 +112,15 @@ class Helper {
     return this.#alive;
   }
 
+  /** While programs are pending, their messages must keep the event loop alive; idle, the helper must not. */
+  hold(busy: boolean): void {
+    if (this.#stopping && !busy) return; // stop() holds the loop until the helper is gone
+    for (const handle of [this.child, this.child.stdout, this.child.stderr] as Array<{ ref(): void; unref(): void }>) {
+      if (busy) handle.ref();
+      else handle.unref();
+    }
+  }
+
   command(message: unknown): void {
     if (this.#alive) this.child.stdin.write(JSON.stringify(message) + '\n');
   }
@@ -118,8 +128,9 @@ class Helper {
   async stop(): Promise<void> {
     if (!this.#alive) return;
     const exited = new Promise((resolve) => this.child.once('close', resolve));
-    // Keep the event loop alive until the helper is gone (it is unref'd while idle).
-    this.child.ref();
+    // Keep the event loop alive until the helper is gone and its output read (it is unref'd while idle).
+    this.hold(true);
+    this.#stopping = true;
     this.child.stdin.end();
     await exited;
   }
@@ -192,7 +203,6 @@ export class HelperSpawner implements Spawner {
       pending.pid = message.pid;
       pending.started(message.pid);
     } else if (message.error !== undefined) {
-      this.#pending.delete(message.id as number);
       pending.failed(new SpawnError(message.error, message.message ?? message.error));
     } else if (message.exit !== undefined) {
       const code = message.exit;
@@ -222,7 +232,12 @@ export class HelperSpawner implements Spawner {
   async spawn(spec: SpawnSpec): Promise<RunningProgram> {
     if (this.#closed) throw new SpawnError('EHELPER', 'spawner closed');
     const helper = this.#ensureHelper();
-    await helper.ready;
+    helper.hold(true);
+    try {
+      await helper.ready;
+    } finally {
+      if (this.#pending.size === 0) helper.hold(false);
+    }
     const id = this.#nextId++;
     // stdin, stdout, stderr. Until the program holds them, a failed connection fails the spawn.
     const sockets = [0, 1, 2].map(() => net.connect(helper.socketPath));
@@ -239,6 +254,7 @@ export class HelperSpawner implements Spawner {
     const started = new Promise<number>((resolve, reject) => {
       this.#pending.set(id, { started: resolve, failed: reject, exited: resolveExit, pid: 0 });
     });
+    helper.hold(true);
     sockets[1].write(frame({ id, role: 'out' }));
     sockets[2].write(frame({ id, role: 'err' }));
     sockets[0].write(frame({ id, role: 'in', file: spec.file, argv: spec.argv, cwd: spec.cwd, env: spec.env }));
@@ -246,7 +262,7 @@ export class HelperSpawner implements Spawner {
     try {
       pid = await Promise.race([started, socketFailed]);
     } catch (error) {
-      this.#pending.delete(id);
+      this.#forget(id, helper);
       for (const socket of sockets) socket.destroy();
       throw error;
     }
@@ -259,11 +275,16 @@ export class HelperSpawner implements Spawner {
     sockets[1].on('error', () => {});
     sockets[2].on('error', () => {});
     const release = (): void => {
-      this.#pending.delete(id);
+      this.#forget(id, helper);
       helper.command({ release: id });
     };
     const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.command({ kill: id, sig: SIGNAL_NUMBERS[signal] });
     return new HelperProgram(pid, sockets, exited, kill, release);
+  }
+
+  #forget(id: number, helper: Helper): void {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0 && helper.alive) helper.hold(false);
   }
 
   async close(): Promise<void> {
