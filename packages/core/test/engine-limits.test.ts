@@ -162,6 +162,7 @@ test('maxConnections: a connection over the limit gets a complete 503 and is clo
   t.is(busy.status, 503);
   t.is(busy.headers.connection, 'close');
   t.is(busy.headers['retry-after'], '1');
+  t.is(busy.body, 'Too many open connections\n');
   t.true(c.closed);
   a.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\n');
   b.write('GET /b HTTP/1.1\r\nHost: a\r\n\r\n');

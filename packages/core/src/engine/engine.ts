@@ -7,7 +7,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ProtocolError } from '../errors.js';
+import { protocolErrors, type ProtocolError } from '../errors.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
 import { resolveEngineOptions, type EngineOptions } from './limits.js';
@@ -24,6 +24,13 @@ export interface EngineHandler {
    */
   onProtocolError(error: ProtocolError, exchange: Exchange): void;
 }
+
+// The answer to a connection over the limit: it never reaches the app (no exchange exists).
+const BUSY_MESSAGE = protocolErrors.SERVER_BUSY[2];
+const BUSY_BODY = BUSY_MESSAGE + '\n';
+const BUSY_TAIL =
+  `\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(BUSY_BODY)}\r\n` +
+  `Retry-After: 1\r\nConnection: close\r\n\r\n${BUSY_BODY}`;
 
 /** TLS options for a server: key and certificate at least. */
 export type TlsOptions = tls.TlsOptions;
@@ -80,11 +87,7 @@ export class HttpEngine implements ConnectionHost {
       socket.on('error', () => socket.destroy());
       // Read and discard what the client sends, so closing does not reset the 503 away.
       socket.resume();
-      socket.end(
-        'HTTP/1.1 503 Service Unavailable\r\nDate: ' + httpDate() +
-          '\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\n' +
-          'Service Unavailable\n',
-      );
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nDate: ' + httpDate() + BUSY_TAIL);
       setTimeout(() => socket.destroy(), this.options.lingerMs).unref();
       return;
     }
