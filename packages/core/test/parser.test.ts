@@ -167,6 +167,12 @@ test('Transfer-Encoding: only a single final chunked is accepted', (t) => {
   t.deepEqual(errorOf(() => te('chunked,')), codeOf('BAD_TRANSFER_ENCODING'));
   t.deepEqual(errorOf(() => te('')), codeOf('BAD_TRANSFER_ENCODING'));
   t.deepEqual(errorOf(() => te('chunked', '1.0')), codeOf('TE_IN_HTTP10'));
+  t.deepEqual(errorOf(() => te('xchunked')), codeOf('BAD_TRANSFER_ENCODING'));
+  t.deepEqual(
+    errorOf(() => head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n')),
+    codeOf('BAD_TRANSFER_ENCODING'),
+  );
+  t.deepEqual(errorOf(() => head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n')), codeOf('OBS_FOLD'));
   // Split over two field lines, the codings are one list.
   t.deepEqual(
     errorOf(() => head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n')),
@@ -275,6 +281,8 @@ const chunkRejections: Array<[string, string, keyof typeof protocolErrors, Parti
   ['an empty size', '\r\n', 'BAD_CHUNK'],
   ['a negative size', '-1\r\n', 'BAD_CHUNK'],
   ['a size line ending in bare LF', '5\nhello\r\n0\r\n\r\n', 'BAD_CHUNK'],
+  ['whitespace after a size without an extension', '5 \r\nhello\r\n0\r\n\r\n', 'BAD_CHUNK'],
+  ['a bare LF inside an extension', '2;\nxx\r\n0\r\n\r\n', 'BAD_CHUNK'],
   ['data not followed by CRLF', '5\r\nhelloX\r\n0\r\n\r\n', 'BAD_CHUNK'],
   ['a control character in an extension', '5;a\x01b\r\nhello\r\n', 'BAD_CHUNK'],
   ['an over-long extension', '5;' + 'e'.repeat(200) + '\r\n', 'BAD_CHUNK', { maxChunkLineBytes: 100 }],

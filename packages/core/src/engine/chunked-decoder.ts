@@ -90,9 +90,9 @@ export class ChunkedDecoder {
           break;
         }
         case State.SizeWs:
-          // BWS before a chunk extension
+          // BWS is allowed only before a chunk extension (RFC 9112 §7.1.1): "5 \r\n" is refused,
+          // since parsers that disagree on it are a smuggling vector.
           if (c === 0x3b) this.#state = State.Ext;
-          else if (c === CR) this.#state = State.SizeLf;
           else if (c !== SP && c !== HTAB) throw protocolError('BAD_CHUNK');
           if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
           i++;
