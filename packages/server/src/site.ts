@@ -27,7 +27,8 @@ export interface Site {
 }
 
 /**
- * Builds `site`. Order of the handlers: WSGI apps mounted below `/` (longest prefix
+ * Builds `site`; `where` names it in messages ('' for the top-level site, `hosts["a.test"]`
+ * for a virtual host). Order of the handlers: WSGI apps mounted below `/` (longest prefix
  * first), CGI (mounts and extension handlers), static files, then a WSGI app mounted
  * at `/`, which so receives every request that no file answers.
  */
