@@ -38,6 +38,7 @@ export const HEX = (() => {
   return t;
 })();
 
+/** Byte values the parser compares against. */
 export const CR = 0x0d;
 export const LF = 0x0a;
 export const SP = 0x20;

@@ -32,6 +32,12 @@ export interface ChunkedLimits {
 // Largest size before one more hex digit could pass Number.MAX_SAFE_INTEGER.
 const SIZE_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / 16);
 
+/**
+ * Decodes one chunked request body, resumable at any byte boundary.
+ * @example
+ * const decoder = new ChunkedDecoder(engineDefaults);
+ * const end = decoder.decode(buf, offset, (chunk) => body.push(chunk)); // -1: needs more input
+ */
 export class ChunkedDecoder {
   #state = State.Size;
   #size = 0;

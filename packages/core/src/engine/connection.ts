@@ -54,6 +54,7 @@ function pendingOutput(socket: Socket): number {
   return socket.writableLength + (handle?.writeQueueSize ?? 0);
 }
 
+/** One client connection and its state machine (Idle → Head → Active → … → Closing → Closed). */
 export class Connection implements ExchangeOwner, BodySource {
   readonly socket: Socket;
   /** Earliest deadline (ms since epoch) checked by the engine's sweep; 0 = none. */

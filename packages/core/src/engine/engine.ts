@@ -35,6 +35,13 @@ const BUSY_TAIL =
 /** TLS options for a server: key and certificate at least. */
 export type TlsOptions = tls.TlsOptions;
 
+/**
+ * The HTTP/1.x engine: create servers with `createServer()`, stop with `close(graceMs)`.
+ * `Application` is its usual handler; any {@link EngineHandler} works.
+ * @example
+ * const engine = new HttpEngine({ onRequest: (x) => x.respond(200, {}, 'hi'), onProtocolError: (e, x) => x.respond(e.status, {}, e.message) });
+ * engine.createServer().listen(8080);
+ */
 export class HttpEngine implements ConnectionHost {
   readonly options: EngineOptions;
   readonly #handler: EngineHandler;

@@ -46,6 +46,10 @@ const headerFacts: HeaderFacts = { close: false, hasDate: false };
 
 type Latin1Writable = Buffer & { latin1Write(s: string, offset: number): number; utf8Write(s: string, offset: number): number };
 
+/**
+ * One request and its response. Write the response with `respond()` (whole, one write),
+ * or `writeHead()` + `write()` + `end()`, or `pipeFrom()` (a stream), or `sendRaw()`.
+ */
 export class Exchange {
   readonly head: RequestHead;
   /** The request body, or null when the request has none. */

@@ -18,6 +18,7 @@ const HIGH_WATER_MARK = 64 * 1024;
 
 function ignoreError(): void {}
 
+/** A request body as a Readable; created by the connection, read by the app (`ctx.req`). */
 export class RequestBody extends Readable {
   readonly #source: BodySource;
   /** Bytes announced by Content-Length, or -1 for chunked. */
