@@ -2,8 +2,11 @@
 // @sluice/static against koa-static (Koa 3), serve-static (node:http) and nginx (1 worker,
 // sendfile on, access_log off) when installed. Files and nginx's config live in a temp dir;
 // every server listens on a free 127.0.0.1 port. koa-static has no conditional GET and no
-// ranges, so it sits out those two rows (as in shared/PERFORMANCE.md).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// ranges, so it sits out those two rows (as in shared/PERFORMANCE.md). Besides req/s, each
+// row has the CPU time per request of the server's process tree (read from /proc around each
+// run): on a shared machine that is the steadier figure.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +16,35 @@ const SERVERS = fileURLToPath(new URL('../servers/', import.meta.url));
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** `pid` and all its descendants. */
+function processTree(pid) {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8').trim();
+      if (children) pids.push(...children.split(' ').map(Number));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** CPU clock ticks (user + system) used so far by a process tree. */
+function cpuTicks(pid) {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks;
+}
 
 function nodeServer(lib, dir, name, file, env = {}) {
   return {
@@ -20,7 +52,7 @@ function nodeServer(lib, dir, name, file, env = {}) {
     async start() {
       const port = await lib.freePort();
       const server = await lib.startServer({ cmd: process.execPath, args: [join(SERVERS, file)], port, env: { PORT: String(port), STATIC_ROOT: join(dir, 'site'), ...env } });
-      return { url: `http://127.0.0.1:${port}`, stop: () => server.stop() };
+      return { url: `http://127.0.0.1:${port}`, pid: server.pid, stop: () => server.stop() };
     },
   };
 }
@@ -31,13 +63,13 @@ function nginxServer(lib, dir) {
     async start() {
       const port = await lib.freePort();
       const prefix = join(dir, `nginx-${port}`);
-      const conf = join(dir, `nginx-${port}.conf`);
       mkdirSync(prefix);
       const temp = (what) => `${what}_temp_path ${join(prefix, what)};`;
+      const conf = join(dir, `nginx-${port}.conf`);
       writeFileSync(conf, `worker_processes 1;
 daemon off;
-pid ${join(dir, `nginx-${port}.pid`)};
-error_log ${join(dir, `nginx-${port}.log`)} error;
+pid ${join(prefix, 'nginx.pid')};
+error_log ${join(prefix, 'error.log')} error;
 events { worker_connections 4096; }
 http {
   include /etc/nginx/mime.types;
@@ -50,16 +82,60 @@ http {
 }
 `);
       const server = await lib.startServer({ cmd: NGINX, args: ['-c', conf, '-p', dir], port });
-      return { url: `http://127.0.0.1:${port}`, stop: () => server.stop() };
+      return { url: `http://127.0.0.1:${port}`, pid: server.pid, stop: () => server.stop() };
     },
   };
 }
 
 /** A wrk Lua script adding request headers. */
 function headerScript(dir, name, headers) {
-  const path = join(dir, `${name}.lua`);
+  const path = join(dir, `${name.replace(/\W/g, '_')}.lua`);
   writeFileSync(path, Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n') + '\n');
   return path;
+}
+
+/** GET with node:http (fetch would add Cache-Control: no-cache to a conditional request). */
+function get(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      res.resume().on('end', () => resolve(res));
+    }).on('error', reject).end();
+  });
+}
+
+/**
+ * Runs one scenario: req/s rows (with ratios) and CPU µs per request. `prepare(started)` may
+ * return a wrk script for that contender (request headers).
+ */
+async function scenario(lib, title, contenders, path, baselines, prepare = async () => undefined) {
+  const pids = new Map();
+  const scripts = new Map();
+  const cpu = new Map();
+  const wrapped = contenders.map((c) => ({
+    name: c.name,
+    async start() {
+      const started = await c.start();
+      pids.set(c.name, started.pid);
+      scripts.set(c.name, await prepare(started, c.name));
+      return started;
+    },
+  }));
+  const rows = await lib.compare(wrapped, async (url, name) => {
+    const before = cpuTicks(pids.get(name));
+    const result = lib.wrk({ url: url + path, seconds: SECONDS, script: scripts.get(name) });
+    const ticks = cpuTicks(pids.get(name)) - before;
+    const requests = Number(/(\d+) requests in/.exec(result.raw)?.[1] ?? 0);
+    if (requests > 0) (cpu.get(name) ?? cpu.set(name, []).get(name)).push((ticks / TICKS_PER_SECOND) * 1e6 / requests);
+    return result;
+  }, { rounds: ROUNDS });
+  lib.report(title, rows, baselines);
+  const cpuOf = (name) => lib.median(cpu.get(name) ?? []);
+  console.log(`\n| server | CPU µs per request |${baselines.map((b) => ` CPU ÷ ${b}'s |`).join('')}\n|---|---|${baselines.map(() => '---|').join('')}`);
+  for (const row of rows) {
+    const mine = cpuOf(row.name);
+    console.log(`| ${row.name} | ${Number.isNaN(mine) ? '-' : mine.toFixed(1)} |${baselines.map((b) => ` ${(mine / cpuOf(b)).toFixed(2)} |`).join('')}`);
+  }
+  return rows;
 }
 
 export async function run(lib) {
@@ -74,45 +150,27 @@ export async function run(lib) {
     writeFileSync(join(site, '1m.bin'), big);
 
     const sluice = nodeServer(lib, dir, 'sluice', 'static-sluice.mjs');
+    const streamed = nodeServer(lib, dir, 'sluice (streamed from disk)', 'static-sluice.mjs', { STATIC_MEMORY_MAX_BYTES: '0' });
     const koa = nodeServer(lib, dir, 'koa-static', 'static-koa.mjs');
     const send = nodeServer(lib, dir, 'serve-static', 'static-serve-static.mjs');
     const nginx = NGINX ? [nginxServer(lib, dir)] : [];
     if (!NGINX) console.log('  nginx not installed: its rows are skipped');
-    const baselines = [...(NGINX ? ['nginx'] : []), 'koa-static', 'serve-static'];
-    const load = (path, scripts = {}) => (url, name) => lib.wrk({ url: url + path, seconds: SECONDS, script: scripts[name] });
+    const withNginx = (names) => [...(NGINX ? ['nginx'] : []), ...names];
 
-    lib.report('static: GET 1 KiB file', await lib.compare([sluice, koa, send, ...nginx], load('/1k.txt'), { rounds: ROUNDS }), baselines);
+    await scenario(lib, 'static: GET 1 KiB file', [sluice, koa, send, ...nginx], '/1k.txt', withNginx(['koa-static', 'serve-static']));
+    await scenario(lib, 'static: GET 1 MiB file', [sluice, streamed, koa, send, ...nginx], '/1m.bin', withNginx(['koa-static', 'serve-static']));
 
-    const streamed = nodeServer(lib, dir, 'sluice (streamed from disk)', 'static-sluice.mjs', { STATIC_MEMORY_MAX_BYTES: '0' });
-    lib.report('static: GET 1 MiB file', await lib.compare([sluice, streamed, koa, send, ...nginx], load('/1m.bin'), { rounds: ROUNDS }), baselines);
-
-    // Revalidation as browsers send it: the server's own ETag and Last-Modified.
-    const revalidating = [sluice, send, ...nginx].map((contender) => ({
-      name: contender.name,
-      async start() {
-        const started = await contender.start();
-        const res = await fetch(`${started.url}/1k.txt`);
-        await res.arrayBuffer();
-        const headers = { 'If-None-Match': res.headers.get('etag') ?? '', 'If-Modified-Since': res.headers.get('last-modified') ?? '' };
-        // node:http, not fetch: fetch adds Cache-Control: no-cache to conditional requests.
-        const status = await new Promise((resolve, reject) => {
-          request(`${started.url}/1k.txt`, { headers }, (r) => r.resume().on('end', () => resolve(r.statusCode))).on('error', reject).end();
-        });
-        if (status !== 304) console.log(`  ${contender.name}: revalidation answered ${status}, not 304`);
-        return { ...started, script: headerScript(dir, `304-${contender.name}`, headers) };
-      },
-    }));
-    const scripts = {};
-    const rows304 = await lib.compare(
-      revalidating.map((c) => ({ name: c.name, start: async () => { const s = await c.start(); scripts[c.name] = s.script; return s; } })),
-      (url, name) => lib.wrk({ url: url + '/1k.txt', seconds: SECONDS, script: scripts[name] }),
-      { rounds: ROUNDS },
-    );
-    lib.report('static: 304 revalidation (If-None-Match + If-Modified-Since)', rows304, baselines.filter((b) => b !== 'koa-static'));
+    // Revalidation as browsers send it: each server's own ETag and Last-Modified.
+    await scenario(lib, 'static: 304 revalidation (If-None-Match + If-Modified-Since)', [sluice, send, ...nginx], '/1k.txt', withNginx(['serve-static']), async (started, name) => {
+      const first = await get(`${started.url}/1k.txt`);
+      const headers = { 'If-None-Match': first.headers.etag ?? '', 'If-Modified-Since': first.headers['last-modified'] ?? '' };
+      const check = await get(`${started.url}/1k.txt`, headers);
+      if (check.statusCode !== 304) console.log(`  ${name}: revalidation answered ${check.statusCode}, not 304`);
+      return headerScript(dir, `304-${name}`, headers);
+    });
 
     const range = headerScript(dir, 'range', { Range: 'bytes=1000-1999' });
-    const rangeRows = await lib.compare([sluice, send, ...nginx], (url) => lib.wrk({ url: url + '/1m.bin', seconds: SECONDS, script: range }), { rounds: ROUNDS });
-    lib.report('static: single range (1000 bytes of the 1 MiB file)', rangeRows, baselines.filter((b) => b !== 'koa-static'));
+    await scenario(lib, 'static: single range (1000 bytes of the 1 MiB file)', [sluice, send, ...nginx], '/1m.bin', withNginx(['serve-static']), async () => range);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

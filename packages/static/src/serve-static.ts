@@ -16,9 +16,11 @@ import { multipartFromBuffer, multipartFromFile, planMultipart, type MultipartPl
 import { resolveOptions, type Precompressed, type StaticConfig, type StaticOptions } from './options.js';
 import { chooseEncoding, VARIANT_SUFFIX } from './precompressed.js';
 import { decideRanges, type ByteRange, type RangeDecision } from './ranges.js';
-import { mapUrlPath } from './request-path.js';
+import { mapUrlPath, type MappedPath } from './request-path.js';
 
 type Next = () => Promise<void>;
+/** A result now (the cached fast path) or later (when the file system must be asked). */
+type Eventually<T> = T | Promise<T>;
 
 const FULL: RangeDecision = { kind: 'full' };
 const EMPTY = Buffer.alloc(0);
@@ -39,6 +41,23 @@ interface Representation {
   readonly vary: boolean;
 }
 
+/** What a GET/HEAD for a file will be answered with, decided before any byte is read. */
+interface Reply {
+  readonly file: FileEntry;
+  readonly rep: Representation;
+  status: number;
+  contentType: string;
+  length: number;
+  range: ByteRange | undefined;
+  plan: MultipartPlan | undefined;
+}
+
+/** The body of `reply` cut from a file held in memory. */
+function fromMemory(contents: Buffer, reply: Reply): Buffer {
+  if (reply.plan !== undefined) return multipartFromBuffer(reply.plan, contents);
+  return reply.range === undefined ? contents : contents.subarray(reply.range.start, reply.range.end + 1);
+}
+
 class StaticHandler {
   readonly #config: StaticConfig;
   readonly #files: FileCache;
@@ -48,7 +67,11 @@ class StaticHandler {
     this.#files = new FileCache(config);
   }
 
-  async handle(ctx: Context, next: Next): Promise<void> {
+  /**
+   * Answers or passes on. Synchronous when the path's entry (and a small file's bytes) are
+   * cached: no promise or microtask per request on the hot path.
+   */
+  handle(ctx: Context, next: Next): Eventually<void> {
     const config = this.#config;
     const path = ctx.path;
     if (path.charCodeAt(0) !== 0x2f) return next();
@@ -73,8 +96,13 @@ class StaticHandler {
       if (config.dotfiles === 'deny') throw staticError('DOTFILE');
       return this.#notFound(next);
     }
-    let entry = this.#files.get(mapped.relative);
-    if (entry instanceof Promise) entry = await entry;
+    const entry = this.#files.get(mapped.relative);
+    if (entry instanceof Promise) return entry.then((found) => this.#dispatch(ctx, next, mapped, found));
+    return this.#dispatch(ctx, next, mapped, entry);
+  }
+
+  #dispatch(ctx: Context, next: Next, mapped: MappedPath, entry: Entry): Eventually<void> {
+    const config = this.#config;
     switch (entry.kind) {
       case 'file':
         return mapped.trailingSlash ? this.#notFound(next) : this.#serveFile(ctx, next, entry);
@@ -146,47 +174,56 @@ class StaticHandler {
     }
   }
 
-  async #serveFile(ctx: Context, next: Next, file: FileEntry): Promise<void> {
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      if (await this.#answer(ctx, file)) return;
+  #serveFile(ctx: Context, next: Next, file: FileEntry): Eventually<void> {
+    const answered = this.#answer(ctx, file);
+    if (answered === true) return;
+    return this.#serveFileAgain(ctx, next, file, answered);
+  }
+
+  /** The slow path of #serveFile: wait for the answer, and look the file up again if it changed meanwhile. */
+  async #serveFileAgain(ctx: Context, next: Next, file: FileEntry, first: Eventually<boolean>): Promise<void> {
+    if (await first) return;
+    for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
       // The file changed or vanished between stat and read: look again.
       let again: Entry | Promise<Entry> = this.#files.get(file.relative);
       if (again instanceof Promise) again = await again;
       if (again.kind !== 'file') break;
       file = again;
+      if (await this.#answer(ctx, file)) return;
     }
     return this.#notFound(next);
   }
 
-  async #representation(ctx: Context, file: FileEntry): Promise<Representation> {
+  /** The file itself, or the precompressed variant Accept-Encoding prefers. */
+  #representation(ctx: Context, file: FileEntry): Eventually<Representation> {
+    const variants = this.#config.precompressed.map((encoding) => this.#files.get(file.relative + VARIANT_SUFFIX[encoding]));
+    if (variants.some((variant) => variant instanceof Promise)) return Promise.all(variants).then((found) => this.#chooseVariant(ctx, file, found));
+    return this.#chooseVariant(ctx, file, variants as Entry[]);
+  }
+
+  #chooseVariant(ctx: Context, file: FileEntry, variants: readonly Entry[]): Representation {
     const preferred = this.#config.precompressed;
-    const available: Precompressed[] = [];
-    const variants: Partial<Record<Precompressed, FileEntry>> = {};
-    for (const encoding of preferred) {
-      let variant = this.#files.get(file.relative + VARIANT_SUFFIX[encoding]);
-      if (variant instanceof Promise) variant = await variant;
-      if (variant.kind === 'file') {
-        available.push(encoding);
-        variants[encoding] = variant;
-      }
-    }
+    const available = preferred.filter((_, i) => variants[i].kind === 'file');
     if (available.length === 0) return { entry: file, validators: file, encoding: undefined, vary: false };
     const chosen = chooseEncoding(ctx.get('accept-encoding') || undefined, available, preferred);
-    const variant = chosen === 'identity' ? undefined : variants[chosen];
-    if (variant === undefined) return { entry: file, validators: file, encoding: undefined, vary: true };
-    const validators = { etag: variantTag(variant.etag, chosen as Precompressed), lastModified: variant.lastModified, lastModifiedMs: variant.lastModifiedMs };
-    return { entry: variant, validators, encoding: chosen as Precompressed, vary: true };
+    if (chosen === 'identity') return { entry: file, validators: file, encoding: undefined, vary: true };
+    const variant = variants[preferred.indexOf(chosen)] as FileEntry;
+    const validators = { etag: variantTag(variant.etag, chosen), lastModified: variant.lastModified, lastModifiedMs: variant.lastModifiedMs };
+    return { entry: variant, validators, encoding: chosen, vary: true };
   }
 
   /**
-   * Answers a GET/HEAD for `file`. Returns false, having set nothing, when the file
+   * Answers a GET/HEAD for `file`. Yields false, having set nothing, when the file
    * changed or vanished before its bytes could be read (the caller looks again).
    */
-  async #answer(ctx: Context, file: FileEntry): Promise<boolean> {
+  #answer(ctx: Context, file: FileEntry): Eventually<boolean> {
+    if (this.#config.precompressed.length === 0) return this.#answerWith(ctx, file, { entry: file, validators: file, encoding: undefined, vary: false });
+    const rep = this.#representation(ctx, file);
+    return rep instanceof Promise ? rep.then((chosen) => this.#answerWith(ctx, file, chosen)) : this.#answerWith(ctx, file, rep);
+  }
+
+  #answerWith(ctx: Context, file: FileEntry, rep: Representation): Eventually<boolean> {
     const config = this.#config;
-    const rep: Representation = config.precompressed.length === 0
-      ? { entry: file, validators: file, encoding: undefined, vary: false }
-      : await this.#representation(ctx, file);
     const { entry, validators } = rep;
 
     // ctx.get scans the parsed head; building ctx.headers is left to the rare conditional request.
@@ -205,60 +242,64 @@ class StaticHandler {
       : FULL;
     if (decision.kind === 'unsatisfiable') throw staticError('RANGE_NOT_SATISFIABLE', { 'Content-Range': `bytes */${size}` });
 
-    let status = 200;
-    let length = size;
-    let contentType = file.contentType;
-    let range: ByteRange | undefined;
-    let plan: MultipartPlan | undefined;
+    const reply: Reply = { file, rep, status: 200, contentType: file.contentType, length: size, range: undefined, plan: undefined };
     if (decision.kind === 'partial') {
-      status = 206;
+      reply.status = 206;
       if (decision.ranges.length === 1) {
-        range = decision.ranges[0];
-        length = range.end - range.start + 1;
+        reply.range = decision.ranges[0];
+        reply.length = reply.range.end - reply.range.start + 1;
       } else {
-        plan = planMultipart(decision.ranges, size, file.contentType);
-        length = plan.length;
-        contentType = plan.contentType;
+        reply.plan = planMultipart(decision.ranges, size, file.contentType);
+        reply.length = reply.plan.length;
+        reply.contentType = reply.plan.contentType;
       }
     }
+    if (ctx.method !== 'GET') return this.#send(ctx, reply, undefined);
+    const body = this.#body(ctx, reply);
+    if (body instanceof Promise) return body.then((read) => read !== undefined && this.#send(ctx, reply, read));
+    return body !== undefined && this.#send(ctx, reply, body);
+  }
 
-    let body: Buffer | Readable | undefined;
-    if (ctx.method === 'GET') {
-      body = await this.#body(ctx, entry, range, plan);
-      if (body === undefined) return false;
-    }
-
-    this.#setValidators(ctx, file, rep);
-    ctx.status = status;
-    ctx.set('Content-Type', contentType);
+  /** Sets the response for `reply` with `body` (undefined for HEAD). */
+  #send(ctx: Context, reply: Reply, body: Buffer | Readable | undefined): true {
+    const config = this.#config;
+    const { rep, range } = reply;
+    this.#setValidators(ctx, reply.file, rep);
+    ctx.status = reply.status;
+    ctx.set('Content-Type', reply.contentType);
     if (config.acceptRanges) ctx.set('Accept-Ranges', 'bytes');
     if (rep.encoding !== undefined) ctx.set('Content-Encoding', rep.encoding);
-    if (range !== undefined) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    if (range !== undefined) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${rep.entry.size}`);
     if (config.nosniff) ctx.set('X-Content-Type-Options', 'nosniff');
     if (body !== undefined) ctx.body = body;
-    if (!Buffer.isBuffer(body)) ctx.length = length;
+    if (!Buffer.isBuffer(body)) ctx.length = reply.length;
     return true;
   }
 
-  /** The bytes to send: from memory for small files, else a stream over an open file. Undefined if the file changed. */
-  async #body(ctx: Context, entry: FileEntry, range: ByteRange | undefined, plan: MultipartPlan | undefined): Promise<Buffer | Readable | undefined> {
-    const config = this.#config;
+  /**
+   * The bytes to send: from memory for small files (synchronously once cached), else a
+   * stream over an open file. Undefined if the file changed before it could be read.
+   */
+  #body(ctx: Context, reply: Reply): Eventually<Buffer | Readable | undefined> {
+    const entry = reply.rep.entry;
     if (entry.size === 0) return EMPTY;
-    if (entry.size <= config.memoryCacheMaxFileBytes) {
-      const contents = entry.contents ?? (await this.#files.contents(entry));
-      if (contents === null) return undefined;
-      if (plan !== undefined) return multipartFromBuffer(plan, contents);
-      return range === undefined ? contents : contents.subarray(range.start, range.end + 1);
-    }
+    if (entry.size > this.#config.memoryCacheMaxFileBytes) return this.#stream(ctx, entry, reply);
+    if (entry.contents !== null) return fromMemory(entry.contents, reply);
+    return this.#files.contents(entry).then((contents) => (contents === null ? undefined : fromMemory(contents, reply)));
+  }
+
+  async #stream(ctx: Context, entry: FileEntry, reply: Reply): Promise<Readable | undefined> {
     const opened = await this.#files.open(entry);
     if (opened === null) return undefined;
     if (opened.entry !== entry) {
       await opened.handle.close();
       return undefined;
     }
+    const chunkBytes = this.#config.streamChunkBytes;
+    const { range, plan } = reply;
     const stream = plan !== undefined
-      ? multipartFromFile(plan, opened.handle, config.streamChunkBytes)
-      : opened.handle.createReadStream({ start: range?.start ?? 0, end: range?.end ?? entry.size - 1, highWaterMark: config.streamChunkBytes });
+      ? multipartFromFile(plan, opened.handle, chunkBytes)
+      : opened.handle.createReadStream({ start: range?.start ?? 0, end: range?.end ?? entry.size - 1, highWaterMark: chunkBytes });
     // If the client is gone before the body is piped, nothing else would close the file.
     ctx.onAbort(() => stream.destroy());
     return stream;
