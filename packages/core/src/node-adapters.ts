@@ -126,6 +126,7 @@ export function createNodeRequest(ctx: Context): NodeRequest {
 /** A `ServerResponse`-like object writing through the exchange. Emits 'finish' and 'close'. */
 export class NodeResponse extends EventEmitter {
   readonly #ctx: Context;
+  #drainPending = false;
 
   constructor(ctx: Context) {
     super();
@@ -146,6 +147,8 @@ export class NodeResponse extends EventEmitter {
   get writableEnded(): boolean { return this.#ctx[kExchange].finished; }
   get finished(): boolean { return this.#ctx[kExchange].finished; }
   get writable(): boolean { return !this.#ctx[kExchange].finished; }
+  /** True after `write()` returned false, until 'drain'. */
+  get writableNeedDrain(): boolean { return this.#drainPending; }
   get writableFinished(): boolean { return this.#ctx[kExchange].finished && !this.#ctx[kExchange].aborted; }
   get socket(): SocketView { return socketView(this.#ctx); }
   get connection(): SocketView { return socketView(this.#ctx); }
@@ -199,6 +202,14 @@ export class NodeResponse extends EventEmitter {
     if (!exchange.headersSent) this.writeHead(this.#status());
     const data = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
     const ok = exchange.write(data);
+    // As a Writable: false means "wait for 'drain'" (what pipe() and careful writers do).
+    if (!ok && !exchange.finished && !this.#drainPending) {
+      this.#drainPending = true;
+      exchange.onDrain(() => {
+        this.#drainPending = false;
+        this.emit('drain');
+      });
+    }
     const cb = typeof encoding === 'function' ? encoding : callback;
     if (cb) process.nextTick(cb);
     return ok;

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import net from 'node:net';
 import test from 'ava';
@@ -204,5 +204,19 @@ test('res.write without any status set sends 200, as Node does', async (t) => {
   const res = await fetch(s.url);
   t.is(res.status, 200);
   t.is(await res.text(), 'streamed');
+  await s.close();
+});
+
+test('a stream piped into ctx.res gets backpressure and drain, and all of it arrives', async (t) => {
+  const chunk = Buffer.alloc(64 * 1024, 97);
+  const s = await start((ctx) => {
+    ctx.respond = false;
+    ctx.res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+    Readable.from((function* () {
+      for (let i = 0; i < 160; i++) yield chunk;
+    })()).pipe(ctx.res as unknown as NodeJS.WritableStream);
+  });
+  const res = await fetch(s.url);
+  t.is((await res.arrayBuffer()).byteLength, 160 * 64 * 1024);
   await s.close();
 });
