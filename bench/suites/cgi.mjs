@@ -3,11 +3,39 @@
 // (1 worker) and `python3 -m http.server --cgi`, same wrk concurrency, same run. Then the spawn
 // cost itself: /bin/true started 200 times in a row by each spawner, small and large heap.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const servers = new URL('../servers/', import.meta.url);
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds used by `pid` and its live descendants, including the children they reaped
+ * (cutime/cstime): for a CGI server that is the server plus every program it ran. On a shared
+ * machine this is a fairer figure than req/s, which also depends on who else gets CPU 0.
+ */
+function treeCpuSeconds(pid) {
+  const stats = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) });
+    } catch {
+      // gone while we looked
+    }
+  }
+  let ticks = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const current = todo.pop();
+    ticks += stats.get(current)?.ticks ?? 0;
+    for (const [child, stat] of stats) if (stat.ppid === current) todo.push(child);
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
 
 function prepare() {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-cgi-'));
@@ -43,6 +71,7 @@ export async function run(lib) {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
   const { dir, bin } = prepare();
+  const pids = new Map();
   const root = new URL('..', import.meta.url).pathname;
   const sluice = (name, spawner, ballastMb) => ({
     name,
@@ -55,6 +84,7 @@ export async function run(lib) {
         cwd: root,
         port,
       });
+      pids.set(name, server.pid);
       return { url: `http://127.0.0.1:${port}`, stop: server.stop };
     },
   });
@@ -70,6 +100,7 @@ export async function run(lib) {
       async start() {
         const port = await lib.freePort();
         const server = await lib.startServer({ cmd: 'lighttpd', args: ['-D', '-f', lighttpdConfig(dir, bin, port)], port });
+        pids.set('lighttpd mod_cgi', server.pid);
         return { url: `http://127.0.0.1:${port}`, stop: server.stop };
       },
     });
@@ -79,13 +110,28 @@ export async function run(lib) {
     async start() {
       const port = await lib.freePort();
       const server = await lib.startServer({ cmd: '/usr/bin/python3', args: ['-m', 'http.server', '--cgi', '--bind', '127.0.0.1', String(port)], cwd: dir, port });
+      pids.set('python3 -m http.server --cgi', server.pid);
       return { url: `http://127.0.0.1:${port}`, stop: server.stop };
     },
   });
   const baselines = lib.have('lighttpd') ? ['lighttpd mod_cgi'] : [];
   for (const script of ['hello.sh', 'hello.py']) {
-    const rows = await lib.compare(contenders, (url) => lib.wrk({ url: `${url}/cgi-bin/${script}`, connections, seconds }), { rounds });
+    const cpu = new Map();
+    const load = (url, name) => {
+      const before = treeCpuSeconds(pids.get(name));
+      const result = lib.wrk({ url: `${url}/cgi-bin/${script}`, connections, seconds });
+      const used = treeCpuSeconds(pids.get(name)) - before;
+      const requests = result.rps * seconds;
+      if (requests > 0) cpu.set(name, [...(cpu.get(name) ?? []), (used * 1e6) / requests]);
+      return result;
+    };
+    const rows = await lib.compare(contenders, load, { rounds });
     lib.report(`${script} (wrk -c${connections}, ${seconds}s)`, rows, baselines);
+    const base = lib.median(cpu.get('lighttpd mod_cgi') ?? []);
+    console.log(`\nCPU per request (server + helper + programs), median µs: ${rows.map((r) => {
+      const us = lib.median(cpu.get(r.name) ?? []);
+      return `${r.name} ${Math.round(us)}${Number.isNaN(base) ? '' : ` (${(base / us).toFixed(2)}× lighttpd's efficiency)`}`;
+    }).join('; ')}`);
   }
   spawnCost(lib);
 }

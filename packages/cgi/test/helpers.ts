@@ -75,7 +75,7 @@ export async function startCgi(
 }
 
 /** Writes `input` on a raw socket; collects the reply until the server closes or `timeoutMs` passes. */
-export async function raw(port: number, input: string | Buffer, { timeoutMs = 10_000 } = {}): Promise<{ text: string; closed: boolean }> {
+export async function raw(port: number, input: string | Buffer, { timeoutMs = 30_000 } = {}): Promise<{ text: string; closed: boolean }> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const chunks: Buffer[] = [];
