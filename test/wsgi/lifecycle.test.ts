@@ -2,12 +2,12 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Application } from '@sluice/core';
 import { wsgi, WsgiError } from '@sluice/wsgi-bridge';
-import { APPS_DIR, EXAMPLES_DIR, eventually, PYTHON, recordingLogger, startWsgi, type LogEntry } from './helpers.js';
+import { APPS_DIR, EXAMPLES_DIR, eventually, PYTHON, raw, recordingLogger, startWsgi, type LogEntry } from './helpers.js';
 
 async function startupError(app: string, extra: Record<string, unknown> = {}): Promise<{ error: WsgiError; logs: LogEntry[] }> {
   const logs: LogEntry[] = [];
@@ -185,4 +185,28 @@ test('the stdlib example server runs as documented', async (t) => {
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   t.not(code, null);
+});
+
+test('threads: request bodies and large streamed responses work in a threaded worker', async (t) => {
+  const s = await startWsgi({ app: 'behaviours:application', threads: 4 });
+  t.teardown(s.close);
+  const { createHash } = await import('node:crypto');
+  const body = Buffer.alloc(3 * 1024 * 1024 + 5, 'q');
+  const [upload, big] = await Promise.all([
+    fetch(`${s.url}/upload-hash`, { method: 'POST', body }),
+    fetch(`${s.url}/big?${5 * 1024 * 1024}`),
+  ]);
+  t.deepEqual(await upload.json(), { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+  t.is((await big.arrayBuffer()).byteLength, 5 * 1024 * 1024);
+});
+
+test('HTTP/1.0: a streamed response is close-delimited; the iterable is closed when the client leaves', async (t) => {
+  const s = await startWsgi({ app: 'behaviours:application' });
+  t.teardown(s.close);
+  const { text, closed } = await raw(s.port, 'GET /sse HTTP/1.0\r\nHost: h\r\n\r\n', { timeoutMs: 1500 });
+  t.regex(text, /^HTTP\/1\.0 200 OK\r\n/);
+  t.notRegex(text, /Transfer-Encoding/i);
+  t.regex(text, /\r\n\r\ndata: 0\n\ndata: 1\n\n/);
+  t.false(closed, 'the event stream is still running when the client gives up');
+  await eventually(() => (existsSync(path.join(s.markers, 'sse-closed')) ? true : undefined));
 });

@@ -155,3 +155,15 @@ test('HEAD gets the headers and no body', async (t) => {
   t.regex(text, /Content-Type: application\/json/);
   t.true(text.endsWith('\r\n\r\n'));
 });
+
+test('an HTTP/1.0 request has SERVER_PROTOCOL HTTP/1.0; repeated headers are joined', async (t) => {
+  const s = await startWsgi({ app: 'validated:application' });
+  t.teardown(s.close);
+  const { text } = await raw(s.port, 'GET /wsgi HTTP/1.0\r\nHost: h:81\r\nX-Twice: a\r\nX-Twice: b\r\nCookie: c=1\r\nCookie: d=2\r\n\r\n');
+  const env = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, string>;
+  t.is(env.SERVER_PROTOCOL, 'HTTP/1.0');
+  t.is(env.SERVER_NAME, 'h');
+  t.is(env.HTTP_HOST, 'h:81');
+  t.is(env.HTTP_X_TWICE, 'a, b');
+  t.is(env.HTTP_COOKIE, 'c=1; d=2');
+});
