@@ -30,6 +30,7 @@ function describe(status: ExitStatus | undefined): string {
   return status.signal !== null ? `killed by ${status.signal}` : `exit code ${status.code}`;
 }
 
+/** One program run for one request; see the file header for what it guarantees. */
 export class Invocation {
   readonly #program: RunningProgram;
   readonly #options: ResolvedOptions;
