@@ -22,7 +22,10 @@ async function startHello(): Promise<{ url: string; child: ChildProcess }> {
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hello example did not start: ${out}`)), 110_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hello example did not start: ${out}`));
+    }, 110_000);
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const match = /listening on (http:\/\/\S+)/.exec(out);
