@@ -45,7 +45,8 @@ export async function startWsgi(options: Partial<WsgiOptions> & { app: string },
   const logs: LogEntry[] = [];
   const logger = recordingLogger(logs);
   const markers = mkdtempSync(path.join(tmpdir(), 'sluice-wsgi-'));
-  const app = new Application({ logger });
+  // Longer than undici's own 4 s idle timeout, so a slow test never races the server closing an idle connection.
+  const app = new Application({ logger, limits: { keepAliveTimeoutMs: 60_000 } });
   const bridge = wsgi({
     python: PYTHON,
     cwd: APPS_DIR,

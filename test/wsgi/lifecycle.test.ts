@@ -1,13 +1,14 @@
 /** Start-up, readiness, recycling, reload, threads, graceful shutdown, options. */
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Application } from '@sluice/core';
 import { wsgi, WsgiError } from '@sluice/wsgi-bridge';
-import { APPS_DIR, EXAMPLES_DIR, eventually, PYTHON, raw, recordingLogger, startWsgi, type LogEntry } from './helpers.js';
+import { APPS_DIR, EXAMPLES_DIR, eventually, PYTHON, recordingLogger, startWsgi, type LogEntry } from './helpers.js';
 
 async function startupError(app: string, extra: Record<string, unknown> = {}): Promise<{ error: WsgiError; logs: LogEntry[] }> {
   const logs: LogEntry[] = [];
@@ -129,7 +130,7 @@ test('reload keeps the running workers when the new code does not load', async (
   t.teardown(s.close);
   const [pid] = s.bridge.stats().workers;
   writeFileSync(path.join(dir, 'app.py'), 'def application(environ, start_response)\n');
-  await s.waitForLog(/keeping the running worker/, 10_000);
+  await s.waitForLog(/keeping the running worker/, 60_000);
   const res = await fetch(`${s.url}/pid`);
   t.is((await res.json() as { pid: number }).pid, pid);
 });
@@ -175,13 +176,12 @@ test('the stdlib example server runs as documented', async (t) => {
   t.teardown(() => { child.kill('SIGTERM'); });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
-  await eventually(() => (out.includes('listening') ? true : undefined), 60_000);
-  const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
-  t.regex(page, /Hello from Python 3\./);
-  const echo = await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: new URLSearchParams({ message: 'héllo' }) });
-  t.is(await echo.text(), 'You said: héllo\n');
-  const events = await (await fetch(`http://127.0.0.1:${port}/events`)).text();
-  t.is(events.split('\n\n').filter(Boolean).length, 5);
+  await eventually(() => (out.includes('listening') ? true : undefined), 120_000);
+  // curl, one connection per request: a real client, and no keep-alive races on a loaded machine.
+  const curl = (...args: string[]) => execFileSync('curl', ['-s', '--max-time', '30', ...args], { encoding: 'utf8' });
+  t.regex(curl(`http://127.0.0.1:${port}/`), /Hello from Python 3\./);
+  t.is(curl('--data-urlencode', 'message=héllo', `http://127.0.0.1:${port}/echo`), 'You said: héllo\n');
+  t.is(curl('-N', `http://127.0.0.1:${port}/events`).split('\n\n').filter(Boolean).length, 5);
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   t.not(code, null);
@@ -203,10 +203,16 @@ test('threads: request bodies and large streamed responses work in a threaded wo
 test('HTTP/1.0: a streamed response is close-delimited; the iterable is closed when the client leaves', async (t) => {
   const s = await startWsgi({ app: 'behaviours:application' });
   t.teardown(s.close);
-  const { text, closed } = await raw(s.port, 'GET /sse HTTP/1.0\r\nHost: h\r\n\r\n', { timeoutMs: 1500 });
+  const socket = net.connect(s.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET /sse HTTP/1.0\r\nHost: h\r\n\r\n');
+  let text = '';
+  socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1'); });
+  await eventually(() => (text.includes('data: 1\n\n') ? true : undefined));
   t.regex(text, /^HTTP\/1\.0 200 OK\r\n/);
   t.notRegex(text, /Transfer-Encoding/i);
   t.regex(text, /\r\n\r\ndata: 0\n\ndata: 1\n\n/);
-  t.false(closed, 'the event stream is still running when the client gives up');
+  t.false(socket.destroyed, 'the event stream is still running');
+  socket.destroy();
   await eventually(() => (existsSync(path.join(s.markers, 'sse-closed')) ? true : undefined));
 });
