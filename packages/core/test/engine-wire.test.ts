@@ -4,7 +4,7 @@
 import test from 'ava';
 import { Readable } from 'node:stream';
 import type { Context } from '@sluice/core';
-import { parseResponses, raw, start, Wire } from './helpers.js';
+import { eventually, parseResponses, raw, start, Wire } from './helpers.js';
 
 /** Answers with what the engine parsed: method, URL and body. */
 async function echo(ctx: Context): Promise<void> {
@@ -256,16 +256,21 @@ test('pipelined requests with bodies (length and chunked) are framed and answere
 // ---- Expect: 100-continue ------------------------------------------------------------------
 
 test('100 Continue is sent only when the app starts reading the body', async (t) => {
+  let startReading: (() => void) | null = null;
   let readStarted = false;
   const s = await start(async (ctx) => {
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise<void>((r) => (startReading = r));
     readStarted = true;
     ctx.body = await ctx.request.text();
   });
+  t.teardown(() => s.close());
   const wire = await Wire.open(s.port);
+  t.teardown(() => wire.destroy());
   wire.write('POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
-  await new Promise((r) => setTimeout(r, 50));
+  await eventually(() => startReading !== null, 5000, 'the app to run');
+  await new Promise((r) => setTimeout(r, 100));
   t.is(wire.text, '');
+  (startReading as unknown as () => void)();
   await wire.until(() => wire.text.length > 0);
   t.true(readStarted);
   t.is(wire.text, 'HTTP/1.1 100 Continue\r\n\r\n');
