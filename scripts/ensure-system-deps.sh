@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the programs the test suite runs for real are installed:
-# curl, ab, wrk, wget (HTTP clients), git, php-cgi, Perl's CGI.pm, Django and Flask
+# curl, ab, wrk, wget (HTTP clients), git, openssl (test certificates), php-cgi, Perl's CGI.pm, Django and Flask
 # for /usr/bin/python3, and nginx (reverse-proxy test). Installs what is missing with
 # apt-get when run as root (as CI does); otherwise names what to install and fails.
 set -euo pipefail
@@ -12,6 +12,7 @@ needs=(
   "wrk|wrk"
   "wget|wget"
   "git|git"
+  "openssl|openssl"
   "php-cgi|php-cgi"
   "perl:CGI|libcgi-pm-perl"
   "py:django|python3-django"
