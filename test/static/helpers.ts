@@ -31,7 +31,10 @@ export async function startProcess(entry: string, env: Record<string, string>, t
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started server behind
+      reject(new Error(`server did not start: ${stderr}`));
+    }, timeoutMs);
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
