@@ -6,7 +6,7 @@
  */
 
 import compose from 'koa-compose';
-import { Application, defaultErrorHandler, type Context, type ErrorHandler, type Logger, type Middleware } from '@sluice/core';
+import { createErrorPagesHandler, defaultErrorHandler, type Context, type ErrorHandler, type Logger, type Middleware } from '@sluice/core';
 import { cgi } from '@sluice/cgi';
 import { serveStatic } from '@sluice/static';
 import { wsgi, type WsgiMiddleware } from '@sluice/wsgi-bridge';
@@ -91,14 +91,9 @@ export function buildSite(site: ResolvedSite, where: string, logger: Logger): Si
   };
 }
 
-/**
- * Core layers `errorPages` over the default renderer inside an Application and exposes
- * the result as `app.errorHandler`; a site borrows that renderer so that each virtual
- * host can have its own pages while the server runs one Application.
- */
+/** The site's own error pages over the default renderer: each virtual host has its own while the server runs one Application. */
 function errorRenderer(errorPages: Record<string, string>): ErrorHandler {
-  if (Object.keys(errorPages).length === 0) return defaultErrorHandler;
-  return new Application({ errorPages }).errorHandler;
+  return Object.keys(errorPages).length === 0 ? defaultErrorHandler : createErrorPagesHandler(errorPages);
 }
 
 /** The first line of a message that may carry a traceback. */
