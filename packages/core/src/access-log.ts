@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import type { Context } from './context.js';
 import type { Middleware } from './application.js';
 import { SluiceError } from './errors.js';
-import { kExchange, kSeesEveryRequest, kServerAbort } from './symbols.js';
+import { kExchange, kSeesEveryRequest } from './symbols.js';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
@@ -87,7 +87,6 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     };
     exchange.onFinish(write);
     exchange.onClose(write);
-    (ctx[kServerAbort] ??= []).push(write);
     await next();
   };
   // Also called for requests answered without the chain: TRACE refused, OPTIONS *, malformed requests.

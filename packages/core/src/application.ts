@@ -19,7 +19,7 @@ import { SluiceError, type ProtocolError } from './errors.js';
 import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pages.js';
 import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
 import { respond } from './respond.js';
-import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEveryRequest, kServerAbort } from './symbols.js';
+import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEveryRequest } from './symbols.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
 
@@ -430,13 +430,9 @@ export class Application extends EventEmitter implements EngineHandler {
     }
   }
 
-  /** Drops a response whose head was already sent, telling whoever waits for its end. */
+  /** Drops a response whose head was already sent; the exchange tells whoever waits for its end. */
   #abandon(ctx: Context): void {
-    if (ctx[kExchange].finished) return;
     ctx[kExchange].abort();
-    const listeners = ctx[kServerAbort];
-    ctx[kServerAbort] = undefined;
-    if (listeners !== undefined) for (const listener of listeners) listener();
   }
 
   #report(error: HttpErrorLike, ctx: Context): void {

@@ -17,7 +17,7 @@ import { checkMethodName } from './methods.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
 import type { Request } from './request.js';
 import type { Response, HeaderValue } from './response.js';
-import { kAllowed, kExchange, kRequestClass, kResponseClass, kServerAbort } from './symbols.js';
+import { kAllowed, kExchange, kRequestClass, kResponseClass } from './symbols.js';
 
 /** What `ctx.throw()` and `ctx.assert()` take after the condition: status, message, properties or an error. */
 export type HttpErrorArgument = number | string | Error | Record<string, unknown>;
@@ -92,7 +92,6 @@ export class Context {
   respond = true;
   readonly [kExchange]: Exchange;
   [kAllowed]: string[] | undefined = undefined;
-  [kServerAbort]: Array<() => void> | undefined = undefined;
   #req: NodeRequest | undefined = undefined;
   #res: NodeResponse | undefined = undefined;
   #cookies: Cookies | undefined = undefined;

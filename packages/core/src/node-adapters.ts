@@ -191,7 +191,9 @@ export class NodeResponse extends EventEmitter {
     const ctx = this.#ctx;
     ctx.respond = false;
     if (typeof reason === 'object') headers = reason;
-    else if (typeof reason === 'string') ctx.message = reason;
+    // Status first: setting it resets the reason phrase.
+    if (ctx.status !== status) ctx.status = status;
+    if (typeof reason === 'string') ctx.message = reason;
     if (headers !== undefined) ctx.set(headers);
     flushHead(ctx, status);
     return this;
@@ -224,6 +226,7 @@ export class NodeResponse extends EventEmitter {
       : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
     if (!exchange.headersSent) {
       const status = this.#status();
+      exchange.reason = ctx.response.customMessage;
       exchange.respond(status, ctx.response[kHeaders], data ?? null);
     } else {
       exchange.end(data);

@@ -43,6 +43,7 @@ export function respond(ctx: Context): void {
   }
   const headers = response[kHeaders];
   const status = response.status;
+  exchange.reason = response.customMessage;
 
   if (statuses.empty[status]) {
     discard(body);
@@ -88,8 +89,10 @@ export function respond(ctx: Context): void {
 export function flushHead(ctx: Context, status: number): void {
   const exchange = ctx[kExchange];
   if (exchange.headersSent || exchange.finished) return;
-  ctx.status = status;
+  // Setting the same status again would drop a custom reason phrase set just before.
+  if (ctx.status !== status) ctx.status = status;
   const headers = ctx.response[kHeaders];
+  exchange.reason = ctx.response.customMessage;
   exchange.writeHead(status, headers, declaredLength(headers['content-length']));
 }
 

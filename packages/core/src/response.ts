@@ -116,8 +116,20 @@ export class Response {
     return this.#message ?? (statuses.message as Record<number, string | undefined>)[this.#status] ?? '';
   }
 
+  /**
+   * Sets a custom reason phrase, sent on the status line. Control characters (CR, LF...)
+   * are refused (500, SLUICE_ERR_INVALID_STATUS_MESSAGE): no response splitting.
+   */
   set message(value: string) {
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+      throw new SluiceError(500, 'SLUICE_ERR_INVALID_STATUS_MESSAGE', 'invalid character in status message', { expose: false });
+    }
     this.#message = value;
+  }
+
+  /** The reason phrase set with `message`, or undefined when the standard one applies. */
+  get customMessage(): string | undefined {
+    return this.#message;
   }
 
   // ---- body ----------------------------------------------------------------------

@@ -9,8 +9,6 @@ export const kExchange = Symbol('sluice.exchange');
 export const kHeaders = Symbol('sluice.headers');
 /** Methods a middleware declared for the current resource (`ctx.allow()`), or undefined. */
 export const kAllowed = Symbol('sluice.allowed');
-/** Listeners run when the framework abandons a response whose head was sent (errors after headers). */
-export const kServerAbort = Symbol('sluice.serverAbort');
 /**
  * Brand of a middleware that must also see requests answered without running the chain
  * (TRACE refused, `OPTIONS *`, malformed requests): the access log. It only registers

@@ -60,10 +60,12 @@ export class Exchange {
   headersSent = false;
   /** Whether the response was handed to the socket whole (or abandoned). */
   finished = false;
-  /** Whether the client went away before the response finished. */
+  /** Whether the response was cut short: the client went away, or the server aborted it. */
   aborted = false;
   /** Set by the engine: the response must close the connection. */
   forceClose = false;
+  /** Reason phrase for the status line instead of the standard one (checked by the framework: no CR/LF). */
+  reason: string | undefined = undefined;
   /** Status written, once headersSent. */
   status = 0;
   /** Body bytes written so far. */
@@ -160,7 +162,8 @@ export class Exchange {
     const facts = headerFacts;
     facts.close = false;
     facts.hasDate = false;
-    let out = appendHeaders(statusLine(minor, status), headers, facts);
+    const line = this.reason === undefined ? statusLine(minor, status) : `HTTP/1.${minor === 0 ? 0 : 1} ${status} ${this.reason}\r\n`;
+    let out = appendHeaders(line, headers, facts);
     if (!facts.hasDate) out += 'Date: ' + httpDate() + CRLF;
     let framing: Framing;
     if (status < 200 || status === 204 || status === 304) {
@@ -362,11 +365,18 @@ export class Exchange {
     this.onClose(() => source.destroy());
   }
 
-  /** Drops the connection: for failures after the head was sent. */
+  /**
+   * Drops the connection: for failures after the head was sent. Whoever waits through
+   * `onClose` (a CGI program, a WSGI call, the access log) is told, as when the client leaves.
+   */
   abort(): void {
     if (this.finished) return;
     this.finished = true;
+    this.aborted = true;
+    const listeners = this.#closeListeners;
+    this.#closeListeners = null;
     this.#owner.exchangeAborted(this);
+    if (listeners !== null) for (const listener of listeners) listener();
   }
 
   #finish(): void {
