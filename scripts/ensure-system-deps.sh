@@ -11,6 +11,7 @@ needs=(
   "ab|apache2-utils"
   "wrk|wrk"
   "wget|wget"
+  "python3|python3"
   "git|git"
   "openssl|openssl"
   "php-cgi|php-cgi"

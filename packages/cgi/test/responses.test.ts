@@ -15,7 +15,7 @@ test('a document response keeps the program\'s status, type and headers (repeate
   const s = await startCgi({ mounts: { '/cgi-bin': dir } });
   t.teardown(s.close);
   const res = await raw(s.port, 'GET /cgi-bin/doc.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  t.regex(res.text, /^HTTP\/1\.1 201 /);
+  t.regex(res.text, /^HTTP\/1\.1 201 Made It\r\n/);
   t.regex(res.text, /\r\ncontent-type: application\/json\r\n/i);
   t.regex(res.text, /\r\nx-one: 1\r\n/i);
   t.regex(res.text, /\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n/i);

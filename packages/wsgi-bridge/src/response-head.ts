@@ -44,6 +44,8 @@ export function applyHead(ctx: Context, head: string, logger: Logger): HeadFacts
   const facts: HeadFacts = { declaredLength: -1, hasType: false };
   try {
     ctx.status = code;
+    // PEP 3333's status carries the reason phrase: sent as the application gave it.
+    if (status.length > 4) ctx.message = status.slice(4);
     for (let i = 1; i + 1 < parts.length; i += 2) {
       const name = parts[i];
       const value = parts[i + 1];
