@@ -15,11 +15,11 @@ for (let i = 0; i < Number(process.env.BALLAST_MB ?? 0); i++) {
 const count = Number(process.env.COUNT ?? 200);
 const quiet = { info() {}, warn() {}, error: (m) => console.error(m) };
 const spawner = process.env.SPAWNER === 'direct' ? new DirectSpawner() : new HelperSpawner('/usr/bin/python3', quiet);
-const spec = { file: '/bin/true', argv: ['/bin/true'], cwd: '/', env: { PATH: '/usr/bin:/bin' } };
+const spec = { file: '/bin/true', argv: ['/bin/true'], cwd: '/', env: { PATH: '/usr/bin:/bin' }, stdin: false };
 
 async function once() {
   const program = await spawner.spawn(spec);
-  program.stdin.end();
+  program.stdin?.end();
   program.stdout.resume();
   program.stderr.resume();
   await program.exited;

@@ -130,7 +130,7 @@ export function cgi(options: CgiOptions): CgiMiddleware {
     let program: RunningProgram;
     try {
       const env = cgiEnvironment(ctx, script, input, base, resolved);
-      program = await spawner.spawn({ file: script.argv[0], argv: script.argv, cwd: script.dir, env });
+      program = await spawner.spawn({ file: script.argv[0], argv: script.argv, cwd: script.dir, env, stdin: input.length >= 0 });
     } catch (error) {
       release();
       input.dispose();

@@ -5,20 +5,21 @@
  * the README's spawn measurements). Must never use a shell.
  */
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type Spawner } from './spawner.js';
 
 class DirectProgram implements RunningProgram {
-  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #child: ChildProcess;
   readonly exited: Promise<ExitStatus>;
   #exitedAndReleased = false;
 
-  constructor(child: ChildProcessWithoutNullStreams) {
+  constructor(child: ChildProcess) {
     this.#child = child;
     // Writes after the program stopped reading fail with EPIPE: expected, not an error.
-    child.stdin.on('error', () => {});
+    child.stdin?.on('error', () => {});
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
@@ -33,11 +34,11 @@ class DirectProgram implements RunningProgram {
   }
 
   get stdout() {
-    return this.#child.stdout;
+    return this.#child.stdout as Readable;
   }
 
   get stderr() {
-    return this.#child.stderr;
+    return this.#child.stderr as Readable;
   }
 
   kill(signal: 'SIGTERM' | 'SIGKILL'): void {
@@ -80,14 +81,14 @@ export class DirectSpawner implements Spawner {
       if (error instanceof SpawnError) throw error;
       throw new SpawnError((error as NodeJS.ErrnoException).code ?? 'EIO', (error as Error).message);
     }
-    let child: ChildProcessWithoutNullStreams;
+    let child: ChildProcess;
     try {
       child = spawn(spec.file, spec.argv.slice(1), {
         argv0: spec.argv[0],
         cwd: spec.cwd,
         env: spec.env,
         detached: true,
-        stdio: 'pipe',
+        stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         shell: false,
       });
     } catch (error) {

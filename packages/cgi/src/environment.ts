@@ -64,7 +64,7 @@ export function cgiEnvironment(ctx: Context, script: Script, body: BodyFacts, ba
   env.SERVER_NAME = ctx.hostname || hostOf(socket.localAddress);
   env.SERVER_ADDR = socket.localAddress;
   env.SERVER_PORT = String(socket.localPort);
-  env.SERVER_PROTOCOL = ctx.req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
+  env.SERVER_PROTOCOL = ctx.request.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
   env.SERVER_SOFTWARE = options.serverSoftware;
   // Not in RFC 3875 but expected by real programs (Apache and lighttpd set them).
   env.REQUEST_URI = ctx.url;

@@ -1,15 +1,18 @@
 /**
  * Starts programs through a small Python helper (`spawn-helper.py`) that uses
  * posix_spawn: spawning costs the same whatever the server's heap size, and the
- * server's event loop never stalls in fork(). Each program's stdin, stdout and
- * stderr are three Unix socket connections the server opened to the helper. The helper is started on first use
- * and again if it dies. Must never leave a program running when its helper is gone.
+ * server's event loop never stalls in fork(). A program's stdout is a Unix socket
+ * connection the server opened to the helper, and so is its stdin when the request has
+ * a body (else /dev/null); the helper forwards its stderr in messages. The helper is
+ * started on first use and again if it dies. Must never leave a program running when
+ * its helper is gone.
  */
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sluice/core';
 import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type Spawner } from './spawner.js';
@@ -25,6 +28,8 @@ interface HelperMessage {
   error?: string;
   message?: string;
   exit?: number;
+  /** stderr bytes, as latin-1 text. */
+  err?: string;
 }
 
 /** What the spawner remembers about one program until it is released. */
@@ -32,6 +37,8 @@ interface Pending {
   started(pid: number): void;
   failed(error: SpawnError): void;
   exited(status: ExitStatus): void;
+  /** The program's stderr as forwarded by the helper; ends when the program has exited. */
+  readonly stderr: Readable;
   pid: number;
 }
 
@@ -138,14 +145,14 @@ class Helper {
 
 class HelperProgram implements RunningProgram {
   readonly pid: number;
-  readonly stdin: net.Socket;
+  readonly stdin: net.Socket | null;
   readonly stdout: net.Socket;
-  readonly stderr: net.Socket;
+  readonly stderr: Readable;
   readonly exited: Promise<ExitStatus>;
   readonly #kill: (signal: 'SIGTERM' | 'SIGKILL') => void;
   readonly #release: () => void;
 
-  constructor(pid: number, [stdin, stdout, stderr]: net.Socket[], exited: Promise<ExitStatus>, kill: (signal: 'SIGTERM' | 'SIGKILL') => void, release: () => void) {
+  constructor(pid: number, stdin: net.Socket | null, stdout: net.Socket, stderr: Readable, exited: Promise<ExitStatus>, kill: (signal: 'SIGTERM' | 'SIGKILL') => void, release: () => void) {
     this.pid = pid;
     this.stdin = stdin;
     this.stdout = stdout;
@@ -199,13 +206,17 @@ export class HelperSpawner implements Spawner {
   #onMessage(message: HelperMessage): void {
     const pending = message.id === undefined ? undefined : this.#pending.get(message.id);
     if (pending === undefined) return;
-    if (message.pid !== undefined) {
+    if (message.err !== undefined) {
+      if (!pending.stderr.readableEnded) pending.stderr.push(Buffer.from(message.err, 'latin1'));
+    } else if (message.pid !== undefined) {
       pending.pid = message.pid;
       pending.started(message.pid);
     } else if (message.error !== undefined) {
       pending.failed(new SpawnError(message.error, message.message ?? message.error));
     } else if (message.exit !== undefined) {
       const code = message.exit;
+      // The helper sent all the program wrote on stderr before this message.
+      pending.stderr.push(null);
       pending.exited(code >= 0 ? { code, signal: null } : { code: null, signal: signalName(-code) });
     }
   }
@@ -222,6 +233,7 @@ export class HelperSpawner implements Spawner {
         } catch {
           // already gone
         }
+        pending.stderr.push(null);
         pending.exited({ code: null, signal: 'SIGKILL' });
       } else {
         pending.failed(new SpawnError('EHELPER', 'spawn helper exited'));
@@ -239,47 +251,51 @@ export class HelperSpawner implements Spawner {
       if (this.#pending.size === 0) helper.hold(false);
     }
     const id = this.#nextId++;
-    // stdin, stdout, stderr. Until the program holds them, a failed connection fails the spawn.
-    const sockets = [0, 1, 2].map(() => net.connect(helper.socketPath));
+    // stdout always, stdin only for a request body. Until the program holds them, a failed connection fails the spawn.
+    const stdout = net.connect(helper.socketPath);
+    const stdin = spec.stdin ? net.connect(helper.socketPath) : null;
     let onSocketError!: (error: Error) => void;
     const socketFailed = new Promise<never>((_, reject) => {
       onSocketError = (error: Error) => reject(new SpawnError('EHELPER', `spawn helper connection failed: ${error.message}`));
     });
     socketFailed.catch(() => {});
-    for (const socket of sockets) socket.once('error', onSocketError);
+    stdout.once('error', onSocketError);
+    stdin?.once('error', onSocketError);
     let resolveExit!: (status: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((resolve) => {
       resolveExit = resolve;
     });
+    // Nothing pulls from it but the logger, which always reads: no backpressure to the helper.
+    const stderr = new Readable({ read() {} });
     const started = new Promise<number>((resolve, reject) => {
-      this.#pending.set(id, { started: resolve, failed: reject, exited: resolveExit, pid: 0 });
+      this.#pending.set(id, { started: resolve, failed: reject, exited: resolveExit, stderr, pid: 0 });
     });
     helper.hold(true);
-    sockets[1].write(frame({ id, role: 'out' }));
-    sockets[2].write(frame({ id, role: 'err' }));
-    sockets[0].write(frame({ id, role: 'in', file: spec.file, argv: spec.argv, cwd: spec.cwd, env: spec.env }));
+    // Nothing is ever sent to a program on its stdout: the frame, then our side is closed.
+    stdout.end(frame({ id, role: 'out', file: spec.file, argv: spec.argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin }));
+    stdin?.write(frame({ id, role: 'in' }));
     let pid: number;
     try {
       pid = await Promise.race([started, socketFailed]);
     } catch (error) {
       this.#forget(id, helper);
-      for (const socket of sockets) socket.destroy();
+      helper.command({ release: id });
+      stdout.destroy();
+      stdin?.destroy();
+      stderr.destroy();
       throw error;
     }
-    for (const socket of sockets) socket.off('error', onSocketError);
+    stdout.off('error', onSocketError);
+    stdin?.off('error', onSocketError);
     // Writing to a program that stopped reading its stdin fails (EPIPE, ECONNRESET): expected.
-    sockets[0].on('error', () => {});
-    // Nothing is ever sent to a program on these two: closing our side now keeps them one-way.
-    sockets[1].end();
-    sockets[2].end();
-    sockets[1].on('error', () => {});
-    sockets[2].on('error', () => {});
+    stdin?.on('error', () => {});
+    stdout.on('error', () => {});
     const release = (): void => {
       this.#forget(id, helper);
       helper.command({ release: id });
     };
     const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.command({ kill: id, sig: SIGNAL_NUMBERS[signal] });
-    return new HelperProgram(pid, sockets, exited, kill, release);
+    return new HelperProgram(pid, stdin, stdout, stderr, exited, kill, release);
   }
 
   #forget(id: number, helper: Helper): void {

@@ -78,6 +78,7 @@ export class Invocation {
   /** Writes the request body to stdin with backpressure; ends stdin after it. */
   #feed(input: RequestInput): void {
     const stdin = this.#program.stdin;
+    if (stdin === null) return; // no body: the program reads /dev/null
     const source = input.open();
     if (source === null) {
       stdin.end();

@@ -1,19 +1,25 @@
 """sluice CGI spawn helper: a small process that starts CGI programs for the Node
 server with posix_spawn (vfork-style, so the cost does not grow with the server's
-memory and the server's event loop never blocks on fork), reaps them, and signals
-their process groups. Must never run a shell, and never read past a request frame.
+memory and the server's event loop never blocks on fork), reaps them, forwards their
+stderr, and signals their process groups. Must never run a shell, and never read past
+a request frame.
 
-Protocol. The server connects three times per program to the Unix socket given as argv[1]
-and sends one frame on each: a 4-byte big-endian length, then JSON.
-  {"id": N, "role": "out"}, {"id": N, "role": "err"},
-  {"id": N, "role": "in", "file", "argv", "cwd", "env"}
-They become the program's fd 0 ("in"), 1 ("out") and 2 ("err"). Separate connections,
-so that a program leaving stdin unread (its close then resets that connection) never
-disturbs the delivery of its output.
+Protocol. Per program the server connects to the Unix socket given as argv[1] once, or
+twice when the program gets a request body, and sends one frame on each connection: a
+4-byte big-endian length, then JSON.
+  {"id": N, "role": "out", "file", "argv", "cwd", "env", "stdin": true|false}
+  {"id": N, "role": "in"}                      (only when "stdin" is true)
+The "out" connection becomes the program's fd 1 and the "in" connection its fd 0 (else
+/dev/null). Separate connections, so that a program leaving stdin unread (its close then
+resets that connection) never disturbs the delivery of its output. The program's fd 2
+is a pipe the helper reads and forwards. One connection instead of three per bodiless
+request: connections are most of what a spawn costs the server (bench/README.md).
 On the helper's stdout (JSON lines): {"ready": true}, {"id", "pid"}, {"id", "error", "message"},
-{"id", "exit"} (an exit code, or minus the signal number). On its stdin (JSON lines):
-{"kill": N, "sig": S} signals program N's group, {"release": N} forgets it.
-EOF on stdin: every running group is killed, reaped, and the helper exits.
+{"id", "err": text} (stderr bytes as latin-1 text; every byte the program wrote before
+exiting comes before its exit message), {"id", "exit"} (an exit code, or minus the signal
+number). On its stdin (JSON lines): {"kill": N, "sig": S} signals program N's group,
+{"release": N} forgets it. EOF on stdin: every running group is killed, reaped, and the
+helper exits.
 """
 
 import errno
@@ -49,8 +55,10 @@ class Helper:
         self.selector.register(0, selectors.EVENT_READ, self.control)
         self.control_buffer = b""
         self.frames = {}  # connection -> bytearray read so far
-        self.waiting = {}  # id -> {role: (socket, frame)} until all three roles arrived
+        self.waiting = {}  # id -> {role: (socket, frame)} until the program's connections arrived
         self.groups = {}  # id -> pid (process group id) until released
+        self.stderr = {}  # id -> read end of the program's stderr pipe, until EOF or release
+        self.devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.running = {}  # pid -> id until reaped
         self.out = sys.stdout.buffer
         self.done = False
@@ -72,23 +80,24 @@ class Helper:
     def read_frame(self, key):
         conn = key.fileobj
         buf = self.frames[conn]
-        need = 4 if len(buf) < 4 else 4 + struct.unpack(">I", buf[:4])[0]
-        if need > MAX_FRAME:
-            self.drop(conn)
-            return
-        try:
-            data = conn.recv(need - len(buf))  # exactly up to the frame's end: the rest is the program's stdin
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            self.drop(conn)
-            return
-        if not data:
-            self.drop(conn)
-            return
-        buf += data
-        if len(buf) < 4 or len(buf) < 4 + struct.unpack(">I", buf[:4])[0]:
-            return
+        while True:
+            need = 4 if len(buf) < 4 else 4 + struct.unpack(">I", buf[:4])[0]
+            if need > MAX_FRAME:
+                self.drop(conn)
+                return
+            if len(buf) == need and need > 4:
+                break
+            try:
+                data = conn.recv(need - len(buf))  # exactly up to the frame's end: the rest is the program's stdin
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.drop(conn)
+                return
+            if not data:
+                self.drop(conn)
+                return
+            buf += data
         self.selector.unregister(conn)
         del self.frames[conn]
         try:
@@ -99,31 +108,48 @@ class Helper:
             conn.close()
             return
         entry = self.waiting.setdefault(ident, {})
+        if role in entry or role not in ("in", "out"):
+            del self.waiting[ident]
+            conn.close()
+            for other, _ in entry.values():
+                other.close()
+            return
         entry[role] = (conn, spec)
-        if len(entry) == 3 and "in" in entry and "out" in entry and "err" in entry:
-            del self.waiting[ident]
-            self.spawn(ident, [entry[role][0] for role in ("in", "out", "err")], entry["in"][1])
-        elif len(entry) >= 3:
-            del self.waiting[ident]
-            for conn, _ in entry.values():
-                conn.close()
+        if "out" not in entry:
+            return
+        wants_stdin = bool(entry["out"][1].get("stdin"))
+        if wants_stdin and "in" not in entry:
+            return
+        del self.waiting[ident]
+        if not wants_stdin and "in" in entry:
+            for other, _ in entry.values():
+                other.close()
+            return
+        self.spawn(ident, entry["in"][0] if wants_stdin else None, entry["out"][0], entry["out"][1])
 
     def drop(self, conn):
         self.selector.unregister(conn)
         del self.frames[conn]
         conn.close()
 
-    def spawn(self, ident, conns, spec):
+    def spawn(self, ident, stdin, stdout, spec):
+        err_r = err_w = -1
         try:
             # O_NONBLOCK belongs to the open file, which the program shares: it must get blocking stdio.
-            for conn in conns:
-                conn.setblocking(True)
+            stdout.setblocking(True)
+            if stdin is not None:
+                stdin.setblocking(True)
+            err_r, err_w = os.pipe()
             os.chdir(spec["cwd"])
             pid = os.posix_spawn(
                 spec["file"],
                 spec["argv"],
                 spec["env"],
-                file_actions=[(os.POSIX_SPAWN_DUP2, conn.fileno(), fd) for fd, conn in enumerate(conns)],
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, self.devnull if stdin is None else stdin.fileno(), 0),
+                    (os.POSIX_SPAWN_DUP2, stdout.fileno(), 1),
+                    (os.POSIX_SPAWN_DUP2, err_w, 2),
+                ],
                 setpgroup=0,
                 setsigdef=DEFAULT_SIGNALS,
                 setsigmask=[],
@@ -131,15 +157,46 @@ class Helper:
         except OSError as error:
             name = errno.errorcode.get(error.errno or 0, "EIO")
             self.send({"id": ident, "error": name, "message": str(error)})
+            if err_r >= 0:
+                os.close(err_r)
         except (KeyError, TypeError, ValueError) as error:
             self.send({"id": ident, "error": "EINVAL", "message": str(error)})
+            if err_r >= 0:
+                os.close(err_r)
         else:
             self.groups[ident] = pid
             self.running[pid] = ident
+            os.set_blocking(err_r, False)
+            self.stderr[ident] = err_r
+            self.selector.register(err_r, selectors.EVENT_READ, lambda _key, ident=ident: self.read_stderr(ident))
             self.send({"id": ident, "pid": pid})
         finally:
-            for conn in conns:
-                conn.close()
+            if err_w >= 0:
+                os.close(err_w)
+            stdout.close()
+            if stdin is not None:
+                stdin.close()
+
+    def read_stderr(self, ident):
+        """Forwards what the program wrote on stderr; closes the pipe at EOF."""
+        fd = self.stderr.get(ident)
+        while fd is not None:
+            try:
+                data = os.read(fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.close_stderr(ident)
+                return
+            self.send({"id": ident, "err": data.decode("latin-1")})
+
+    def close_stderr(self, ident):
+        fd = self.stderr.pop(ident, None)
+        if fd is not None:
+            self.selector.unregister(fd)
+            os.close(fd)
 
     def reap(self, _key):
         try:
@@ -156,6 +213,8 @@ class Helper:
                 return
             ident = self.running.pop(pid, None)
             if ident is not None:
+                # What the program wrote on stderr before exiting is in the pipe now: forward it first.
+                self.read_stderr(ident)
                 self.send({"id": ident, "exit": os.waitstatus_to_exitcode(status)})
 
     def control(self, _key):
@@ -180,7 +239,13 @@ class Helper:
                     except OSError:
                         pass
             elif "release" in message:
-                self.groups.pop(int(message["release"]), None)
+                ident = int(message["release"])
+                self.groups.pop(ident, None)
+                # The server gave up on a spawn before both connections arrived.
+                for conn, _ in self.waiting.pop(ident, {}).values():
+                    conn.close()
+                # A child the program left behind may hold stderr open; it is not forwarded any more.
+                self.close_stderr(ident)
 
     def shutdown(self):
         for pgid in self.groups.values():

@@ -13,6 +13,8 @@ export interface SpawnSpec {
   readonly argv: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Whether the program gets a request body on stdin; without one its stdin is /dev/null. */
+  readonly stdin: boolean;
 }
 
 /** How a program ended: `code` on a normal exit, else the `signal` that killed it. */
@@ -24,8 +26,11 @@ export interface ExitStatus {
 /** A started program, leader of its own process group. */
 export interface RunningProgram {
   readonly pid: number;
-  /** The program's standard input. Errors after the program stops reading are expected and swallowed. */
-  readonly stdin: Writable;
+  /**
+   * The program's standard input when the spec asked for one (null: /dev/null). Errors
+   * after the program stops reading are expected and swallowed.
+   */
+  readonly stdin: Writable | null;
   /** The program's standard output; ends at EOF (a reset of the channel also counts as EOF). */
   readonly stdout: Readable;
   /** The program's standard error. */

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -196,4 +196,35 @@ test.serial('spawner "auto" uses the helper when Python 3 runs, else spawns dire
   t.is(await (await fetch(`${noPython.url}/cgi-bin/ok.cgi`)).text(), 'ok');
   t.is(noPython.cgi.spawnerKind, 'direct');
   t.true(noPython.logger.lines.some((l) => /spawn helper unavailable/.test(l.message)));
+});
+
+test.serial('the spawn helper holds no descriptors for finished programs (body or none, stderr or none, failures)', async (t) => {
+  const dir = bin(t, {
+    'ok.cgi': `printf 'Content-Type: text/plain\\n\\nok'`,
+    'noisy.cgi': `echo complaint >&2; printf 'Content-Type: text/plain\\n\\nok'`,
+    'reader.cgi': `body=$(cat); printf 'Content-Type: text/plain\\n\\n%s' "$body"`,
+    'ignorer.cgi': `printf 'Content-Type: text/plain\\n\\nignored'`,
+    'fail.cgi': 'exit 3',
+    'orphan.cgi': `sleep 0.3 & printf 'Content-Type: text/plain\\n\\nok'`,
+  });
+  const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner: 'helper' });
+  t.teardown(s.close);
+  t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
+  const helper = s.cgi.helperPid as number;
+  const fds = (): number => readdirSync(`/proc/${helper}/fd`).length;
+  const baseline = fds();
+  for (let round = 0; round < 10; round++) {
+    const statuses = await Promise.all([
+      fetch(`${s.url}/cgi-bin/ok.cgi`).then((r) => r.text()),
+      fetch(`${s.url}/cgi-bin/noisy.cgi`).then((r) => r.text()),
+      fetch(`${s.url}/cgi-bin/reader.cgi`, { method: 'POST', body: 'x'.repeat(5000) }).then((r) => r.text()),
+      fetch(`${s.url}/cgi-bin/ignorer.cgi`, { method: 'POST', body: 'y'.repeat(200_000) }).then((r) => r.text()),
+      fetch(`${s.url}/cgi-bin/fail.cgi`).then((r) => String(r.status)),
+      fetch(`${s.url}/cgi-bin/orphan.cgi`).then((r) => r.text()),
+    ]);
+    t.deepEqual(statuses, ['ok', 'ok', 'x'.repeat(5000), 'ignored', '502', 'ok']);
+  }
+  await eventually(() => fds() === baseline, 5000, `helper back to ${baseline} descriptors`);
+  t.is(fds(), baseline);
+  t.is(s.logger.lines.filter((l) => l.message === 'cgi stderr: complaint').length, 10, 'every stderr line arrived, once');
 });

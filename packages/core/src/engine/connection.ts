@@ -393,6 +393,8 @@ export class Connection implements ExchangeOwner, BodySource {
   exchangeAborted(exchange: Exchange): void {
     if (exchange !== this.#current) return;
     this.#current = null;
+    // What was written before the failure still goes out (writeHead corks until the turn ends).
+    while (this.socket.writableCorked > 0) this.socket.uncork();
     this.socket.destroy();
   }
 

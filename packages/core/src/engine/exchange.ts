@@ -44,6 +44,10 @@ const CRLF = '\r\n';
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 const headerFacts: HeaderFacts = { close: false, hasDate: false };
 
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
 type Latin1Writable = Buffer & { latin1Write(s: string, offset: number): number; utf8Write(s: string, offset: number): number };
 
 /**
@@ -246,7 +250,14 @@ export class Exchange {
     if (this.headersSent || this.finished) return;
     const head = this.#head(status, headers, length);
     const socket = this.#owner.socket;
-    if (!socket.destroyed) socket.write(head, 'latin1');
+    if (socket.destroyed) return;
+    // Hold the head until this event-loop turn ends: body bytes already at hand (a
+    // stream's buffer, a CGI program's first output), and the last chunk if the body
+    // ends this turn, leave in the same write. Separate writes cost a syscall and a
+    // wakeup of the client each; a late first chunk still gets its head one turn later.
+    socket.cork();
+    setImmediate(uncork, socket);
+    socket.write(head, 'latin1');
   }
 
   /** Whether body bytes written now would reach the wire (false for HEAD, 204, 304). */
