@@ -251,6 +251,10 @@ export class Exchange {
     const head = this.#head(status, headers, length);
     const socket = this.#owner.socket;
     if (socket.destroyed) return;
+    if (this.#framing === Framing.None) {
+      socket.write(head, 'latin1');
+      return;
+    }
     // Hold the head until this event-loop turn ends: body bytes already at hand (a
     // stream's buffer, a CGI program's first output), and the last chunk if the body
     // ends this turn, leave in the same write. Separate writes cost a syscall and a
