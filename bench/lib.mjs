@@ -2,6 +2,7 @@
 // pinned to CPU 1, take the median of several rounds, and print rows with ratios to a
 // baseline measured in the same run. Loopback only; every run is bounded in time.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -95,23 +96,62 @@ export function median(values) {
   return v.length === 0 ? NaN : v[Math.floor(v.length / 2)];
 }
 
+/** CPU time (user + sys) process `pid` has used so far, in ms (USER_HZ = 100); NaN if gone. */
+export function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy and total jiffies of one CPU so far (from /proc/stat). */
+function cpuJiffies(cpu) {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + f[4];
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
 /**
- * Measures each contender `rounds` times (interleaved, so drift hits all alike) and returns
- * rows { name, rps, p99ms, errors } with medians.
+ * Measures each contender `rounds` times (interleaved, so drift hits all alike), after one
+ * unmeasured `load(url, name, { warmup: true })` each when `warmup` is set, and returns rows { name, rps, p99ms, errors, clientBusy, rounds } with
+ * medians; `rounds` keeps each round's req/s so that `report` can pair them.
+ * `clientBusy` is the median share of the client CPU that was busy during the runs: near 1,
+ * the load generator (not the server) set the pace and ratios between servers are compressed.
+ * `cpuUs` is the median server CPU per request (µs, user + sys) when `start` gave a `pid`.
  * contenders: [{ name, start: async () => ({ url, stop }) }]; load(url) runs one measurement.
  */
-export async function compare(contenders, load, { rounds = 3 } = {}) {
+export async function compare(contenders, load, { rounds = 3, warmup = false } = {}) {
   const started = [];
   for (const c of contenders) {
     try {
-      started.push({ name: c.name, ...(await c.start()), results: [] });
+      started.push({ name: c.name, ...(await c.start()), results: [], busy: [], cpu: [] });
     } catch (error) {
       console.log(`  ${c.name}: could not start (${error.message.split('\n')[0]})`);
     }
   }
   try {
+    // JIT warm-up: the first seconds of a fresh process would otherwise count against it.
+    if (warmup) for (const s of started) await load(s.url, s.name, { warmup: true });
     for (let r = 0; r < rounds; r++) {
-      for (const s of started) s.results.push(await load(s.url, s.name));
+      for (const s of started) {
+        const before = cpuJiffies(CLIENT_CPU);
+        const serverBefore = s.pid ? processCpuMs(s.pid) : NaN;
+        const result = await load(s.url, s.name);
+        const serverAfter = s.pid ? processCpuMs(s.pid) : NaN;
+        const after = cpuJiffies(CLIENT_CPU);
+        s.results.push(result);
+        s.busy.push(after.total > before.total ? (after.busy - before.busy) / (after.total - before.total) : NaN);
+        const requests = Number(/(\d+) requests in/.exec(result.raw ?? '')?.[1] ?? NaN);
+        s.cpu.push(((serverAfter - serverBefore) * 1000) / requests);
+      }
     }
   } finally {
     for (const s of started) await s.stop();
@@ -121,21 +161,38 @@ export async function compare(contenders, load, { rounds = 3 } = {}) {
     rps: median(s.results.map((x) => x.rps)),
     p99ms: median(s.results.map((x) => x.p99ms)),
     errors: s.results.reduce((a, x) => a + x.errors, 0),
+    clientBusy: median(s.busy),
+    cpuUs: median(s.cpu.filter((x) => !Number.isNaN(x))),
+    rounds: s.results.map((x) => x.rps),
   }));
 }
 
-/** Prints a scenario's rows with the ratio of every row to each named baseline. */
+/**
+ * Ratio of `row` to `base`: the median of the per-round ratios when both have rounds (each
+ * round's contenders ran back to back, so a machine that speeds up or slows down between
+ * rounds does not skew it), else the ratio of the medians.
+ */
+export function pairedRatio(row, base) {
+  if (row.rounds && base.rounds && row.rounds.length === base.rounds.length && row.rounds.length > 0) {
+    return median(row.rounds.map((v, i) => (base.rounds[i] > 0 ? v / base.rounds[i] : NaN)).filter((x) => !Number.isNaN(x)));
+  }
+  return base.rps > 0 ? row.rps / base.rps : NaN;
+}
+
+/** Prints a scenario's rows with the (paired) ratio of every row to each named baseline. */
 export function report(scenario, rows, baselines = []) {
   console.log(`\n## ${scenario}`);
-  const heads = ['server', 'req/s', 'p99 ms', 'errors', ...baselines.map((b) => `× ${b}`)];
+  const heads = ['server', 'req/s', 'p99 ms', 'errors', ...baselines.map((b) => `× ${b}`), 'client CPU busy'];
   console.log(`| ${heads.join(' | ')} |`);
   console.log(`|${heads.map(() => '---').join('|')}|`);
   for (const row of rows) {
     const ratios = baselines.map((b) => {
       const base = rows.find((r) => r.name === b);
-      return base && base.rps > 0 ? (row.rps / base.rps).toFixed(2) : '-';
+      const ratio = base ? pairedRatio(row, base) : NaN;
+      return Number.isNaN(ratio) ? '-' : ratio.toFixed(2);
     });
-    console.log(`| ${row.name} | ${Math.round(row.rps)} | ${Number.isNaN(row.p99ms) ? '-' : row.p99ms.toFixed(2)} | ${row.errors} | ${ratios.join(' | ')} |`);
+    const busy = row.clientBusy === undefined || Number.isNaN(row.clientBusy) ? '-' : `${Math.round(row.clientBusy * 100)} %`;
+    console.log(`| ${row.name} | ${Math.round(row.rps)} | ${Number.isNaN(row.p99ms) ? '-' : row.p99ms.toFixed(2)} | ${row.errors} | ${ratios.join(' | ')} | ${busy} |`);
   }
   return rows;
 }

@@ -84,14 +84,12 @@ const httpAssert: HttpAssert = Object.assign(
  */
 export class Context {
   readonly app: Application;
-  readonly request: Request;
   readonly response: Response;
-  /** The URL as received. */
-  readonly originalUrl: string;
   /** Set to false to bypass sluice's response handling (you write through `ctx.res`). */
   respond = true;
   readonly [kExchange]: Exchange;
   [kAllowed]: string[] | undefined = undefined;
+  #request: Request | undefined = undefined;
   #req: NodeRequest | undefined = undefined;
   #res: NodeResponse | undefined = undefined;
   #cookies: Cookies | undefined = undefined;
@@ -100,9 +98,20 @@ export class Context {
   constructor(app: Application, exchange: Exchange) {
     this.app = app;
     this[kExchange] = exchange;
-    this.request = new app[kRequestClass](app, this, exchange);
     this.response = new app[kResponseClass](app, this, exchange);
-    this.originalUrl = this.request.originalUrl;
+  }
+
+  /**
+   * `ctx.request`. Made on first use: a response that never looks at the request beyond
+   * its method (a hello, a static file's fast path) does not pay for the object.
+   */
+  get request(): Request {
+    return (this.#request ??= new this.app[kRequestClass](this.app, this, this[kExchange]));
+  }
+
+  /** The URL as received (rewrites of `ctx.url` do not change it). */
+  get originalUrl(): string {
+    return this.request.originalUrl;
   }
 
   /** The request body as a Readable with Node's `headers`, `method`, `url`, `httpVersion` (for Koa middleware). */
@@ -221,7 +230,8 @@ export class Context {
 
   // ---- delegated to ctx.request ----------------------------------------------------
 
-  get method(): string { return this.request.method; }
+  // The method is read on every request (sluice's own dispatch): no Request object for it.
+  get method(): string { return this.#request === undefined ? this[kExchange].head.method : this.#request.method; }
   set method(value: string) { this.request.method = value; }
   get url(): string { return this.request.url; }
   set url(value: string) { this.request.url = value; }

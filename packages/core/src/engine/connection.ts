@@ -227,7 +227,7 @@ export class Connection implements ExchangeOwner, BodySource {
         body = new RequestBody(this, head.contentLength);
         this.#bodyRemaining = head.contentLength;
       }
-      exchange = new Exchange(this, head, body);
+      exchange = new Exchange(this, head, body, this.#requestStart);
       this.#body = body;
     } catch (error) {
       this.#protocolFailure(error, head);

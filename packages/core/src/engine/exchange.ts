@@ -74,7 +74,7 @@ export class Exchange {
   status = 0;
   /** Body bytes written so far. */
   bytesWritten = 0;
-  /** When the request head was complete (ms since epoch). */
+  /** When the request's first byte arrived (ms since epoch), as nginx's `$request_time` counts. */
   readonly startTime: number;
 
   readonly #owner: ExchangeOwner;
@@ -84,11 +84,11 @@ export class Exchange {
   #closeListeners: Array<() => void> | null = null;
   #finishListeners: Array<() => void> | null = null;
 
-  constructor(owner: ExchangeOwner, head: RequestHead, body: RequestBody | null) {
+  constructor(owner: ExchangeOwner, head: RequestHead, body: RequestBody | null, startTime = Date.now()) {
     this.#owner = owner;
     this.head = head;
     this.body = body;
-    this.startTime = Date.now();
+    this.startTime = startTime;
   }
 
   /**
@@ -211,6 +211,11 @@ export class Exchange {
       if (!socket.destroyed) {
         if (this.#framing === Framing.None) {
           socket.write(head, 'latin1');
+        } else if (length === body.length) {
+          // ASCII (as many bytes as characters): one string write, which Node encodes into
+          // a stack buffer and sends without allocating a Buffer for it.
+          socket.write(head + body, 'latin1');
+          this.bytesWritten = length;
         } else {
           const out = Buffer.allocUnsafe(head.length + length) as Latin1Writable;
           out.latin1Write(head, 0);
