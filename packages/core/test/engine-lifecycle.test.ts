@@ -118,6 +118,33 @@ test('app.close() lets an in-flight request finish, closes idle keep-alive conne
   t.is(app.connectionCount, 0);
 });
 
+test('app.close(): a connection accepted before close still gets its first request answered (no reset), one that stays silent is closed', async (t) => {
+  const app = new Application();
+  app.use((ctx) => {
+    ctx.body = `answered ${ctx.path}`;
+  });
+  const { port } = await listen(app);
+  const late = await Wire.open(port);
+  const silent = await Wire.open(port);
+  await eventually(() => app.connectionCount === 2, 5000, 'both connections accepted');
+  const started = Date.now();
+  const closing = app.close(10_000);
+  // The request was on its way when close() began (as with a worker being replaced).
+  await new Promise((r) => setTimeout(r, 50));
+  late.write('GET /late HTTP/1.1\r\nHost: a\r\n\r\n');
+  const [res] = await late.responses(1);
+  t.is(res.body, 'answered /late');
+  t.is(res.headers.connection, 'close');
+  await late.closedByServer();
+  t.false(late.reset);
+  await silent.closedByServer(5000);
+  t.false(silent.reset);
+  await closing;
+  const took = Date.now() - started;
+  t.true(took < 3000, `close took ${took} ms`);
+  t.is(app.connectionCount, 0);
+});
+
 test('app.close(graceMs) drops requests still running when the grace period ends', async (t) => {
   const app = new Application();
   let aborted = false;

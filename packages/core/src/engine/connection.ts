@@ -43,6 +43,8 @@ const PAUSE_DRAIN = 4;
 
 // Smallest buffer allocated when input has to be accumulated (a head split across segments).
 const MIN_INPUT_CAPACITY = 4096;
+/** On shutdown, how long a just-accepted connection may still deliver its first request. */
+const FIRST_REQUEST_GRACE_MS = 1000;
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
@@ -530,10 +532,17 @@ export class Connection implements ExchangeOwner, BodySource {
 
   /** Engine shutdown: close now if idle, else after the response in progress. */
   shutdown(): void {
-    if (this.#state === State.Idle) {
-      this.#inputClosed = true;
-      this.#closeGracefully();
+    if (this.#state !== State.Idle) return;
+    if (this.#requests === 0 && this.#buf === null) {
+      // Accepted, but its first request has not arrived: the client sent it (or is sending it)
+      // believing the server open, and closing now would lose it to a reset. It is answered
+      // (with Connection: close) if it comes within the grace, else the connection closes.
+      const at = Date.now() + Math.min(FIRST_REQUEST_GRACE_MS, this.#options.headersTimeoutMs);
+      if (this.#inputDeadline === 0 || at < this.#inputDeadline) this.#setInputDeadline(at);
+      return;
     }
+    this.#inputClosed = true;
+    this.#closeGracefully();
   }
 
   #onEnd(): void {
