@@ -20,6 +20,9 @@ import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type 
 const HELPER_SOURCE = fileURLToPath(new URL('./spawn-helper.py', import.meta.url));
 const HELPER_START_TIMEOUT_MS = 10_000;
 const SIGNAL_NUMBERS = { SIGTERM: 15, SIGKILL: 9 } as const;
+// Releases wait for the next spawn frame to ride on (one wake-up of the helper less per
+// program); without one, they are sent on their own after this long.
+const RELEASE_FLUSH_MS = 1000;
 
 interface HelperMessage {
   ready?: boolean;
@@ -63,6 +66,8 @@ class Helper {
   readonly #dir: string;
   #alive = true;
   #stopping = false;
+  #releases: number[] = [];
+  #releaseTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(python: string, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
     // A private 0700 directory: only this user can connect and ask for programs.
@@ -132,12 +137,35 @@ class Helper {
     if (this.#alive) this.child.stdin.write(JSON.stringify(message) + '\n');
   }
 
+  /** Tells the helper it may forget program `id`: with the next spawn frame, or within RELEASE_FLUSH_MS. */
+  release(id: number): void {
+    if (!this.#alive) return;
+    this.#releases.push(id);
+    this.#releaseTimer ??= setTimeout(() => this.flushReleases(), RELEASE_FLUSH_MS).unref();
+  }
+
+  /** The releases not sent yet, for a spawn frame to carry (undefined when none). */
+  takeReleases(): number[] | undefined {
+    if (this.#releases.length === 0) return undefined;
+    clearTimeout(this.#releaseTimer);
+    this.#releaseTimer = undefined;
+    const taken = this.#releases;
+    this.#releases = [];
+    return taken;
+  }
+
+  flushReleases(): void {
+    const taken = this.takeReleases();
+    if (taken !== undefined && this.#alive) this.child.stdin.write(taken.map((id) => JSON.stringify({ release: id })).join('\n') + '\n');
+  }
+
   async stop(): Promise<void> {
     if (!this.#alive) return;
     const exited = new Promise((resolve) => this.child.once('close', resolve));
     // Keep the event loop alive until the helper is gone and its output read (it is unref'd while idle).
     this.hold(true);
     this.#stopping = true;
+    this.flushReleases();
     this.child.stdin.end();
     await exited;
   }
@@ -272,14 +300,14 @@ export class HelperSpawner implements Spawner {
     });
     helper.hold(true);
     // Nothing is ever sent to a program on its stdout: the frame, then our side is closed.
-    stdout.end(frame({ id, role: 'out', file: spec.file, argv: spec.argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin }));
+    stdout.end(frame({ id, role: 'out', file: spec.file, argv: spec.argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, release: helper.takeReleases() }));
     stdin?.write(frame({ id, role: 'in' }));
     let pid: number;
     try {
       pid = await Promise.race([started, socketFailed]);
     } catch (error) {
       this.#forget(id, helper);
-      helper.command({ release: id });
+      helper.release(id);
       stdout.destroy();
       stdin?.destroy();
       stderr.destroy();
@@ -292,7 +320,7 @@ export class HelperSpawner implements Spawner {
     stdout.on('error', () => {});
     const release = (): void => {
       this.#forget(id, helper);
-      helper.command({ release: id });
+      helper.release(id);
     };
     const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.command({ kill: id, sig: SIGNAL_NUMBERS[signal] });
     return new HelperProgram(pid, stdin, stdout, stderr, exited, kill, release);

@@ -7,7 +7,7 @@ a request frame.
 Protocol. Per program the server connects to the Unix socket given as argv[1] once, or
 twice when the program gets a request body, and sends one frame on each connection: a
 4-byte big-endian length, then JSON.
-  {"id": N, "role": "out", "file", "argv", "cwd", "env", "stdin": true|false}
+  {"id": N, "role": "out", "file", "argv", "cwd", "env", "stdin": true|false, "release": [ids]}
   {"id": N, "role": "in"}                      (only when "stdin" is true)
 The "out" connection becomes the program's fd 1 and the "in" connection its fd 0 (else
 /dev/null). Separate connections, so that a program leaving stdin unread (its close then
@@ -18,7 +18,8 @@ On the helper's stdout (JSON lines): {"ready": true}, {"id", "pid"}, {"id", "err
 {"id", "err": text} (stderr bytes as latin-1 text; every byte the program wrote before
 exiting comes before its exit message), {"id", "exit"} (an exit code, or minus the signal
 number). On its stdin (JSON lines): {"kill": N, "sig": S} signals program N's group,
-{"release": N} forgets it. EOF on stdin: every running group is killed, reaped, and the
+{"release": N} forgets it (releases also ride on the next "out" frame, which spares the
+helper a wake-up per program). EOF on stdin: every running group is killed, reaped, and the
 helper exits.
 """
 
@@ -107,6 +108,9 @@ class Helper:
         except (ValueError, KeyError, TypeError):
             conn.close()
             return
+        if role == "out":
+            for released in spec.get("release") or []:
+                self.release(int(released))
         entry = self.waiting.setdefault(ident, {})
         if role in entry or role not in ("in", "out"):
             del self.waiting[ident]
@@ -239,13 +243,16 @@ class Helper:
                     except OSError:
                         pass
             elif "release" in message:
-                ident = int(message["release"])
-                self.groups.pop(ident, None)
-                # The server gave up on a spawn before both connections arrived.
-                for conn, _ in self.waiting.pop(ident, {}).values():
-                    conn.close()
-                # A child the program left behind may hold stderr open; it is not forwarded any more.
-                self.close_stderr(ident)
+                self.release(int(message["release"]))
+
+    def release(self, ident):
+        """The server is done with program `ident`: no kill will come for it."""
+        self.groups.pop(ident, None)
+        # The server gave up on a spawn before both connections arrived.
+        for conn, _ in self.waiting.pop(ident, {}).values():
+            conn.close()
+        # A child the program left behind may hold stderr open; it is not forwarded any more.
+        self.close_stderr(ident)
 
     def shutdown(self):
         for pgid in self.groups.values():
