@@ -121,8 +121,9 @@ function cpuJiffies(cpu) {
 
 /**
  * Measures each contender `rounds` times (interleaved, so drift hits all alike), after one
- * unmeasured `load(url, name, { warmup: true })` each when `warmup` is set, and returns rows { name, rps, p99ms, errors, clientBusy, rounds } with
- * medians; `rounds` keeps each round's req/s so that `report` can pair them.
+ * unmeasured `load(url, name, { warmup: true })` each when `warmup` is set, and returns rows
+ * { name, rps, p99ms, errors, clientBusy, cpuUs, rounds } with medians; `rounds` keeps each
+ * round's req/s so that `report` can pair them.
  * `clientBusy` is the median share of the client CPU that was busy during the runs: near 1,
  * the load generator (not the server) set the pace and ratios between servers are compressed.
  * `cpuUs` is the median server CPU per request (µs, user + sys) when `start` gave a `pid`.

@@ -156,7 +156,7 @@ class Helper {
 
   flushReleases(): void {
     const taken = this.takeReleases();
-    if (taken !== undefined && this.#alive) this.child.stdin.write(taken.map((id) => JSON.stringify({ release: id })).join('\n') + '\n');
+    if (taken !== undefined) for (const id of taken) this.command({ release: id });
   }
 
   async stop(): Promise<void> {

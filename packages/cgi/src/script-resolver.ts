@@ -115,7 +115,7 @@ export class ScriptResolver {
     return false;
   }
 
-  async #walk(segments: readonly string[], base: Base, documentRoot: string): Promise<Script | undefined> {
+  #walk(segments: readonly string[], base: Base, documentRoot: string): Script | undefined {
     let dir = base.dir;
     let scriptName = segments.slice(0, base.prefixLength).join('/');
     for (let i = base.prefixLength; i < segments.length; i++) {

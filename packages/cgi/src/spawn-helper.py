@@ -158,13 +158,9 @@ class Helper:
                 setsigdef=DEFAULT_SIGNALS,
                 setsigmask=[],
             )
-        except OSError as error:
-            name = errno.errorcode.get(error.errno or 0, "EIO")
+        except (OSError, KeyError, TypeError, ValueError) as error:
+            name = errno.errorcode.get(error.errno or 0, "EIO") if isinstance(error, OSError) else "EINVAL"
             self.send({"id": ident, "error": name, "message": str(error)})
-            if err_r >= 0:
-                os.close(err_r)
-        except (KeyError, TypeError, ValueError) as error:
-            self.send({"id": ident, "error": "EINVAL", "message": str(error)})
             if err_r >= 0:
                 os.close(err_r)
         else:
