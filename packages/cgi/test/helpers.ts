@@ -108,13 +108,22 @@ export function alive(pid: number): boolean {
 
 /** Zombie processes whose parent is one of `parents`. */
 export function zombiesOf(parents: number[]): number[] {
+  return processesOf(parents, true);
+}
+
+/** Every process (running or zombie) whose parent is one of `parents`. */
+export function childrenOf(parents: number[]): number[] {
+  return processesOf(parents, false);
+}
+
+function processesOf(parents: number[], zombiesOnly: boolean): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z' && parents.includes(Number(fields[1]))) out.push(Number(entry));
+      if ((!zombiesOnly || fields[0] === 'Z') && parents.includes(Number(fields[1]))) out.push(Number(entry));
     } catch {
       // the process went away while we looked
     }
