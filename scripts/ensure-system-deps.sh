@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the programs the test suite runs for real are installed:
 # curl, ab, wrk, wget (HTTP clients), git, openssl (test certificates), php-cgi, Perl's CGI.pm, Django and Flask
-# for /usr/bin/python3, and nginx (reverse-proxy test). Installs what is missing with
+# for /usr/bin/python3, nginx (reverse-proxy test), and a C compiler (the native CGI spawn helper). Installs what is missing with
 # apt-get when run as root (as CI does); otherwise names what to install and fails.
 set -euo pipefail
 
@@ -19,6 +19,7 @@ needs=(
   "py:django|python3-django"
   "py:flask|python3-flask"
   "nginx|nginx-light"
+  "cc|gcc"
 )
 
 missing=()

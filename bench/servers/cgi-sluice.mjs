@@ -1,4 +1,5 @@
 // sluice server for the cgi suite: /cgi-bin mounted from CGI_DIR. PORT; SPAWNER = helper | direct;
+// HELPER = native | python (which spawn helper; default: native when built);
 // BALLAST_MB > 0 keeps that much live heap, to show how the server's memory affects spawning.
 import { Application } from '@sluice/core';
 import { cgi } from '@sluice/cgi';
@@ -12,6 +13,6 @@ for (let i = 0; i < Number(process.env.BALLAST_MB ?? 0); i++) {
   ballast.push(page);
 }
 const app = new Application({ logger: { info() {}, warn() {}, error: (m) => console.error(m) } });
-app.use(cgi({ mounts: { '/cgi-bin': process.env.CGI_DIR }, spawner: process.env.SPAWNER ?? 'auto', maxProcesses: 64 }));
+app.use(cgi({ mounts: { '/cgi-bin': process.env.CGI_DIR }, spawner: process.env.SPAWNER ?? 'auto', helper: process.env.HELPER ?? 'auto', maxProcesses: 64 }));
 app.listen(port, '127.0.0.1');
 globalThis.ballast = ballast;

@@ -9,7 +9,7 @@ import type { Context, Logger, Middleware } from '@sluice/core';
 import { DirectSpawner } from './direct-spawner.js';
 import { baseEnvironment, cgiEnvironment } from './environment.js';
 import { CgiError } from './errors.js';
-import { HelperSpawner } from './helper-spawner.js';
+import { helperCommand, HelperSpawner } from './helper-spawner.js';
 import { Invocation, type HeadResult } from './invocation.js';
 import { resolveOptions, type CgiOptions, type ResolvedOptions } from './options.js';
 import { ProcessLimiter } from './process-limiter.js';
@@ -23,6 +23,8 @@ export interface CgiMiddleware extends Middleware {
   close(): Promise<void>;
   /** How programs are started, once the first request decided it ('helper' or 'direct'). */
   readonly spawnerKind: 'helper' | 'direct' | undefined;
+  /** Which spawn helper runs ('native' or 'python'), once the spawner is the helper. */
+  readonly helperKind: 'native' | 'python' | undefined;
   /** Process id of the spawn helper while it runs. */
   readonly helperPid: number | undefined;
 }
@@ -70,7 +72,7 @@ class SpawnerChoice {
       this.kind = 'direct';
       return new DirectSpawner();
     }
-    const helper = new HelperSpawner(this.#options.helperPython, logger);
+    const helper = new HelperSpawner(helperCommand(this.#options.helper, this.#options.helperPython), logger);
     if (this.#options.spawner === 'helper') {
       this.kind = 'helper';
       this.helper = helper;
@@ -166,6 +168,7 @@ export function cgi(options: CgiOptions): CgiMiddleware {
     close: { value: () => spawners.close() },
     spawnerKind: { get: () => spawners.kind },
     helperPid: { get: () => spawners.helper?.helperPid },
+    helperKind: { get: () => spawners.helper?.kind },
   });
   return middleware;
 }

@@ -1,7 +1,9 @@
 /**
- * Starts programs through a small Python helper (`spawn-helper.py`) that uses
- * posix_spawn: spawning costs the same whatever the server's heap size, and the
- * server's event loop never stalls in fork(). A program's stdout is a Unix socket
+ * Starts programs through a small helper process that uses posix_spawn: spawning
+ * costs the same whatever the server's heap size, and the server's event loop never
+ * stalls in fork(). The helper is `spawn-helper` (built from spawn-helper.c when a C
+ * compiler was there at build time) or else `spawn-helper.py`; both speak the protocol
+ * described at the top of spawn-helper.py. A program's stdout is a Unix socket
  * connection the server opened to the helper, and so is its stdin when the request has
  * a body (else /dev/null); the helper forwards its stderr in messages. The helper is
  * started on first use and again if it dies. Must never leave a program running when
@@ -9,7 +11,7 @@
  */
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,12 +19,43 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sluice/core';
 import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type Spawner } from './spawner.js';
 
-const HELPER_SOURCE = fileURLToPath(new URL('./spawn-helper.py', import.meta.url));
+const PYTHON_HELPER = fileURLToPath(new URL('./spawn-helper.py', import.meta.url));
+// The native helper is built into dist/; running from src (tests), it is found there too.
+const NATIVE_HELPER_PLACES = [new URL('./spawn-helper', import.meta.url), new URL('../dist/spawn-helper', import.meta.url)].map((url) => fileURLToPath(url));
 const HELPER_START_TIMEOUT_MS = 10_000;
 const SIGNAL_NUMBERS = { SIGTERM: 15, SIGKILL: 9 } as const;
 // Releases wait for the next spawn frame to ride on (one wake-up of the helper less per
 // program); without one, they are sent on their own after this long.
 const RELEASE_FLUSH_MS = 1000;
+
+/** Which helper program runs, and how it is started. */
+export interface HelperCommand {
+  readonly kind: 'native' | 'python';
+  readonly file: string;
+  /** Arguments before the socket path. */
+  readonly args: readonly string[];
+}
+
+/** The native helper's path if it was built, else undefined. */
+export function nativeHelper(): string | undefined {
+  return NATIVE_HELPER_PLACES.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The helper to run for `choice` ('auto': the native one when built, else Python). */
+export function helperCommand(choice: 'auto' | 'native' | 'python', python: string): HelperCommand {
+  const native = choice === 'python' ? undefined : nativeHelper();
+  if (native !== undefined) return { kind: 'native', file: native, args: [] };
+  // Asked for explicitly but not built: starting it fails with ENOENT, reported like any start failure.
+  if (choice === 'native') return { kind: 'native', file: NATIVE_HELPER_PLACES[0], args: [] };
+  return { kind: 'python', file: python, args: ['-I', '-S', PYTHON_HELPER] };
+}
 
 interface HelperMessage {
   ready?: boolean;
@@ -31,8 +64,72 @@ interface HelperMessage {
   error?: string;
   message?: string;
   exit?: number;
-  /** stderr bytes, as latin-1 text. */
-  err?: string;
+  /** Bytes the program wrote on stderr. */
+  err?: Buffer;
+}
+
+/**
+ * Splits the helper's stdout into messages: lines, except that "e <id> <n>" is
+ * followed by n raw bytes of the program's stderr.
+ */
+class MessageReader {
+  readonly #onMessage: (message: HelperMessage) => void;
+  #pending: Buffer | undefined = undefined;
+  #stderrId = 0;
+  #stderrLeft = 0;
+
+  constructor(onMessage: (message: HelperMessage) => void) {
+    this.#onMessage = onMessage;
+  }
+
+  push(chunk: Buffer): void {
+    const data = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#pending = undefined;
+    let at = 0;
+    while (at < data.length) {
+      if (this.#stderrLeft > 0) {
+        const end = Math.min(data.length, at + this.#stderrLeft);
+        this.#stderrLeft -= end - at;
+        this.#onMessage({ id: this.#stderrId, err: data.subarray(at, end) });
+        at = end;
+        continue;
+      }
+      const newline = data.indexOf(10, at);
+      if (newline === -1) break;
+      const line = data.toString('latin1', at, newline);
+      at = newline + 1;
+      this.#line(line);
+    }
+    if (at < data.length) this.#pending = data.subarray(at);
+  }
+
+  #line(line: string): void {
+    if (line === 'ready') {
+      this.#onMessage({ ready: true });
+      return;
+    }
+    const first = line.indexOf(' ');
+    const second = line.indexOf(' ', first + 1);
+    const id = Number(line.slice(2, second === -1 ? undefined : second));
+    const value = second === -1 ? '' : line.slice(second + 1);
+    switch (line[0]) {
+      case 'p':
+        this.#onMessage({ id, pid: Number(value) });
+        break;
+      case 'x':
+        this.#onMessage({ id, exit: Number(value) });
+        break;
+      case 'e':
+        this.#stderrId = id;
+        this.#stderrLeft = Number(value);
+        break;
+      case 'f': {
+        const space = value.indexOf(' ');
+        this.#onMessage({ id, error: space === -1 ? value : value.slice(0, space), message: space === -1 ? value : value.slice(space + 1) });
+        break;
+      }
+    }
+  }
 }
 
 /** What the spawner remembers about one program until it is released. */
@@ -45,12 +142,26 @@ interface Pending {
   pid: number;
 }
 
-function frame(message: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(message));
-  const out = Buffer.allocUnsafe(4 + json.length);
-  out.writeUInt32BE(json.length, 0);
-  json.copy(out, 4);
+/** A frame for the helper: a 4-byte length, then each field followed by a NUL byte. */
+function frame(fields: readonly string[]): Buffer {
+  const text = fields.join('\0') + '\0';
+  const length = Buffer.byteLength(text);
+  const out = Buffer.allocUnsafe(4 + length);
+  out.writeUInt32BE(length, 0);
+  out.write(text, 4);
   return out;
+}
+
+/**
+ * The fields of the "o" frame that asks for `spec` to be started as program `id`
+ * (field 3, the releases, is filled in when the frame is sent).
+ */
+function spawnFields(id: number, spec: SpawnSpec): string[] {
+  const fields = ['o', String(id), spec.stdin ? '1' : '0', '', spec.file, spec.cwd, String(spec.argv.length), ...spec.argv];
+  for (const name in spec.env) fields.push(`${name}=${spec.env[name]}`);
+  // A NUL cannot be in a path, an argument or an environment value (execve would cut it there).
+  for (const text of fields) if (text.includes('\0')) throw new SpawnError('EINVAL', 'a NUL byte in the program, its arguments or its environment');
+  return fields;
 }
 
 function signalName(n: number): string {
@@ -69,12 +180,11 @@ class Helper {
   #releases: number[] = [];
   #releaseTimer: NodeJS.Timeout | undefined = undefined;
 
-  constructor(python: string, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
+  constructor(command: HelperCommand, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
     // A private 0700 directory: only this user can connect and ask for programs.
     this.#dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'sluice-cgi-'));
     this.socketPath = join(this.#dir, 'spawn.sock');
-    this.child = spawn(python, ['-I', '-S', HELPER_SOURCE, this.socketPath], { stdio: 'pipe', env: {} });
-    let buffered = '';
+    this.child = spawn(command.file, [...command.args, this.socketPath], { stdio: 'pipe', env: {} });
     let resolveReady!: () => void;
     let rejectReady!: (error: Error) => void;
     this.ready = new Promise((resolve, reject) => {
@@ -82,22 +192,15 @@ class Helper {
       rejectReady = reject;
     });
     const timer = setTimeout(() => rejectReady(new SpawnError('EHELPER', 'spawn helper did not start in time')), HELPER_START_TIMEOUT_MS);
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (text: string) => {
-      buffered += text;
-      let newline = buffered.indexOf('\n');
-      while (newline !== -1) {
-        const message = JSON.parse(buffered.slice(0, newline)) as HelperMessage;
-        buffered = buffered.slice(newline + 1);
-        if (message.ready) {
-          clearTimeout(timer);
-          resolveReady();
-        } else {
-          onMessage(message);
-        }
-        newline = buffered.indexOf('\n');
+    const reader = new MessageReader((message) => {
+      if (message.ready) {
+        clearTimeout(timer);
+        resolveReady();
+      } else {
+        onMessage(message);
       }
     });
+    this.child.stdout.on('data', (chunk: Buffer) => reader.push(chunk));
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (text: string) => logger.error(`cgi spawn helper: ${text.trimEnd()}`));
     this.child.stdin.on('error', () => {});
@@ -133,8 +236,9 @@ class Helper {
     }
   }
 
-  command(message: unknown): void {
-    if (this.#alive) this.child.stdin.write(JSON.stringify(message) + '\n');
+  /** Sends a command line ("k <id> <signal>", "r <id>"). */
+  command(line: string): void {
+    if (this.#alive) this.child.stdin.write(line + '\n');
   }
 
   /** Tells the helper it may forget program `id`: with the next spawn frame, or within RELEASE_FLUSH_MS. */
@@ -156,7 +260,7 @@ class Helper {
 
   flushReleases(): void {
     const taken = this.takeReleases();
-    if (taken !== undefined) for (const id of taken) this.command({ release: id });
+    if (taken !== undefined) for (const id of taken) this.command(`r ${id}`);
   }
 
   async stop(): Promise<void> {
@@ -201,16 +305,21 @@ class HelperProgram implements RunningProgram {
 
 /** Starts programs through the Python spawn helper. */
 export class HelperSpawner implements Spawner {
-  readonly #python: string;
+  readonly #command: HelperCommand;
   readonly #logger: Logger;
   readonly #pending = new Map<number, Pending>();
   #helper: Helper | undefined = undefined;
   #nextId = 1;
   #closed = false;
 
-  constructor(python: string, logger: Logger) {
-    this.#python = python;
+  constructor(command: HelperCommand, logger: Logger) {
+    this.#command = command;
     this.#logger = logger;
+  }
+
+  /** Which helper program this spawner runs. */
+  get kind(): 'native' | 'python' {
+    return this.#command.kind;
   }
 
   /** Process id of the running helper (for diagnostics and tests), if any. */
@@ -225,7 +334,7 @@ export class HelperSpawner implements Spawner {
 
   #ensureHelper(): Helper {
     if (this.#helper === undefined || !this.#helper.alive) {
-      const helper: Helper = new Helper(this.#python, this.#logger, (m) => this.#onMessage(m), () => this.#onHelperExit(helper));
+      const helper: Helper = new Helper(this.#command, this.#logger, (m) => this.#onMessage(m), () => this.#onHelperExit(helper));
       this.#helper = helper;
     }
     return this.#helper;
@@ -235,7 +344,7 @@ export class HelperSpawner implements Spawner {
     const pending = message.id === undefined ? undefined : this.#pending.get(message.id);
     if (pending === undefined) return;
     if (message.err !== undefined) {
-      if (!pending.stderr.readableEnded) pending.stderr.push(Buffer.from(message.err, 'latin1'));
+      if (!pending.stderr.readableEnded) pending.stderr.push(message.err);
     } else if (message.pid !== undefined) {
       pending.pid = message.pid;
       pending.started(message.pid);
@@ -279,6 +388,7 @@ export class HelperSpawner implements Spawner {
       if (this.#pending.size === 0) helper.hold(false);
     }
     const id = this.#nextId++;
+    const fields = spawnFields(id, spec);
     // stdout always, stdin only for a request body. Until the program holds them, a failed connection fails the spawn.
     const stdout = net.connect(helper.socketPath);
     const stdin = spec.stdin ? net.connect(helper.socketPath) : null;
@@ -300,8 +410,9 @@ export class HelperSpawner implements Spawner {
     });
     helper.hold(true);
     // Nothing is ever sent to a program on its stdout: the frame, then our side is closed.
-    stdout.end(frame({ id, role: 'out', file: spec.file, argv: spec.argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin, release: helper.takeReleases() }));
-    stdin?.write(frame({ id, role: 'in' }));
+    fields[3] = helper.takeReleases()?.join(',') ?? '';
+    stdout.end(frame(fields));
+    stdin?.write(frame(['i', String(id)]));
     let pid: number;
     try {
       pid = await Promise.race([started, socketFailed]);
@@ -322,7 +433,7 @@ export class HelperSpawner implements Spawner {
       this.#forget(id, helper);
       helper.release(id);
     };
-    const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.command({ kill: id, sig: SIGNAL_NUMBERS[signal] });
+    const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.command(`k ${id} ${SIGNAL_NUMBERS[signal]}`);
     return new HelperProgram(pid, stdin, stdout, stderr, exited, kill, release);
   }
 

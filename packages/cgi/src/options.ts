@@ -11,6 +11,8 @@ import { CgiError } from './errors.js';
 
 /** How programs are started: see the README's "Spawning" section for the measurements. */
 export type SpawnerKind = 'auto' | 'helper' | 'direct';
+/** Which spawn helper program: the native one (built from C), the Python one, or `auto`. */
+export type HelperKind = 'auto' | 'native' | 'python';
 
 /** Options of {@link cgi}. Sizes in bytes, times in milliseconds. */
 export interface CgiOptions {
@@ -58,9 +60,11 @@ export interface CgiOptions {
   maxStderrLineBytes?: number;
   /** SERVER_SOFTWARE. Default `sluice`. */
   serverSoftware?: string;
-  /** `helper` (a small Python process spawns programs with posix_spawn), `direct` (child_process.spawn), or `auto` (helper when Python 3 is available). Default `auto`. */
+  /** `helper` (a small process spawns programs with posix_spawn), `direct` (child_process.spawn), or `auto` (the helper when it starts, else direct). Default `auto`. */
   spawner?: SpawnerKind;
-  /** Python 3 used by the spawn helper. Default `/usr/bin/python3` when present, else `python3` on PATH. */
+  /** Which helper: `native` (built from C with the package, when a C compiler was there), `python`, or `auto` (native when built, else Python). Default `auto`. */
+  helper?: HelperKind;
+  /** Python 3 used by the Python spawn helper. Default `/usr/bin/python3` when present, else `python3` on PATH. */
   helperPython?: string;
 }
 
@@ -105,6 +109,7 @@ export interface ResolvedOptions {
   readonly maxStderrLineBytes: number;
   readonly serverSoftware: string;
   readonly spawner: SpawnerKind;
+  readonly helper: HelperKind;
   readonly helperPython: string;
 }
 
@@ -125,6 +130,7 @@ export const cgiDefaults = Object.freeze({
   maxStderrLineBytes: 4 * 1024,
   serverSoftware: 'sluice',
   spawner: 'auto' as SpawnerKind,
+  helper: 'auto' as HelperKind,
 });
 
 const NUMBER_KEYS = [
@@ -134,7 +140,7 @@ const NUMBER_KEYS = [
 const POSITIVE_KEYS = new Set(['timeoutMs', 'maxRuntimeMs', 'maxProcesses', 'maxHeaderBytes']);
 const KNOWN_KEYS = new Set([
   'mounts', 'programs', 'root', 'interpreters', 'env', 'passEnv', 'path', 'passAuthorization', 'serverSoftware', 'spawner',
-  'helperPython', 'tempDir', ...NUMBER_KEYS,
+  'helper', 'helperPython', 'tempDir', ...NUMBER_KEYS,
 ]);
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -234,6 +240,8 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
   if (user.passAuthorization !== undefined && typeof user.passAuthorization !== 'boolean') throw bad('passAuthorization', 'must be true or false');
   const spawner = user.spawner ?? cgiDefaults.spawner;
   if (spawner !== 'auto' && spawner !== 'helper' && spawner !== 'direct') throw bad('spawner', 'must be "auto", "helper" or "direct"');
+  const helper = user.helper ?? cgiDefaults.helper;
+  if (helper !== 'auto' && helper !== 'native' && helper !== 'python') throw bad('helper', 'must be "auto", "native" or "python"');
   const tempDir = user.tempDir === undefined ? tmpdir() : directory('tempDir', user.tempDir);
   const serverSoftware = user.serverSoftware ?? cgiDefaults.serverSoftware;
   if (typeof serverSoftware !== 'string') throw bad('serverSoftware', 'must be a string');
@@ -264,6 +272,7 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
     maxStderrLineBytes: numbers.maxStderrLineBytes,
     serverSoftware,
     spawner,
+    helper,
     helperPython,
   };
 }

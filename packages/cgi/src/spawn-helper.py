@@ -2,29 +2,29 @@
 server with posix_spawn (vfork-style, so the cost does not grow with the server's
 memory and the server's event loop never blocks on fork), reaps them, forwards their
 stderr, and signals their process groups. Must never run a shell, and never read past
-a request frame.
+a request frame. spawn-helper.c is the same program in C (used when it could be built:
+it costs less CPU per request); both speak this protocol.
 
 Protocol. Per program the server connects to the Unix socket given as argv[1] once, or
 twice when the program gets a request body, and sends one frame on each connection: a
-4-byte big-endian length, then JSON.
-  {"id": N, "role": "out", "file", "argv", "cwd", "env", "stdin": true|false, "release": [ids]}
-  {"id": N, "role": "in"}                      (only when "stdin" is true)
-The "out" connection becomes the program's fd 1 and the "in" connection its fd 0 (else
-/dev/null). Separate connections, so that a program leaving stdin unread (its close then
-resets that connection) never disturbs the delivery of its output. The program's fd 2
-is a pipe the helper reads and forwards. One connection instead of three per bodiless
+4-byte big-endian length, then fields, each ending with a NUL byte:
+  o, id, stdin (1 or 0), releases (ids, comma-separated), file, cwd, argc, argv..., env (NAME=value)...
+  i, id                                      (only when stdin is 1)
+The "o" (out) connection becomes the program's fd 1 and the "i" (in) connection its fd 0
+(else /dev/null). Separate connections, so that a program leaving stdin unread (its close
+then resets that connection) never disturbs the delivery of its output. The program's
+fd 2 is a pipe the helper reads and forwards. One connection instead of three per bodiless
 request: connections are most of what a spawn costs the server (bench/README.md).
-On the helper's stdout (JSON lines): {"ready": true}, {"id", "pid"}, {"id", "error", "message"},
-{"id", "err": text} (stderr bytes as latin-1 text; every byte the program wrote before
-exiting comes before its exit message), {"id", "exit"} (an exit code, or minus the signal
-number). On its stdin (JSON lines): {"kill": N, "sig": S} signals program N's group,
-{"release": N} forgets it (releases also ride on the next "out" frame, which spares the
+On the helper's stdout, lines: "ready"; "p <id> <pid>" (started); "f <id> <ERRNO> <text>"
+(could not start); "e <id> <n>" followed by n bytes the program wrote on stderr (every byte
+written before exiting comes before the exit line); "x <id> <code>" (exited: an exit code,
+or minus the signal number). On its stdin, lines: "k <id> <signal>" signals program id's
+group; "r <id>" forgets it (releases also ride on the next "o" frame, which spares the
 helper a wake-up per program). EOF on stdin: every running group is killed, reaped, and the
 helper exits.
 """
 
 import errno
-import json
 import os
 import selectors
 import signal
@@ -64,8 +64,8 @@ class Helper:
         self.out = sys.stdout.buffer
         self.done = False
 
-    def send(self, message):
-        self.out.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+    def send(self, line, data=b""):
+        self.out.write(line.encode() + b"\n" + data)
         self.out.flush()
 
     def accept(self, _key):
@@ -101,18 +101,21 @@ class Helper:
             buf += data
         self.selector.unregister(conn)
         del self.frames[conn]
+        fields = bytes(buf[4:]).split(b"\0")
         try:
-            spec = json.loads(bytes(buf[4:]))
-            ident = int(spec["id"])
-            role = spec["role"]
-        except (ValueError, KeyError, TypeError):
+            if fields.pop() != b"":
+                raise ValueError("unterminated field")
+            role = {b"o": "out", b"i": "in"}[fields[0]]
+            ident = int(fields[1])
+            spec = self.parse_spec(fields) if role == "out" else None
+        except (ValueError, KeyError, IndexError):
             conn.close()
             return
         if role == "out":
-            for released in spec.get("release") or []:
-                self.release(int(released))
+            for released in spec["release"]:
+                self.release(released)
         entry = self.waiting.setdefault(ident, {})
-        if role in entry or role not in ("in", "out"):
+        if role in entry:
             del self.waiting[ident]
             conn.close()
             for other, _ in entry.values():
@@ -121,7 +124,7 @@ class Helper:
         entry[role] = (conn, spec)
         if "out" not in entry:
             return
-        wants_stdin = bool(entry["out"][1].get("stdin"))
+        wants_stdin = entry["out"][1]["stdin"]
         if wants_stdin and "in" not in entry:
             return
         del self.waiting[ident]
@@ -130,6 +133,25 @@ class Helper:
                 other.close()
             return
         self.spawn(ident, entry["in"][0] if wants_stdin else None, entry["out"][0], entry["out"][1])
+
+    @staticmethod
+    def parse_spec(fields):
+        """The fields of an "o" frame (see the protocol above), as a dict."""
+        argc = int(fields[6])
+        if argc < 1 or 7 + argc > len(fields):
+            raise ValueError("bad argc")
+        env = {}
+        for item in fields[7 + argc:]:
+            name, _, value = item.partition(b"=")
+            env[name] = value
+        return {
+            "stdin": fields[2] == b"1",
+            "release": [int(r) for r in fields[3].split(b",") if r],
+            "file": fields[4],
+            "cwd": fields[5],
+            "argv": fields[7:7 + argc],
+            "env": env,
+        }
 
     def drop(self, conn):
         self.selector.unregister(conn)
@@ -160,7 +182,7 @@ class Helper:
             )
         except (OSError, KeyError, TypeError, ValueError) as error:
             name = errno.errorcode.get(error.errno or 0, "EIO") if isinstance(error, OSError) else "EINVAL"
-            self.send({"id": ident, "error": name, "message": str(error)})
+            self.send(f"f {ident} {name} {str(error).replace(chr(10), ' ')}")
             if err_r >= 0:
                 os.close(err_r)
         else:
@@ -169,7 +191,7 @@ class Helper:
             os.set_blocking(err_r, False)
             self.stderr[ident] = err_r
             self.selector.register(err_r, selectors.EVENT_READ, lambda _key, ident=ident: self.read_stderr(ident))
-            self.send({"id": ident, "pid": pid})
+            self.send(f"p {ident} {pid}")
         finally:
             if err_w >= 0:
                 os.close(err_w)
@@ -190,7 +212,7 @@ class Helper:
             if not data:
                 self.close_stderr(ident)
                 return
-            self.send({"id": ident, "err": data.decode("latin-1")})
+            self.send(f"e {ident} {len(data)}", data)
 
     def close_stderr(self, ident):
         fd = self.stderr.pop(ident, None)
@@ -215,7 +237,7 @@ class Helper:
             if ident is not None:
                 # What the program wrote on stderr before exiting is in the pipe now: forward it first.
                 self.read_stderr(ident)
-                self.send({"id": ident, "exit": os.waitstatus_to_exitcode(status)})
+                self.send(f"x {ident} {os.waitstatus_to_exitcode(status)}")
 
     def control(self, _key):
         try:
@@ -228,18 +250,16 @@ class Helper:
         self.control_buffer += data
         *lines, self.control_buffer = self.control_buffer.split(b"\n")
         for line in lines:
-            if not line:
-                continue
-            message = json.loads(line)
-            if "kill" in message:
-                pgid = self.groups.get(int(message["kill"]))
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == b"k":
+                pgid = self.groups.get(int(parts[1]))
                 if pgid is not None:
                     try:
-                        os.killpg(pgid, int(message["sig"]))
+                        os.killpg(pgid, int(parts[2]))
                     except OSError:
                         pass
-            elif "release" in message:
-                self.release(int(message["release"]))
+            elif len(parts) == 2 and parts[0] == b"r":
+                self.release(int(parts[1]))
 
     def release(self, ident):
         """The server is done with program `ident`: no kill will come for it."""
@@ -263,7 +283,7 @@ class Helper:
                 pass
 
     def run(self):
-        self.send({"ready": True})
+        self.send("ready")
         while not self.done:
             for key, _ in self.selector.select():
                 key.data(key)

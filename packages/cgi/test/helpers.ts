@@ -49,11 +49,15 @@ export interface RunningCgi {
 
 /** Starts an app with `before` middleware, then cgi(options), then `after`. */
 export async function startCgi(
-  options: CgiOptions,
+  testOptions: Omit<CgiOptions, 'spawner'> & { spawner?: TestSpawner },
   { before = [], after = [], app: appOptions = {}, tls }: { before?: Middleware[]; after?: Middleware[]; app?: ApplicationOptions; tls?: { key: string; cert: string } } = {},
 ): Promise<RunningCgi> {
   const logger = recordingLogger();
   const app = new Application({ logger, ...appOptions });
+  const { spawner, ...rest } = testOptions;
+  // 'helper' means the native one here: a test run without it built must fail, not fall back.
+  const options: CgiOptions =
+    spawner === 'python-helper' ? { ...rest, spawner: 'helper', helper: 'python' } : spawner === 'helper' ? { helper: 'native', ...rest, spawner } : { ...rest, spawner };
   const middleware = cgi(options);
   for (const fn of before) app.use(fn);
   app.use(middleware);
@@ -140,5 +144,9 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
 }
 
-/** The spawners every behaviour test runs with. */
-export const SPAWNERS = ['helper', 'direct'] as const;
+/**
+ * The spawners every behaviour test runs with: the native helper (built by `pnpm build`
+ * from spawn-helper.c), the Python helper, and child_process.spawn.
+ */
+export const SPAWNERS = ['helper', 'python-helper', 'direct'] as const;
+export type TestSpawner = CgiOptions['spawner'] | (typeof SPAWNERS)[number];

@@ -12,6 +12,8 @@ function bin(t: ExecutionContext, scripts: Record<string, string>): string {
   return tmp.dir;
 }
 
+const HELPERS = ['helper', 'python-helper'] as const;
+
 const pidOf = (file: string): number => Number(readFileSync(file, 'utf8').trim());
 
 async function pidFile(file: string): Promise<number> {
@@ -166,70 +168,79 @@ for (const spawner of SPAWNERS) {
   });
 }
 
-test.serial('a dead spawn helper is replaced; what it ran is killed', async (t) => {
-  const dir = bin(t, {
-    'ok.cgi': `printf 'Content-Type: text/plain\\n\\nok'`,
-    'long.cgi': `echo $$ > "$0.pid"; printf 'Content-Type: text/plain\\n\\nstarted\\n'; sleep 60`,
+for (const spawner of HELPERS) {
+  test.serial(`[${spawner}] a dead spawn helper is replaced; what it ran is killed`, async (t) => {
+    const dir = bin(t, {
+      'ok.cgi': `printf 'Content-Type: text/plain\\n\\nok'`,
+      'long.cgi': `echo $$ > "$0.pid"; printf 'Content-Type: text/plain\\n\\nstarted\\n'; sleep 60`,
+    });
+    const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner });
+    t.teardown(s.close);
+    t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
+    const helper = s.cgi.helperPid as number;
+    t.true(alive(helper));
+    const socket = net.connect(s.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.resume();
+    const closed = once(socket, 'close');
+    socket.write('GET /cgi-bin/long.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const pid = await pidFile(join(dir, 'long.cgi.pid'));
+    process.kill(helper, 'SIGKILL');
+    await eventually(() => !alive(pid), 15_000, 'orphaned program killed');
+    await closed;
+    t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
+    t.not(s.cgi.helperPid, helper);
+    t.true(s.logger.lines.some((l) => /spawn helper exited/.test(l.message)));
   });
-  const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner: 'helper' });
-  t.teardown(s.close);
-  t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
-  const helper = s.cgi.helperPid as number;
-  t.true(alive(helper));
-  const socket = net.connect(s.port, '127.0.0.1');
-  socket.on('error', () => {});
-  socket.resume();
-  const closed = once(socket, 'close');
-  socket.write('GET /cgi-bin/long.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  const pid = await pidFile(join(dir, 'long.cgi.pid'));
-  process.kill(helper, 'SIGKILL');
-  await eventually(() => !alive(pid), 15_000, 'orphaned program killed');
-  await closed;
-  t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
-  t.not(s.cgi.helperPid, helper);
-  t.true(s.logger.lines.some((l) => /spawn helper exited/.test(l.message)));
-});
+}
 
-test.serial('spawner "auto" uses the helper when Python 3 runs, else spawns directly', async (t) => {
+test.serial('spawner "auto" uses the native helper when built, the Python one when asked, else spawns directly', async (t) => {
   const dir = bin(t, { 'ok.cgi': `printf 'Content-Type: text/plain\\n\\nok'` });
   const auto = await startCgi({ mounts: { '/cgi-bin': dir } });
   t.teardown(auto.close);
   t.is(await (await fetch(`${auto.url}/cgi-bin/ok.cgi`)).text(), 'ok');
   t.is(auto.cgi.spawnerKind, 'helper');
-  const noPython = await startCgi({ mounts: { '/cgi-bin': dir }, helperPython: '/nonexistent/python3' });
+  t.is(auto.cgi.helperKind, 'native');
+  const python = await startCgi({ mounts: { '/cgi-bin': dir }, helper: 'python' });
+  t.teardown(python.close);
+  t.is(await (await fetch(`${python.url}/cgi-bin/ok.cgi`)).text(), 'ok');
+  t.is(python.cgi.helperKind, 'python');
+  const noPython = await startCgi({ mounts: { '/cgi-bin': dir }, helper: 'python', helperPython: '/nonexistent/python3' });
   t.teardown(noPython.close);
   t.is(await (await fetch(`${noPython.url}/cgi-bin/ok.cgi`)).text(), 'ok');
   t.is(noPython.cgi.spawnerKind, 'direct');
   t.true(noPython.logger.lines.some((l) => /spawn helper unavailable/.test(l.message)));
 });
 
-test.serial('the spawn helper holds no descriptors for finished programs (body or none, stderr or none, failures)', async (t) => {
-  const dir = bin(t, {
-    'ok.cgi': `printf 'Content-Type: text/plain\\n\\nok'`,
-    'noisy.cgi': `echo complaint >&2; printf 'Content-Type: text/plain\\n\\nok'`,
-    'reader.cgi': `body=$(cat); printf 'Content-Type: text/plain\\n\\n%s' "$body"`,
-    'ignorer.cgi': `printf 'Content-Type: text/plain\\n\\nignored'`,
-    'fail.cgi': 'exit 3',
-    'orphan.cgi': `sleep 0.3 & printf 'Content-Type: text/plain\\n\\nok'`,
+for (const spawner of HELPERS) {
+  test.serial(`[${spawner}] the spawn helper holds no descriptors for finished programs (body or none, stderr or none, failures)`, async (t) => {
+    const dir = bin(t, {
+      'ok.cgi': `printf 'Content-Type: text/plain\\n\\nok'`,
+      'noisy.cgi': `echo complaint >&2; printf 'Content-Type: text/plain\\n\\nok'`,
+      'reader.cgi': `body=$(cat); printf 'Content-Type: text/plain\\n\\n%s' "$body"`,
+      'ignorer.cgi': `printf 'Content-Type: text/plain\\n\\nignored'`,
+      'fail.cgi': 'exit 3',
+      'orphan.cgi': `sleep 0.3 & printf 'Content-Type: text/plain\\n\\nok'`,
+    });
+    const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner });
+    t.teardown(s.close);
+    t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
+    const helper = s.cgi.helperPid as number;
+    const fds = (): number => readdirSync(`/proc/${helper}/fd`).length;
+    const baseline = fds();
+    for (let round = 0; round < 10; round++) {
+      const statuses = await Promise.all([
+        fetch(`${s.url}/cgi-bin/ok.cgi`).then((r) => r.text()),
+        fetch(`${s.url}/cgi-bin/noisy.cgi`).then((r) => r.text()),
+        fetch(`${s.url}/cgi-bin/reader.cgi`, { method: 'POST', body: 'x'.repeat(5000) }).then((r) => r.text()),
+        fetch(`${s.url}/cgi-bin/ignorer.cgi`, { method: 'POST', body: 'y'.repeat(200_000) }).then((r) => r.text()),
+        fetch(`${s.url}/cgi-bin/fail.cgi`).then((r) => String(r.status)),
+        fetch(`${s.url}/cgi-bin/orphan.cgi`).then((r) => r.text()),
+      ]);
+      t.deepEqual(statuses, ['ok', 'ok', 'x'.repeat(5000), 'ignored', '502', 'ok']);
+    }
+    await eventually(() => fds() === baseline, 5000, `helper back to ${baseline} descriptors`);
+    t.is(fds(), baseline);
+    t.is(s.logger.lines.filter((l) => l.message === 'cgi stderr: complaint').length, 10, 'every stderr line arrived, once');
   });
-  const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner: 'helper' });
-  t.teardown(s.close);
-  t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
-  const helper = s.cgi.helperPid as number;
-  const fds = (): number => readdirSync(`/proc/${helper}/fd`).length;
-  const baseline = fds();
-  for (let round = 0; round < 10; round++) {
-    const statuses = await Promise.all([
-      fetch(`${s.url}/cgi-bin/ok.cgi`).then((r) => r.text()),
-      fetch(`${s.url}/cgi-bin/noisy.cgi`).then((r) => r.text()),
-      fetch(`${s.url}/cgi-bin/reader.cgi`, { method: 'POST', body: 'x'.repeat(5000) }).then((r) => r.text()),
-      fetch(`${s.url}/cgi-bin/ignorer.cgi`, { method: 'POST', body: 'y'.repeat(200_000) }).then((r) => r.text()),
-      fetch(`${s.url}/cgi-bin/fail.cgi`).then((r) => String(r.status)),
-      fetch(`${s.url}/cgi-bin/orphan.cgi`).then((r) => r.text()),
-    ]);
-    t.deepEqual(statuses, ['ok', 'ok', 'x'.repeat(5000), 'ignored', '502', 'ok']);
-  }
-  await eventually(() => fds() === baseline, 5000, `helper back to ${baseline} descriptors`);
-  t.is(fds(), baseline);
-  t.is(s.logger.lines.filter((l) => l.message === 'cgi stderr: complaint').length, 10, 'every stderr line arrived, once');
-});
+}
