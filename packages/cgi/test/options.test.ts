@@ -23,6 +23,7 @@ test('bad options are refused at construction with a message naming the key', (t
     [{ mounts: { '/x': tmp.dir }, env: { 'BAD-NAME': 'x' } }, /"env\["BAD-NAME"\]" is not a valid variable name/],
     [{ mounts: { '/x': tmp.dir }, passEnv: ['OK', 'not ok'] }, /"passEnv" must be a list of variable names/],
     [{ mounts: { '/x': tmp.dir }, spawner: 'fork' }, /"spawner" must be "auto", "helper" or "direct"/],
+    [{ mounts: { '/x': tmp.dir }, helper: 'rust' }, /"helper" must be "auto", "native" or "python"/],
     [{ mounts: { '/x': tmp.dir }, passAuthorization: 'yes' }, /"passAuthorization" must be true or false/],
   ];
   for (const [options, message] of cases) {

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import type { Middleware } from '@sluice/core';
 import { raw, SPAWNERS, startCgi, tempDir, writeScript } from './helpers.js';
 
 function bin(t: ExecutionContext, scripts: Record<string, string>): string {
@@ -172,6 +173,20 @@ for (const spawner of SPAWNERS) {
     }
     t.true(s.logger.lines.some((l) => /SLUICE_ERR_CGI_SPAWN|could not be started/.test(l.message)));
     t.is((await fetch(`${s.url}/cgi-bin/noshebang.cgi`)).status, 500, 'and the server stays healthy');
+  });
+
+  test(`[${spawner}] an environment value with a NUL byte (set by the app) is a 500; nothing runs`, async (t) => {
+    const dir = bin(t, { 'ran.cgi': `touch "$0.ran"; printf 'Content-Type: text/plain\\n\\n%s' "$REMOTE_USER"` });
+    const user: Middleware = async (ctx, next) => {
+      ctx.state.remoteUser = ctx.query.user;
+      await next();
+    };
+    const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner }, { before: [user] });
+    t.teardown(s.close);
+    t.is((await fetch(`${s.url}/cgi-bin/ran.cgi?user=a%00b`)).status, 500);
+    t.false(existsSync(join(dir, 'ran.cgi.ran')), 'the program never ran');
+    const ok = await fetch(`${s.url}/cgi-bin/ran.cgi?user=alice`);
+    t.is(await ok.text(), 'alice', 'the server stays healthy');
   });
 }
 
