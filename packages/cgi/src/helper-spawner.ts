@@ -3,11 +3,12 @@
  * costs the same whatever the server's heap size, and the server's event loop never
  * stalls in fork(). The helper is `spawn-helper` (built from spawn-helper.c when a C
  * compiler was there at build time) or else `spawn-helper.py`; both speak the protocol
- * described at the top of spawn-helper.py. A program's stdout is a Unix socket
- * connection the server opened to the helper, and so is its stdin when the request has
- * a body (else /dev/null); the helper forwards its stderr in messages. The helper is
- * started on first use and again if it dies. Must never leave a program running when
- * its helper is gone.
+ * described at the top of spawn-helper.py. Requests go to the helper's stdin; the
+ * program's stdout and stderr come back multiplexed on the helper's stdout (stdout
+ * within the credit granted here, which is how backpressure reaches the program); a
+ * request body goes through a Unix socket connection that becomes the program's stdin
+ * (else it reads /dev/null). The helper is started on first use and again if it dies.
+ * Must never leave a program running when its helper is gone.
  */
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -27,6 +28,9 @@ const SIGNAL_NUMBERS = { SIGTERM: 15, SIGKILL: 9 } as const;
 // Releases wait for the next spawn frame to ride on (one wake-up of the helper less per
 // program); without one, they are sent on their own after this long.
 const RELEASE_FLUSH_MS = 1000;
+// Bytes of a program's stdout the helper may send before the server grants more. Credit is
+// granted back once half of it was consumed, so a small response needs no grant at all.
+const OUTPUT_WINDOW = 64 * 1024;
 
 /** Which helper program runs, and how it is started. */
 export interface HelperCommand {
@@ -66,17 +70,22 @@ interface HelperMessage {
   exit?: number;
   /** Bytes the program wrote on stderr. */
   err?: Buffer;
+  /** Bytes the program wrote on stdout. */
+  out?: Buffer;
+  /** The program's stdout is at its end. */
+  eof?: boolean;
 }
 
 /**
- * Splits the helper's stdout into messages: lines, except that "e <id> <n>" is
- * followed by n raw bytes of the program's stderr.
+ * Splits the helper's stdout into messages: lines, except that "d <id> <n>" and
+ * "e <id> <n>" are followed by n raw bytes of the program's stdout or stderr.
  */
 class MessageReader {
   readonly #onMessage: (message: HelperMessage) => void;
   #pending: Buffer | undefined = undefined;
-  #stderrId = 0;
-  #stderrLeft = 0;
+  #rawId = 0;
+  #rawLeft = 0;
+  #rawIsStdout = false;
 
   constructor(onMessage: (message: HelperMessage) => void) {
     this.#onMessage = onMessage;
@@ -87,10 +96,11 @@ class MessageReader {
     this.#pending = undefined;
     let at = 0;
     while (at < data.length) {
-      if (this.#stderrLeft > 0) {
-        const end = Math.min(data.length, at + this.#stderrLeft);
-        this.#stderrLeft -= end - at;
-        this.#onMessage({ id: this.#stderrId, err: data.subarray(at, end) });
+      if (this.#rawLeft > 0) {
+        const end = Math.min(data.length, at + this.#rawLeft);
+        this.#rawLeft -= end - at;
+        const bytes = data.subarray(at, end);
+        this.#onMessage(this.#rawIsStdout ? { id: this.#rawId, out: bytes } : { id: this.#rawId, err: bytes });
         at = end;
         continue;
       }
@@ -119,9 +129,14 @@ class MessageReader {
       case 'x':
         this.#onMessage({ id, exit: Number(value) });
         break;
+      case 'd':
       case 'e':
-        this.#stderrId = id;
-        this.#stderrLeft = Number(value);
+        this.#rawId = id;
+        this.#rawLeft = Number(value);
+        this.#rawIsStdout = line[0] === 'd';
+        break;
+      case 'z':
+        this.#onMessage({ id, eof: true });
         break;
       case 'f': {
         const space = value.indexOf(' ');
@@ -139,7 +154,52 @@ interface Pending {
   exited(status: ExitStatus): void;
   /** The program's stderr as forwarded by the helper; ends when the program has exited. */
   readonly stderr: Readable;
+  /** The program's stdout as forwarded by the helper. */
+  readonly stdout: HelperOutput;
   pid: number;
+}
+
+/**
+ * A program's stdout as relayed by the helper. The helper sends at most OUTPUT_WINDOW
+ * bytes ahead; credit goes back when the consumer has taken at least half of that, so
+ * a paused consumer stops the helper reading, and the program blocks on its pipe.
+ */
+class HelperOutput extends Readable {
+  readonly #grant: (bytes: number) => void;
+  #unacknowledged = 0;
+  #ended = false;
+
+  constructor(grant: (bytes: number) => void) {
+    super({ highWaterMark: OUTPUT_WINDOW });
+    this.#grant = grant;
+  }
+
+  /** Bytes from the helper. */
+  deliver(chunk: Buffer): void {
+    if (this.destroyed) return;
+    this.#unacknowledged += chunk.length;
+    this.push(chunk);
+  }
+
+  /** The helper said the program's stdout is at its end (or the helper is gone). */
+  finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.push(null);
+  }
+
+  override _read(): void {
+    if (this.#unacknowledged >= OUTPUT_WINDOW / 2) {
+      this.#grant(this.#unacknowledged);
+      this.#unacknowledged = 0;
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Nobody reads any more: let the helper drain the program's output without asking.
+    if (!this.#ended) this.#grant(2 ** 40);
+    callback(error);
+  }
 }
 
 /** A frame for the helper: a 4-byte length, then each field followed by a NUL byte. */
@@ -184,7 +244,7 @@ class Helper {
     // A private 0700 directory: only this user can connect and ask for programs.
     this.#dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'sluice-cgi-'));
     this.socketPath = join(this.#dir, 'spawn.sock');
-    this.child = spawn(command.file, [...command.args, this.socketPath], { stdio: 'pipe', env: {} });
+    this.child = spawn(command.file, [...command.args, this.socketPath, String(OUTPUT_WINDOW)], { stdio: 'pipe', env: {} });
     let resolveReady!: () => void;
     let rejectReady!: (error: Error) => void;
     this.ready = new Promise((resolve, reject) => {
@@ -236,9 +296,9 @@ class Helper {
     }
   }
 
-  /** Sends a command line ("k <id> <signal>", "r <id>"). */
-  command(line: string): void {
-    if (this.#alive) this.child.stdin.write(line + '\n');
+  /** Sends a command frame to the helper's stdin (see the protocol in spawn-helper.py). */
+  send(fields: readonly string[]): void {
+    if (this.#alive) this.child.stdin.write(frame(fields));
   }
 
   /** Tells the helper it may forget program `id`: with the next spawn frame, or within RELEASE_FLUSH_MS. */
@@ -260,7 +320,7 @@ class Helper {
 
   flushReleases(): void {
     const taken = this.takeReleases();
-    if (taken !== undefined) for (const id of taken) this.command(`r ${id}`);
+    if (taken !== undefined) for (const id of taken) this.send(['r', String(id)]);
   }
 
   async stop(): Promise<void> {
@@ -278,13 +338,13 @@ class Helper {
 class HelperProgram implements RunningProgram {
   readonly pid: number;
   readonly stdin: net.Socket | null;
-  readonly stdout: net.Socket;
+  readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exited: Promise<ExitStatus>;
   readonly #kill: (signal: 'SIGTERM' | 'SIGKILL') => void;
   readonly #release: () => void;
 
-  constructor(pid: number, stdin: net.Socket | null, stdout: net.Socket, stderr: Readable, exited: Promise<ExitStatus>, kill: (signal: 'SIGTERM' | 'SIGKILL') => void, release: () => void) {
+  constructor(pid: number, stdin: net.Socket | null, stdout: Readable, stderr: Readable, exited: Promise<ExitStatus>, kill: (signal: 'SIGTERM' | 'SIGKILL') => void, release: () => void) {
     this.pid = pid;
     this.stdin = stdin;
     this.stdout = stdout;
@@ -343,7 +403,11 @@ export class HelperSpawner implements Spawner {
   #onMessage(message: HelperMessage): void {
     const pending = message.id === undefined ? undefined : this.#pending.get(message.id);
     if (pending === undefined) return;
-    if (message.err !== undefined) {
+    if (message.out !== undefined) {
+      pending.stdout.deliver(message.out);
+    } else if (message.eof) {
+      pending.stdout.finish();
+    } else if (message.err !== undefined) {
       if (!pending.stderr.readableEnded) pending.stderr.push(message.err);
     } else if (message.pid !== undefined) {
       pending.pid = message.pid;
@@ -370,6 +434,7 @@ export class HelperSpawner implements Spawner {
         } catch {
           // already gone
         }
+        pending.stdout.finish();
         pending.stderr.push(null);
         pending.exited({ code: null, signal: 'SIGKILL' });
       } else {
@@ -389,15 +454,13 @@ export class HelperSpawner implements Spawner {
     }
     const id = this.#nextId++;
     const fields = spawnFields(id, spec);
-    // stdout always, stdin only for a request body. Until the program holds them, a failed connection fails the spawn.
-    const stdout = net.connect(helper.socketPath);
+    // Only a request body needs a connection (it becomes the program's stdin); until the program holds it, its failure fails the spawn.
     const stdin = spec.stdin ? net.connect(helper.socketPath) : null;
     let onSocketError!: (error: Error) => void;
     const socketFailed = new Promise<never>((_, reject) => {
       onSocketError = (error: Error) => reject(new SpawnError('EHELPER', `spawn helper connection failed: ${error.message}`));
     });
     socketFailed.catch(() => {});
-    stdout.once('error', onSocketError);
     stdin?.once('error', onSocketError);
     let resolveExit!: (status: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((resolve) => {
@@ -405,35 +468,33 @@ export class HelperSpawner implements Spawner {
     });
     // Nothing pulls from it but the logger, which always reads: no backpressure to the helper.
     const stderr = new Readable({ read() {} });
+    const stdout = new HelperOutput((bytes) => helper.send(['c', String(id), String(bytes)]));
     const started = new Promise<number>((resolve, reject) => {
-      this.#pending.set(id, { started: resolve, failed: reject, exited: resolveExit, stderr, pid: 0 });
+      this.#pending.set(id, { started: resolve, failed: reject, exited: resolveExit, stderr, stdout, pid: 0 });
     });
     helper.hold(true);
-    // Nothing is ever sent to a program on its stdout: the frame, then our side is closed.
     fields[3] = helper.takeReleases()?.join(',') ?? '';
-    stdout.end(frame(fields));
+    helper.send(fields);
     stdin?.write(frame(['i', String(id)]));
     let pid: number;
     try {
-      pid = await Promise.race([started, socketFailed]);
+      pid = await (stdin === null ? started : Promise.race([started, socketFailed]));
     } catch (error) {
       this.#forget(id, helper);
       helper.release(id);
-      stdout.destroy();
       stdin?.destroy();
       stderr.destroy();
+      stdout.destroy();
       throw error;
     }
-    stdout.off('error', onSocketError);
     stdin?.off('error', onSocketError);
     // Writing to a program that stopped reading its stdin fails (EPIPE, ECONNRESET): expected.
     stdin?.on('error', () => {});
-    stdout.on('error', () => {});
     const release = (): void => {
       this.#forget(id, helper);
       helper.release(id);
     };
-    const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.command(`k ${id} ${SIGNAL_NUMBERS[signal]}`);
+    const kill = (signal: 'SIGTERM' | 'SIGKILL'): void => helper.send(['k', String(id), String(SIGNAL_NUMBERS[signal])]);
     return new HelperProgram(pid, stdin, stdout, stderr, exited, kill, release);
   }
 

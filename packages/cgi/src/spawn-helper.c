@@ -1,11 +1,12 @@
 /*
  * sluice CGI spawn helper, native build: the same job and protocol as
- * spawn-helper.py (see its header for the protocol), in C because the helper runs
- * once or twice per CGI request and a Python interpreter costs ~0.3 ms of CPU per
- * request more than this (bench/README.md). Starts programs with posix_spawn
- * (vfork-style: the cost does not grow with anyone's memory), reaps them, forwards
- * their stderr, signals their process groups. Must never run a shell, never read
- * past a request frame, and never leave a program running once its server is gone.
+ * spawn-helper.py (see its header for the protocol), in C because the helper works
+ * for every CGI request and a Python interpreter costs ~0.3 ms of CPU per request
+ * more than this (bench/README.md). Starts programs with posix_spawn (vfork-style:
+ * the cost does not grow with anyone's memory), relays their stdout and stderr to
+ * the server within the credit it grants, reaps them, signals their process groups.
+ * Must never run a shell, never read past a request frame, never send more output
+ * than granted, and never leave a program running once its server is gone.
  *
  * Portable POSIX (poll, posix_spawn, a self-pipe for SIGCHLD); built by
  * scripts/build-helper.mjs with the system's C compiler when there is one.
@@ -28,8 +29,9 @@
 #include <unistd.h>
 
 #define MAX_FRAME (4u * 1024u * 1024u)
+#define CHUNK 65536
 
-/* A connection from the server, until its frame is read. */
+/* A connection from the server carrying a program's stdin, until its "i" frame is read. */
 struct conn {
   int fd;
   uint32_t need; /* 4 until the length is known, then 4 + length */
@@ -37,21 +39,23 @@ struct conn {
   unsigned char *buf;
 };
 
-/* A program's connections, until both arrived ("out" always, "in" when it gets a body). */
+/* A spawn request waiting for its stdin connection, or a connection waiting for its request. */
 struct waiting {
   long id;
-  int out_fd, in_fd; /* -1 until arrived */
-  unsigned char *spec; /* the "out" frame's body, owned */
+  int in_fd;            /* -1 until arrived */
+  unsigned char *spec;  /* the "o" frame's body (NULL until it arrived), owned */
   uint32_t spec_len;
 };
 
-/* A started program, until the server releases it (groups) or it is reaped (pid). */
+/* A started program, until it is reaped, its output relayed, and the server released it. */
 struct program {
   long id;
   pid_t pid;     /* process group id too */
   int running;   /* not reaped yet */
-  int released;  /* the server will send no kill */
-  int err_fd;    /* read end of its stderr pipe, -1 once closed */
+  int released;  /* the server will send no more commands */
+  int out_fd;    /* read end of its stdout pipe, -1 once at EOF */
+  int err_fd;    /* read end of its stderr pipe, -1 once at EOF */
+  long credit;   /* stdout bytes the server will still accept */
 };
 
 static struct conn *conns;
@@ -62,9 +66,10 @@ static struct program *progs;
 static size_t n_progs, cap_progs;
 
 static int listener = -1, wake_r = -1, wake_w = -1, devnull = -1;
-static char control_buf[65536];
-static size_t control_len;
+static unsigned char *control_buf;
+static size_t control_len, control_cap;
 static int control_open = 1;
+static long initial_credit = CHUNK;
 
 static void *grow(void *array, size_t *cap, size_t need, size_t size) {
   if (need <= *cap) return array;
@@ -86,8 +91,7 @@ static void emit(const void *data, size_t len) {
     ssize_t n = write(1, p, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      /* The server is gone: nothing more to report; stdin EOF will end us. */
-      return;
+      return; /* The server is gone: nothing more to report; stdin EOF will end us. */
     }
     p += n;
     len -= (size_t)n;
@@ -145,28 +149,28 @@ static struct program *find_program(long id) {
   return NULL;
 }
 
-/* Drops a program's record once it is both reaped and released. */
+/* Drops a program's record once it is reaped, its pipes closed, and released. */
 static void maybe_forget(struct program *p) {
-  if (p->running || !p->released || p->err_fd >= 0) return;
+  if (p->running || !p->released || p->err_fd >= 0 || p->out_fd >= 0) return;
   *p = progs[--n_progs];
 }
 
-static void close_stderr(struct program *p) {
-  if (p->err_fd >= 0) {
-    close(p->err_fd);
-    p->err_fd = -1;
+static void close_fd(int *fd) {
+  if (*fd >= 0) {
+    close(*fd);
+    *fd = -1;
   }
 }
 
-/* Forwards what the program wrote on stderr; closes the pipe at EOF. */
+/* Relays what the program wrote on stderr ("e <id> <n>" + bytes); closes the pipe at EOF. */
 static void read_stderr(struct program *p) {
-  static char data[65536];
+  static char data[CHUNK];
   while (p->err_fd >= 0) {
     ssize_t n = read(p->err_fd, data, sizeof data);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
     if (n <= 0) {
-      close_stderr(p);
+      close_fd(&p->err_fd);
       return;
     }
     emitf("e %ld %zd\n", p->id, n);
@@ -174,28 +178,64 @@ static void read_stderr(struct program *p) {
   }
 }
 
+/* Relays stdout within the credit ("d <id> <n>" + bytes); at EOF says "z <id>" and closes the pipe. */
+static void read_stdout(struct program *p) {
+  static char data[CHUNK];
+  while (p->out_fd >= 0 && p->credit > 0) {
+    size_t want = p->credit < (long)sizeof data ? (size_t)p->credit : sizeof data;
+    ssize_t n = read(p->out_fd, data, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      close_fd(&p->out_fd);
+      emitf("z %ld\n", p->id);
+      return;
+    }
+    p->credit -= n;
+    emitf("d %ld %zd\n", p->id, n);
+    emit(data, (size_t)n);
+  }
+}
+
 static void drop_waiting(size_t index) {
   struct waiting *w = &waits[index];
-  if (w->out_fd >= 0) close(w->out_fd);
   if (w->in_fd >= 0) close(w->in_fd);
   free(w->spec);
   *w = waits[--n_waits];
 }
 
-static void release(long id) {
+static struct waiting *find_waiting(long id, size_t *index) {
   for (size_t i = 0; i < n_waits; i++) {
     if (waits[i].id == id) {
-      /* The server gave up on a spawn before both connections arrived. */
-      drop_waiting(i);
-      break;
+      *index = i;
+      return &waits[i];
     }
   }
+  return NULL;
+}
+
+/* The server is done with program `id`: no command will come for it. */
+static void release(long id) {
+  size_t index;
+  if (find_waiting(id, &index) != NULL) drop_waiting(index); /* gave up before it started */
   struct program *p = find_program(id);
   if (p == NULL) return;
   p->released = 1;
-  /* A child the program left behind may hold stderr open; it is not forwarded any more. */
-  close_stderr(p);
+  /* A child the program left behind may hold its pipes open; they are not relayed any more. */
+  close_fd(&p->err_fd);
+  close_fd(&p->out_fd);
   maybe_forget(p);
+}
+
+/* The `index`-th NUL-terminated field of a frame body, or NULL. */
+static char *field(unsigned char *body, uint32_t len, unsigned index) {
+  uint32_t start = 0;
+  for (uint32_t i = 0; i < len; i++) {
+    if (body[i] != 0) continue;
+    if (index-- == 0) return (char *)body + start;
+    start = i + 1;
+  }
+  return NULL;
 }
 
 /* Splits the NUL-terminated fields of a frame body; returns how many, or -1. */
@@ -211,13 +251,11 @@ static long split_fields(unsigned char *body, uint32_t len, char **fields, long 
   return start == len ? n : -1;
 }
 
-static void spawn_program(struct waiting *w) {
-  long id = w->id;
-  /* out frame: "o", id, stdin flag, releases, file, cwd, argc, argv..., env... */
-  uint32_t len = w->spec_len;
+/* "o" fields: o, id, stdin flag, releases, file, cwd, argc, argv..., env... */
+static void spawn_program(long id, unsigned char *spec, uint32_t len, int in_fd) {
   long max = (long)len + 1;
   char **fields = malloc((size_t)max * sizeof *fields);
-  long n = fields == NULL ? -1 : split_fields(w->spec, len, fields, max);
+  long n = fields == NULL ? -1 : split_fields(spec, len, fields, max);
   long argc = n >= 7 ? strtol(fields[6], NULL, 10) : -1;
   if (n < 7 || argc < 1 || 7 + argc > n) {
     emitf("f %ld EINVAL bad spawn frame\n", id);
@@ -227,7 +265,7 @@ static void spawn_program(struct waiting *w) {
   char *file = fields[4], *cwd = fields[5];
   char **argv = malloc((size_t)(argc + 1) * sizeof *argv);
   char **envp = malloc((size_t)(n - 7 - argc + 1) * sizeof *envp);
-  int err_pipe[2] = {-1, -1};
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   int error = 0;
   if (argv == NULL || envp == NULL) error = ENOMEM;
   if (!error) {
@@ -236,9 +274,8 @@ static void spawn_program(struct waiting *w) {
     memcpy(envp, fields + 7 + argc, (size_t)(n - 7 - argc) * sizeof *envp);
     envp[n - 7 - argc] = NULL;
     /* O_NONBLOCK belongs to the open file, which the program shares: it must get blocking stdio. */
-    set_blocking(w->out_fd, 1);
-    if (w->in_fd >= 0) set_blocking(w->in_fd, 1);
-    if (pipe(err_pipe) != 0) error = errno;
+    if (in_fd >= 0) set_blocking(in_fd, 1);
+    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) error = errno;
   }
   if (!error && chdir(cwd) != 0) error = errno;
   pid_t pid = -1;
@@ -247,8 +284,8 @@ static void spawn_program(struct waiting *w) {
     posix_spawnattr_t attr;
     sigset_t defaults, empty;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, w->in_fd >= 0 ? w->in_fd : devnull, 0);
-    posix_spawn_file_actions_adddup2(&actions, w->out_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, in_fd >= 0 ? in_fd : devnull, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
     posix_spawnattr_init(&attr);
     sigemptyset(&defaults);
@@ -263,15 +300,21 @@ static void spawn_program(struct waiting *w) {
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
   }
-  if (err_pipe[1] >= 0) close(err_pipe[1]);
+  close_fd(&out_pipe[1]);
+  close_fd(&err_pipe[1]);
   if (error) {
-    if (err_pipe[0] >= 0) close(err_pipe[0]);
+    close_fd(&out_pipe[0]);
+    close_fd(&err_pipe[0]);
     emitf("f %ld %s %s\n", id, errno_name(error), strerror(error));
   } else {
     progs = grow(progs, &cap_progs, n_progs + 1, sizeof *progs);
-    set_blocking(err_pipe[0], 0);
-    fcntl(err_pipe[0], F_SETFD, FD_CLOEXEC);
-    progs[n_progs++] = (struct program){.id = id, .pid = pid, .running = 1, .released = 0, .err_fd = err_pipe[0]};
+    for (int k = 0; k < 2; k++) {
+      int fd = k == 0 ? out_pipe[0] : err_pipe[0];
+      set_blocking(fd, 0);
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    progs[n_progs++] = (struct program){
+        .id = id, .pid = pid, .running = 1, .released = 0, .out_fd = out_pipe[0], .err_fd = err_pipe[0], .credit = initial_credit};
     emitf("p %ld %ld\n", id, (long)pid);
   }
   free(argv);
@@ -279,30 +322,38 @@ static void spawn_program(struct waiting *w) {
   free(fields);
 }
 
-/* The `index`-th NUL-terminated field of a frame body, or NULL. */
-static char *field(unsigned char *body, uint32_t len, unsigned index) {
-  uint32_t start = 0;
-  for (uint32_t i = 0; i < len; i++) {
-    if (body[i] != 0) continue;
-    if (index-- == 0) return (char *)body + start;
-    start = i + 1;
-  }
-  return NULL;
-}
-
-/* A complete frame arrived on connection `c`, removed from the list: hand it over or close it. */
-static void on_frame(struct conn *c) {
-  unsigned char *body = c->buf + 4;
-  uint32_t len = c->have - 4;
-  char *role = field(body, len, 0), *id_text = field(body, len, 1);
-  if (role == NULL || id_text == NULL || (strcmp(role, "o") != 0 && strcmp(role, "i") != 0)) {
-    close(c->fd);
-    free(c->buf);
+/* Starts the program of waiting entry `index` if everything it needs has arrived. */
+static void maybe_spawn(size_t index) {
+  struct waiting *w = &waits[index];
+  if (w->spec == NULL) return;
+  char *flag = field(w->spec, w->spec_len, 2);
+  int wants_stdin = flag != NULL && flag[0] == '1';
+  if (wants_stdin && w->in_fd < 0) return;
+  if (!wants_stdin && w->in_fd >= 0) {
+    drop_waiting(index); /* a stdin connection for a program that has none: broken request */
     return;
   }
+  struct waiting ready = *w;
+  waits[index] = waits[--n_waits];
+  spawn_program(ready.id, ready.spec, ready.spec_len, ready.in_fd);
+  if (ready.in_fd >= 0) close(ready.in_fd);
+  free(ready.spec);
+}
+
+static size_t waiting_for(long id) {
+  size_t index;
+  if (find_waiting(id, &index) != NULL) return index;
+  waits = grow(waits, &cap_waits, n_waits + 1, sizeof *waits);
+  waits[n_waits] = (struct waiting){.id = id, .in_fd = -1, .spec = NULL, .spec_len = 0};
+  return n_waits++;
+}
+
+/* A command frame from the server (on stdin). `body` stays owned by the caller unless kept. */
+static void on_command(unsigned char *body, uint32_t len) {
+  char *kind = field(body, len, 0), *id_text = field(body, len, 1);
+  if (kind == NULL || id_text == NULL) return;
   long id = strtol(id_text, NULL, 10);
-  int is_out = role[0] == 'o';
-  if (is_out) {
+  if (strcmp(kind, "o") == 0) {
     /* Releases ride on spawn frames: field 3, a comma-separated list. */
     char *p = field(body, len, 3);
     while (p != NULL && *p) {
@@ -312,45 +363,63 @@ static void on_frame(struct conn *c) {
       release(released);
       p = *end == ',' ? end + 1 : end;
     }
+    size_t index = waiting_for(id);
+    if (waits[index].spec != NULL) {
+      drop_waiting(index); /* the same id twice */
+      return;
+    }
+    unsigned char *copy = malloc(len);
+    if (copy == NULL) {
+      emitf("f %ld ENOMEM out of memory\n", id);
+      drop_waiting(index);
+      return;
+    }
+    memcpy(copy, body, len);
+    waits[index].spec = copy;
+    waits[index].spec_len = len;
+    maybe_spawn(index);
+  } else if (strcmp(kind, "k") == 0) {
+    char *sig = field(body, len, 2);
+    struct program *p = find_program(id);
+    /* Also after the program's exit: children it left in its group may still hold its output. */
+    if (p != NULL && !p->released && sig != NULL) kill(-p->pid, (int)strtol(sig, NULL, 10));
+  } else if (strcmp(kind, "c") == 0) {
+    char *amount = field(body, len, 2);
+    struct program *p = find_program(id);
+    if (p != NULL && amount != NULL) {
+      p->credit += strtol(amount, NULL, 10);
+      read_stdout(p);
+      maybe_forget(p);
+    }
+  } else if (strcmp(kind, "r") == 0) {
+    release(id);
   }
-  size_t index = n_waits;
-  for (size_t w = 0; w < n_waits; w++)
-    if (waits[w].id == id) index = w;
-  if (index == n_waits) {
-    waits = grow(waits, &cap_waits, n_waits + 1, sizeof *waits);
-    waits[n_waits++] = (struct waiting){.id = id, .out_fd = -1, .in_fd = -1, .spec = NULL, .spec_len = 0};
-  }
-  struct waiting *w = &waits[index];
-  if ((is_out && w->out_fd >= 0) || (!is_out && w->in_fd >= 0)) {
-    /* The same role twice: the request is broken, drop all of it. */
-    close(c->fd);
-    free(c->buf);
-    drop_waiting(index);
+}
+
+/* Reads commands from stdin: frames of a 4-byte length and NUL-terminated fields. */
+static void control(void) {
+  control_buf = grow(control_buf, &control_cap, control_len + CHUNK, 1);
+  ssize_t n = read(0, control_buf + control_len, CHUNK);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    control_open = 0;
     return;
   }
-  if (is_out) {
-    w->out_fd = c->fd;
-    memmove(c->buf, body, len); /* keep the body only */
-    w->spec = c->buf;
-    w->spec_len = len;
-  } else {
-    w->in_fd = c->fd;
-    free(c->buf);
+  control_len += (size_t)n;
+  size_t at = 0;
+  while (control_len - at >= 4) {
+    unsigned char *h = control_buf + at;
+    uint32_t len = ((uint32_t)h[0] << 24) | ((uint32_t)h[1] << 16) | ((uint32_t)h[2] << 8) | h[3];
+    if (len > MAX_FRAME) {
+      fprintf(stderr, "sluice spawn helper: command frame of %u bytes\n", len);
+      exit(65);
+    }
+    if (control_len - at < 4 + (size_t)len) break;
+    on_command(h + 4, len);
+    at += 4 + (size_t)len;
   }
-  if (w->out_fd < 0) return;
-  char *flag = field(w->spec, w->spec_len, 2);
-  int wants_stdin = flag != NULL && flag[0] == '1';
-  if (wants_stdin && w->in_fd < 0) return;
-  if (!wants_stdin && w->in_fd >= 0) {
-    drop_waiting(index);
-    return;
-  }
-  struct waiting ready = *w;
-  waits[index] = waits[--n_waits];
-  spawn_program(&ready);
-  close(ready.out_fd);
-  if (ready.in_fd >= 0) close(ready.in_fd);
-  free(ready.spec);
+  memmove(control_buf, control_buf + at, control_len - at);
+  control_len -= at;
 }
 
 static void drop_conn(size_t index) {
@@ -359,34 +428,56 @@ static void drop_conn(size_t index) {
   conns[index] = conns[--n_conns];
 }
 
-/* Reads what connection `index` has, exactly up to its frame's end. Returns 1 if it was removed. */
-static int read_conn(size_t index) {
+/* An "i" frame arrived on a connection (removed from the list): it becomes that program's stdin. */
+static void on_stdin_frame(struct conn *c) {
+  unsigned char *body = c->buf + 4;
+  uint32_t len = c->have - 4;
+  char *role = field(body, len, 0), *id_text = field(body, len, 1);
+  int valid = role != NULL && id_text != NULL && strcmp(role, "i") == 0;
+  long id = valid ? strtol(id_text, NULL, 10) : 0;
+  free(c->buf);
+  if (!valid) {
+    close(c->fd);
+    return;
+  }
+  size_t index = waiting_for(id);
+  if (waits[index].in_fd >= 0) {
+    close(c->fd);
+    drop_waiting(index); /* the same id twice */
+    return;
+  }
+  waits[index].in_fd = c->fd;
+  maybe_spawn(index);
+}
+
+/* Reads what connection `index` has, exactly up to its frame's end (the rest is the program's stdin). */
+static void read_conn(size_t index) {
   struct conn *c = &conns[index];
   for (;;) {
     if (c->have == c->need && c->need > 4) {
       struct conn done = *c;
       conns[index] = conns[--n_conns];
-      on_frame(&done);
-      return 1;
+      on_stdin_frame(&done);
+      return;
     }
     ssize_t n = recv(c->fd, c->buf + c->have, c->need - c->have, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return 0;
+    if (n < 0 && errno == EAGAIN) return;
     if (n <= 0) {
       drop_conn(index);
-      return 1;
+      return;
     }
     c->have += (uint32_t)n;
     if (c->need == 4 && c->have == 4) {
       uint32_t len = ((uint32_t)c->buf[0] << 24) | ((uint32_t)c->buf[1] << 16) | ((uint32_t)c->buf[2] << 8) | c->buf[3];
-      if (len == 0 || len > MAX_FRAME) {
+      if (len == 0 || len > 64) {
         drop_conn(index);
-        return 1;
+        return;
       }
       unsigned char *buf = realloc(c->buf, 4 + (size_t)len);
       if (buf == NULL) {
         drop_conn(index);
-        return 1;
+        return;
       }
       c->buf = buf;
       c->need = 4 + len;
@@ -425,8 +516,9 @@ static void reap(void) {
       struct program *p = &progs[i];
       if (p->pid != pid || !p->running) continue;
       p->running = 0;
-      /* What the program wrote on stderr before exiting is in the pipe now: forward it first. */
+      /* Relay what the program wrote before exiting first: stderr all of it, stdout within the credit. */
       read_stderr(p);
+      read_stdout(p);
       int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
       emitf("x %ld %d\n", p->id, code);
       maybe_forget(p);
@@ -435,49 +527,19 @@ static void reap(void) {
   }
 }
 
-/* Commands on stdin, one per line: "k <id> <signal>" and "r <id>". */
-static void control(void) {
-  ssize_t n = read(0, control_buf + control_len, sizeof control_buf - control_len);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-  if (n <= 0) {
-    control_open = 0;
-    return;
-  }
-  control_len += (size_t)n;
-  size_t start = 0;
-  for (size_t i = 0; i < control_len; i++) {
-    if (control_buf[i] != '\n') continue;
-    control_buf[i] = 0;
-    char *line = control_buf + start;
-    start = i + 1;
-    char kind = line[0];
-    char *end;
-    long id = strtol(line + 1, &end, 10);
-    if (kind == 'k') {
-      int sig = (int)strtol(end, NULL, 10);
-      struct program *p = find_program(id);
-      if (p != NULL && !p->released) kill(-p->pid, sig);
-    } else if (kind == 'r') {
-      release(id);
-    }
-  }
-  memmove(control_buf, control_buf + start, control_len - start);
-  control_len -= start;
-  if (control_len == sizeof control_buf) control_len = 0; /* a line that long is not ours */
-}
-
 static void shutdown_all(void) {
   for (size_t i = 0; i < n_progs; i++)
-    if (!progs[i].released || progs[i].running) kill(-progs[i].pid, SIGKILL);
+    if (progs[i].running || !progs[i].released) kill(-progs[i].pid, SIGKILL);
   for (size_t i = 0; i < n_progs; i++)
     if (progs[i].running) waitpid(progs[i].pid, NULL, 0);
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2 || strlen(argv[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-    fprintf(stderr, "usage: spawn-helper <socket path>\n");
+  if (argc < 2 || strlen(argv[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+    fprintf(stderr, "usage: spawn-helper <socket path> [initial credit]\n");
     return 64;
   }
+  if (argc > 2) initial_credit = strtol(argv[2], NULL, 10);
   signal(SIGPIPE, SIG_IGN);
   int wake[2];
   if (pipe(wake) != 0) {
@@ -511,38 +573,47 @@ int main(int argc, char **argv) {
   set_blocking(0, 0);
   emit("ready\n", 6);
   struct pollfd *fds = NULL;
-  size_t cap_fds = 0;
+  long *owners = NULL; /* program id of each pipe entry in fds */
+  size_t cap_fds = 0, cap_owners = 0;
   while (control_open) {
-    size_t count = 3 + n_conns + n_progs;
+    size_t count = 3 + n_conns + 2 * n_progs;
     fds = grow(fds, &cap_fds, count, sizeof *fds);
+    owners = grow(owners, &cap_owners, count, sizeof *owners);
     size_t k = 0;
     fds[k++] = (struct pollfd){.fd = listener, .events = POLLIN};
     fds[k++] = (struct pollfd){.fd = wake_r, .events = POLLIN};
     fds[k++] = (struct pollfd){.fd = 0, .events = POLLIN};
     size_t first_conn = k;
     for (size_t i = 0; i < n_conns; i++) fds[k++] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
-    size_t first_prog = k;
-    for (size_t i = 0; i < n_progs; i++) fds[k++] = (struct pollfd){.fd = progs[i].err_fd, .events = POLLIN};
+    size_t first_pipe = k;
+    for (size_t i = 0; i < n_progs; i++) {
+      struct program *p = &progs[i];
+      if (p->err_fd >= 0) {
+        owners[k] = p->id;
+        fds[k++] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
+      }
+      /* Without credit the pipe is not read: the program blocks on it (backpressure). */
+      if (p->out_fd >= 0 && p->credit > 0) {
+        owners[k] = p->id;
+        fds[k++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
+      }
+    }
     if (poll(fds, k, -1) < 0) {
       if (errno == EINTR) continue;
       perror("poll");
       break;
     }
-    /* Stderr first (its bytes come before the exit status), then exits, then new work. */
-    long ready_ids[64];
-    size_t n_ready = 0;
-    for (size_t i = first_prog; i < k && n_ready < 64; i++)
-      if (fds[i].fd >= 0 && fds[i].revents) ready_ids[n_ready++] = progs[i - first_prog].id;
-    for (size_t i = 0; i < n_ready; i++) {
-      struct program *p = find_program(ready_ids[i]);
-      if (p != NULL) {
-        read_stderr(p);
-        maybe_forget(p);
-      }
+    /* Output first (it comes before the exit status), then exits, then new work. */
+    for (size_t i = first_pipe; i < k; i++) {
+      if (!fds[i].revents) continue;
+      struct program *p = find_program(owners[i]);
+      if (p == NULL) continue;
+      if (fds[i].fd == p->err_fd) read_stderr(p);
+      else if (fds[i].fd == p->out_fd) read_stdout(p);
+      maybe_forget(p);
     }
     if (fds[1].revents) reap();
-    /* Connections: the array changes as frames complete, so look them up by descriptor. */
-    for (size_t i = first_conn; i < first_prog; i++) {
+    for (size_t i = first_conn; i < first_pipe; i++) {
       if (!fds[i].revents) continue;
       for (size_t j = 0; j < n_conns; j++) {
         if (conns[j].fd == fds[i].fd) {
@@ -551,8 +622,8 @@ int main(int argc, char **argv) {
         }
       }
     }
-    if (fds[0].revents) accept_all();
     if (fds[2].revents) control();
+    if (fds[0].revents) accept_all();
   }
   shutdown_all();
   return 0;

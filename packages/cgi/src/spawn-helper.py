@@ -1,27 +1,33 @@
 """sluice CGI spawn helper: a small process that starts CGI programs for the Node
 server with posix_spawn (vfork-style, so the cost does not grow with the server's
-memory and the server's event loop never blocks on fork), reaps them, forwards their
-stderr, and signals their process groups. Must never run a shell, and never read past
-a request frame. spawn-helper.c is the same program in C (used when it could be built:
-it costs less CPU per request); both speak this protocol.
+memory and the server's event loop never blocks on fork), relays their output, reaps
+them, and signals their process groups. Must never run a shell, never read past a
+request frame, never send more output than granted, and never leave a program running
+once the server is gone. spawn-helper.c is the same program in C (used when it could
+be built: it costs less CPU per request); both speak this protocol.
 
-Protocol. Per program the server connects to the Unix socket given as argv[1] once, or
-twice when the program gets a request body, and sends one frame on each connection: a
-4-byte big-endian length, then fields, each ending with a NUL byte:
+Usage: spawn-helper.py <socket path> [initial credit]
+
+Frames (server to helper): a 4-byte big-endian length, then fields each ending with a
+NUL byte. On the helper's stdin:
   o, id, stdin (1 or 0), releases (ids, comma-separated), file, cwd, argc, argv..., env (NAME=value)...
-  i, id                                      (only when stdin is 1)
-The "o" (out) connection becomes the program's fd 1 and the "i" (in) connection its fd 0
-(else /dev/null). Separate connections, so that a program leaving stdin unread (its close
-then resets that connection) never disturbs the delivery of its output. The program's
-fd 2 is a pipe the helper reads and forwards. One connection instead of three per bodiless
-request: connections are most of what a spawn costs the server (bench/README.md).
-On the helper's stdout, lines: "ready"; "p <id> <pid>" (started); "f <id> <ERRNO> <text>"
-(could not start); "e <id> <n>" followed by n bytes the program wrote on stderr (every byte
-written before exiting comes before the exit line); "x <id> <code>" (exited: an exit code,
-or minus the signal number). On its stdin, lines: "k <id> <signal>" signals program id's
-group; "r <id>" forgets it (releases also ride on the next "o" frame, which spares the
-helper a wake-up per program). EOF on stdin: every running group is killed, reaped, and the
-helper exits.
+        start a program (releases: programs the server is done with)
+  k, id, signal     signal the program's process group
+  c, id, bytes      the server consumed this much of the program's stdout: send as much more
+  r, id             the server is done with the program
+A program with a request body gets its stdin from a connection to the Unix socket given
+as argv[1], on which the server sends one frame (i, id) and then the body; otherwise its
+stdin is /dev/null. Its stdout and stderr are pipes the helper reads.
+Messages (helper to server), lines on the helper's stdout: "ready"; "p <id> <pid>"
+(started); "f <id> <ERRNO> <text>" (could not start); "d <id> <n>" and "e <id> <n>",
+each followed by n bytes the program wrote on stdout or stderr; "z <id>" (end of its
+stdout); "x <id> <code>" (exited: an exit code, or minus the signal number). All the
+stderr and as much of the stdout as the credit allows come before the exit line. Each
+program may have `initial credit` (default 65536) stdout bytes unacknowledged; without
+credit its pipe is not read, so it blocks: backpressure. One pipe to the server for
+every program, instead of a connection each: connections and the wake-ups they cause
+were most of what a CGI request cost the server (bench/README.md).
+EOF on stdin: every running group is killed, reaped, and the helper exits.
 """
 
 import errno
@@ -33,12 +39,28 @@ import struct
 import sys
 
 MAX_FRAME = 4 * 1024 * 1024
+CHUNK = 65536
 # Signals Python sets up for itself that a CGI program must get back at their defaults.
 DEFAULT_SIGNALS = [signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGCHLD, signal.SIGTERM]
 
 
+class Program:
+    """A started program, until it is reaped, its output relayed and the server released it."""
+
+    def __init__(self, ident, pid, out_fd, err_fd, credit):
+        self.ident = ident
+        self.pid = pid
+        self.running = True
+        self.released = False
+        self.out_fd = out_fd
+        self.err_fd = err_fd
+        self.credit = credit
+        self.out_watched = False
+
+
 class Helper:
-    def __init__(self, path):
+    def __init__(self, path, credit):
+        self.initial_credit = credit
         self.selector = selectors.DefaultSelector()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
@@ -55,18 +77,77 @@ class Helper:
         os.set_blocking(0, False)
         self.selector.register(0, selectors.EVENT_READ, self.control)
         self.control_buffer = b""
-        self.frames = {}  # connection -> bytearray read so far
-        self.waiting = {}  # id -> {role: (socket, frame)} until the program's connections arrived
-        self.groups = {}  # id -> pid (process group id) until released
-        self.stderr = {}  # id -> read end of the program's stderr pipe, until EOF or release
+        self.frames = {}  # stdin connection -> bytearray read so far
+        self.waiting = {}  # id -> {"spec": fields, "in": socket} until both (or the spec alone) arrived
+        self.programs = {}  # id -> Program
+        self.running = {}  # pid -> Program until reaped
         self.devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-        self.running = {}  # pid -> id until reaped
         self.out = sys.stdout.buffer
         self.done = False
 
     def send(self, line, data=b""):
         self.out.write(line.encode() + b"\n" + data)
         self.out.flush()
+
+    # Commands on stdin.
+
+    def control(self, _key):
+        try:
+            data = os.read(0, CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        if not data:
+            self.done = True
+            return
+        self.control_buffer += data
+        buf = self.control_buffer
+        at = 0
+        while len(buf) - at >= 4:
+            length = struct.unpack_from(">I", buf, at)[0]
+            if length > MAX_FRAME:
+                raise SystemExit(f"sluice spawn helper: command frame of {length} bytes")
+            if len(buf) - at < 4 + length:
+                break
+            fields = buf[at + 4:at + 4 + length].split(b"\0")
+            at += 4 + length
+            if fields.pop() == b"" and len(fields) >= 2:
+                self.command(fields)
+        self.control_buffer = buf[at:]
+
+    def command(self, fields):
+        kind = fields[0]
+        try:
+            ident = int(fields[1])
+        except ValueError:
+            return
+        if kind == b"o":
+            for released in fields[3].split(b",") if len(fields) > 3 else []:
+                if released:
+                    self.release(int(released))
+            entry = self.waiting.setdefault(ident, {})
+            if "spec" in entry:
+                self.drop_waiting(ident)  # the same id twice
+                return
+            entry["spec"] = fields
+            self.maybe_spawn(ident)
+        elif kind == b"k" and len(fields) == 3:
+            program = self.programs.get(ident)
+            # Also after the program's exit: children it left in its group may still hold its output.
+            if program is not None and not program.released:
+                try:
+                    os.killpg(program.pid, int(fields[2]))
+                except OSError:
+                    pass
+        elif kind == b"c" and len(fields) == 3:
+            program = self.programs.get(ident)
+            if program is not None:
+                program.credit += int(fields[2])
+                self.read_stdout(program)
+                self.maybe_forget(program)
+        elif kind == b"r":
+            self.release(ident)
+
+    # Connections carrying a request body.
 
     def accept(self, _key):
         while True:
@@ -83,7 +164,7 @@ class Helper:
         buf = self.frames[conn]
         while True:
             need = 4 if len(buf) < 4 else 4 + struct.unpack(">I", buf[:4])[0]
-            if need > MAX_FRAME:
+            if need > 4 + 64:
                 self.drop(conn)
                 return
             if len(buf) == need and need > 4:
@@ -103,122 +184,161 @@ class Helper:
         del self.frames[conn]
         fields = bytes(buf[4:]).split(b"\0")
         try:
-            if fields.pop() != b"":
-                raise ValueError("unterminated field")
-            role = {b"o": "out", b"i": "in"}[fields[0]]
+            if fields.pop() != b"" or fields[0] != b"i":
+                raise ValueError("not a stdin frame")
             ident = int(fields[1])
-            spec = self.parse_spec(fields) if role == "out" else None
-        except (ValueError, KeyError, IndexError):
+        except (ValueError, IndexError):
             conn.close()
             return
-        if role == "out":
-            for released in spec["release"]:
-                self.release(released)
         entry = self.waiting.setdefault(ident, {})
-        if role in entry:
-            del self.waiting[ident]
+        if "in" in entry:
             conn.close()
-            for other, _ in entry.values():
-                other.close()
+            self.drop_waiting(ident)  # the same id twice
             return
-        entry[role] = (conn, spec)
-        if "out" not in entry:
-            return
-        wants_stdin = entry["out"][1]["stdin"]
-        if wants_stdin and "in" not in entry:
-            return
-        del self.waiting[ident]
-        if not wants_stdin and "in" in entry:
-            for other, _ in entry.values():
-                other.close()
-            return
-        self.spawn(ident, entry["in"][0] if wants_stdin else None, entry["out"][0], entry["out"][1])
-
-    @staticmethod
-    def parse_spec(fields):
-        """The fields of an "o" frame (see the protocol above), as a dict."""
-        argc = int(fields[6])
-        if argc < 1 or 7 + argc > len(fields):
-            raise ValueError("bad argc")
-        env = {}
-        for item in fields[7 + argc:]:
-            name, _, value = item.partition(b"=")
-            env[name] = value
-        return {
-            "stdin": fields[2] == b"1",
-            "release": [int(r) for r in fields[3].split(b",") if r],
-            "file": fields[4],
-            "cwd": fields[5],
-            "argv": fields[7:7 + argc],
-            "env": env,
-        }
+        entry["in"] = conn
+        self.maybe_spawn(ident)
 
     def drop(self, conn):
         self.selector.unregister(conn)
         del self.frames[conn]
         conn.close()
 
-    def spawn(self, ident, stdin, stdout, spec):
-        err_r = err_w = -1
+    def drop_waiting(self, ident):
+        entry = self.waiting.pop(ident, {})
+        if "in" in entry:
+            entry["in"].close()
+
+    # Programs.
+
+    def maybe_spawn(self, ident):
+        entry = self.waiting[ident]
+        if "spec" not in entry:
+            return
+        wants_stdin = entry["spec"][2] == b"1"
+        if wants_stdin and "in" not in entry:
+            return
+        del self.waiting[ident]
+        stdin = entry.get("in")
+        if not wants_stdin and stdin is not None:
+            stdin.close()  # a stdin connection for a program that has none: broken request
+            return
         try:
-            # O_NONBLOCK belongs to the open file, which the program shares: it must get blocking stdio.
-            stdout.setblocking(True)
+            self.spawn(ident, stdin, entry["spec"])
+        finally:
             if stdin is not None:
+                stdin.close()
+
+    def spawn(self, ident, stdin, fields):
+        pipes = []
+        try:
+            argc = int(fields[6])
+            if argc < 1 or 7 + argc > len(fields):
+                raise ValueError("bad spawn frame")
+            env = {}
+            for item in fields[7 + argc:]:
+                name, _, value = item.partition(b"=")
+                env[name] = value
+            if stdin is not None:
+                # O_NONBLOCK belongs to the open file, which the program shares: it must get blocking stdio.
                 stdin.setblocking(True)
+            out_r, out_w = os.pipe()
+            pipes += [out_r, out_w]
             err_r, err_w = os.pipe()
-            os.chdir(spec["cwd"])
+            pipes += [err_r, err_w]
+            os.chdir(fields[5])
             pid = os.posix_spawn(
-                spec["file"],
-                spec["argv"],
-                spec["env"],
+                fields[4],
+                fields[7:7 + argc],
+                env,
                 file_actions=[
                     (os.POSIX_SPAWN_DUP2, self.devnull if stdin is None else stdin.fileno(), 0),
-                    (os.POSIX_SPAWN_DUP2, stdout.fileno(), 1),
+                    (os.POSIX_SPAWN_DUP2, out_w, 1),
                     (os.POSIX_SPAWN_DUP2, err_w, 2),
                 ],
                 setpgroup=0,
                 setsigdef=DEFAULT_SIGNALS,
                 setsigmask=[],
             )
-        except (OSError, KeyError, TypeError, ValueError) as error:
+        except (OSError, IndexError, TypeError, ValueError) as error:
             name = errno.errorcode.get(error.errno or 0, "EIO") if isinstance(error, OSError) else "EINVAL"
+            for fd in pipes:
+                os.close(fd)
             self.send(f"f {ident} {name} {str(error).replace(chr(10), ' ')}")
-            if err_r >= 0:
-                os.close(err_r)
-        else:
-            self.groups[ident] = pid
-            self.running[pid] = ident
-            os.set_blocking(err_r, False)
-            self.stderr[ident] = err_r
-            self.selector.register(err_r, selectors.EVENT_READ, lambda _key, ident=ident: self.read_stderr(ident))
-            self.send(f"p {ident} {pid}")
-        finally:
-            if err_w >= 0:
-                os.close(err_w)
-            stdout.close()
-            if stdin is not None:
-                stdin.close()
+            return
+        os.close(out_w)
+        os.close(err_w)
+        os.set_blocking(out_r, False)
+        os.set_blocking(err_r, False)
+        program = Program(ident, pid, out_r, err_r, self.initial_credit)
+        self.programs[ident] = program
+        self.running[pid] = program
+        self.selector.register(err_r, selectors.EVENT_READ, lambda _key: self.on_stderr(program))
+        self.watch_stdout(program)
+        self.send(f"p {ident} {pid}")
 
-    def read_stderr(self, ident):
-        """Forwards what the program wrote on stderr; closes the pipe at EOF."""
-        fd = self.stderr.get(ident)
-        while fd is not None:
+    def watch_stdout(self, program):
+        """Polls the stdout pipe only while there is credit: without, the program blocks."""
+        want = program.out_fd is not None and program.credit > 0
+        if want and not program.out_watched:
+            self.selector.register(program.out_fd, selectors.EVENT_READ, lambda _key: self.on_stdout(program))
+        elif not want and program.out_watched:
+            self.selector.unregister(program.out_fd)
+        program.out_watched = want
+
+    def on_stdout(self, program):
+        self.read_stdout(program)
+        self.maybe_forget(program)
+
+    def on_stderr(self, program):
+        self.read_stderr(program)
+        self.maybe_forget(program)
+
+    def read_stdout(self, program):
+        while program.out_fd is not None and program.credit > 0:
             try:
-                data = os.read(fd, 65536)
+                data = os.read(program.out_fd, min(program.credit, CHUNK))
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self.close_stdout(program)
+                self.send(f"z {program.ident}")
+                return
+            program.credit -= len(data)
+            self.send(f"d {program.ident} {len(data)}", data)
+        self.watch_stdout(program)
+
+    def read_stderr(self, program):
+        while program.err_fd is not None:
+            try:
+                data = os.read(program.err_fd, CHUNK)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 data = b""
             if not data:
-                self.close_stderr(ident)
+                self.close_stderr(program)
                 return
-            self.send(f"e {ident} {len(data)}", data)
+            self.send(f"e {program.ident} {len(data)}", data)
 
-    def close_stderr(self, ident):
-        fd = self.stderr.pop(ident, None)
-        if fd is not None:
-            self.selector.unregister(fd)
-            os.close(fd)
+    def close_stdout(self, program):
+        if program.out_fd is not None:
+            if program.out_watched:
+                self.selector.unregister(program.out_fd)
+                program.out_watched = False
+            os.close(program.out_fd)
+            program.out_fd = None
+
+    def close_stderr(self, program):
+        if program.err_fd is not None:
+            self.selector.unregister(program.err_fd)
+            os.close(program.err_fd)
+            program.err_fd = None
+
+    def maybe_forget(self, program):
+        if not program.running and program.released and program.out_fd is None and program.err_fd is None:
+            self.programs.pop(program.ident, None)
 
     def reap(self, _key):
         try:
@@ -233,49 +353,34 @@ class Helper:
                 return
             if pid == 0:
                 return
-            ident = self.running.pop(pid, None)
-            if ident is not None:
-                # What the program wrote on stderr before exiting is in the pipe now: forward it first.
-                self.read_stderr(ident)
-                self.send(f"x {ident} {os.waitstatus_to_exitcode(status)}")
-
-    def control(self, _key):
-        try:
-            data = os.read(0, 65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        if not data:
-            self.done = True
-            return
-        self.control_buffer += data
-        *lines, self.control_buffer = self.control_buffer.split(b"\n")
-        for line in lines:
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == b"k":
-                pgid = self.groups.get(int(parts[1]))
-                if pgid is not None:
-                    try:
-                        os.killpg(pgid, int(parts[2]))
-                    except OSError:
-                        pass
-            elif len(parts) == 2 and parts[0] == b"r":
-                self.release(int(parts[1]))
+            program = self.running.pop(pid, None)
+            if program is not None:
+                program.running = False
+                # What the program wrote before exiting comes first: stderr all of it, stdout within the credit.
+                self.read_stderr(program)
+                self.read_stdout(program)
+                self.send(f"x {program.ident} {os.waitstatus_to_exitcode(status)}")
+                self.maybe_forget(program)
 
     def release(self, ident):
-        """The server is done with program `ident`: no kill will come for it."""
-        self.groups.pop(ident, None)
-        # The server gave up on a spawn before both connections arrived.
-        for conn, _ in self.waiting.pop(ident, {}).values():
-            conn.close()
-        # A child the program left behind may hold stderr open; it is not forwarded any more.
-        self.close_stderr(ident)
+        """The server is done with program `ident`: no command will come for it."""
+        self.drop_waiting(ident)  # it gave up before the program started
+        program = self.programs.get(ident)
+        if program is None:
+            return
+        program.released = True
+        # A child the program left behind may hold its pipes open; they are not relayed any more.
+        self.close_stdout(program)
+        self.close_stderr(program)
+        self.maybe_forget(program)
 
     def shutdown(self):
-        for pgid in self.groups.values():
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except OSError:
-                pass
+        for program in self.programs.values():
+            if program.running or not program.released:
+                try:
+                    os.killpg(program.pid, signal.SIGKILL)
+                except OSError:
+                    pass
         for pid in list(self.running):
             try:
                 os.waitpid(pid, 0)
@@ -291,7 +396,7 @@ class Helper:
 
 
 def main():
-    helper = Helper(sys.argv[1])
+    helper = Helper(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK)
     try:
         helper.run()
     except BrokenPipeError:
