@@ -1,10 +1,10 @@
 // Spawn cost for the cgi suite (not a server): starts `/bin/true` N times one after another
-// through @sluice/cgi's two spawners, in a process holding BALLAST_MB of live heap, and prints
+// through @sluice/cgi's spawners (HELPER = native | python for the helper), in a process holding BALLAST_MB of live heap, and prints
 // JSON: ms per spawn-and-exit, and the event loop's p99/max delay while spawning.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const { DirectSpawner } = await import(new URL('../../packages/cgi/dist/direct-spawner.js', import.meta.url));
-const { HelperSpawner } = await import(new URL('../../packages/cgi/dist/helper-spawner.js', import.meta.url));
+const { HelperSpawner, helperCommand } = await import(new URL('../../packages/cgi/dist/helper-spawner.js', import.meta.url));
 
 const ballast = [];
 for (let i = 0; i < Number(process.env.BALLAST_MB ?? 0); i++) {
@@ -14,7 +14,7 @@ for (let i = 0; i < Number(process.env.BALLAST_MB ?? 0); i++) {
 }
 const count = Number(process.env.COUNT ?? 200);
 const quiet = { info() {}, warn() {}, error: (m) => console.error(m) };
-const spawner = process.env.SPAWNER === 'direct' ? new DirectSpawner() : new HelperSpawner('/usr/bin/python3', quiet);
+const spawner = process.env.SPAWNER === 'direct' ? new DirectSpawner() : new HelperSpawner(helperCommand(process.env.HELPER || 'auto', '/usr/bin/python3'), quiet);
 const spec = { file: '/bin/true', argv: ['/bin/true'], cwd: '/', env: { PATH: '/usr/bin:/bin' }, stdin: false };
 
 async function once() {

@@ -73,14 +73,14 @@ export async function run(lib) {
   const { dir, bin } = prepare();
   const pids = new Map();
   const root = new URL('..', import.meta.url).pathname;
-  const sluice = (name, spawner, ballastMb) => ({
+  const sluice = (name, spawner, ballastMb, helper = 'native') => ({
     name,
     async start() {
       const port = await lib.freePort();
       const server = await lib.startServer({
         cmd: process.execPath,
         args: ['--max-old-space-size=2048', new URL('cgi-sluice.mjs', servers).pathname],
-        env: { PORT: String(port), CGI_DIR: bin, SPAWNER: spawner, BALLAST_MB: String(ballastMb), NODE_ENV: 'production' },
+        env: { PORT: String(port), CGI_DIR: bin, SPAWNER: spawner, HELPER: helper, BALLAST_MB: String(ballastMb), NODE_ENV: 'production' },
         cwd: root,
         port,
       });
@@ -90,6 +90,7 @@ export async function run(lib) {
   });
   const contenders = [
     sluice('sluice (helper)', 'helper', 0),
+    sluice('sluice (Python helper)', 'helper', 0, 'python'),
     sluice('sluice (direct)', 'direct', 0),
     sluice('sluice (helper, 500 MB heap)', 'helper', 500),
     sluice('sluice (direct, 500 MB heap)', 'direct', 500),
@@ -146,23 +147,24 @@ function spawnCost(lib) {
   console.log('| spawner | live heap | RSS MB | ms per spawn | event loop p99 delay ms | max delay ms |');
   console.log('|---|---|---|---|---|---|');
   for (const ballastMb of [0, 500]) {
-    for (const spawner of ['helper', 'direct']) {
+    for (const [spawner, helper] of [['helper', 'native'], ['helper', 'python'], ['direct', '']]) {
       const runs = [];
       for (let i = 0; i < 3; i++) {
         const out = spawnSync('taskset', ['-c', lib.SERVER_CPU, process.execPath, '--max-old-space-size=2048', new URL('cgi-spawn-cost.mjs', servers).pathname], {
-          env: { ...process.env, SPAWNER: spawner, BALLAST_MB: String(ballastMb), COUNT: '200' },
+          env: { ...process.env, SPAWNER: spawner, HELPER: helper, BALLAST_MB: String(ballastMb), COUNT: '200' },
           encoding: 'utf8',
           timeout: 300_000,
         });
         const line = out.stdout.trim().split('\n').pop();
         if (line?.startsWith('{')) runs.push(JSON.parse(line));
       }
+      const label = helper === '' ? spawner : `${spawner} (${helper})`;
       if (runs.length === 0) {
-        console.log(`| ${spawner} | ${ballastMb} MB | - | failed | - | - |`);
+        console.log(`| ${label} | ${ballastMb} MB | - | failed | - | - |`);
         continue;
       }
       const pick = (key) => lib.median(runs.map((r) => r[key]));
-      console.log(`| ${spawner} | ${ballastMb} MB | ${pick('rssMb')} | ${pick('msPerSpawn')} | ${pick('loopDelayP99Ms')} | ${pick('loopDelayMaxMs')} |`);
+      console.log(`| ${label} | ${ballastMb} MB | ${pick('rssMb')} | ${pick('msPerSpawn')} | ${pick('loopDelayP99Ms')} | ${pick('loopDelayMaxMs')} |`);
     }
   }
 }
