@@ -15,7 +15,7 @@ for (let i = 0; i < Number(process.env.BALLAST_MB ?? 0); i++) {
 const count = Number(process.env.COUNT ?? 200);
 const quiet = { info() {}, warn() {}, error: (m) => console.error(m) };
 const spawner = process.env.SPAWNER === 'direct' ? new DirectSpawner() : new HelperSpawner(helperCommand(process.env.HELPER || 'auto', '/usr/bin/python3'), quiet);
-const spec = { file: '/bin/true', argv: ['/bin/true'], cwd: '/', env: { PATH: '/usr/bin:/bin' }, stdin: false };
+const spec = { file: '/bin/true', argv: ['/bin/true'], cwd: '/', env: ['PATH=/usr/bin:/bin'], stdin: false };
 
 async function once() {
   const program = await spawner.spawn(spec);

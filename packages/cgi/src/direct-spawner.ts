@@ -72,6 +72,15 @@ async function checkExecutableFormat(file: string): Promise<void> {
   }
 }
 
+function environmentObject(entries: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of entries) {
+    const equals = entry.indexOf('=');
+    env[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return env;
+}
+
 /** Spawns with `child_process.spawn`, `detached` (setsid) so kills reach the whole group. */
 export class DirectSpawner implements Spawner {
   async spawn(spec: SpawnSpec): Promise<RunningProgram> {
@@ -86,7 +95,7 @@ export class DirectSpawner implements Spawner {
       child = spawn(spec.file, spec.argv.slice(1), {
         argv0: spec.argv[0],
         cwd: spec.cwd,
-        env: spec.env,
+        env: environmentObject(spec.env),
         detached: true,
         stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         shell: false,

@@ -218,7 +218,7 @@ function frame(fields: readonly string[]): Buffer {
  */
 function spawnFields(id: number, spec: SpawnSpec): string[] {
   const fields = ['o', String(id), spec.stdin ? '1' : '0', '', spec.file, spec.cwd, String(spec.argv.length), ...spec.argv];
-  for (const name in spec.env) fields.push(`${name}=${spec.env[name]}`);
+  for (const entry of spec.env) fields.push(entry);
   // A NUL cannot be in a path, an argument or an environment value (execve would cut it there).
   for (const text of fields) if (text.includes('\0')) throw new SpawnError('EINVAL', 'a NUL byte in the program, its arguments or its environment');
   return fields;

@@ -12,7 +12,8 @@ export interface SpawnSpec {
   readonly file: string;
   readonly argv: readonly string[];
   readonly cwd: string;
-  readonly env: Readonly<Record<string, string>>;
+  /** The environment as `NAME=value` entries, names unique. */
+  readonly env: readonly string[];
   /** Whether the program gets a request body on stdin; without one its stdin is /dev/null. */
   readonly stdin: boolean;
 }
