@@ -143,6 +143,18 @@ static void set_blocking(int fd, int blocking) {
   if (flags >= 0) fcntl(fd, F_SETFL, blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK));
 }
 
+/* A pipe whose ends are closed on exec (posix_spawn's dup2 gives the program its copies). */
+static int cloexec_pipe(int fds[2]) {
+#ifdef __linux__
+  return pipe2(fds, O_CLOEXEC);
+#else
+  if (pipe(fds) != 0) return -1;
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  return 0;
+#endif
+}
+
 static struct program *find_program(long id) {
   for (size_t i = 0; i < n_progs; i++)
     if (progs[i].id == id) return &progs[i];
@@ -275,7 +287,7 @@ static void spawn_program(long id, unsigned char *spec, uint32_t len, int in_fd)
     envp[n - 7 - argc] = NULL;
     /* O_NONBLOCK belongs to the open file, which the program shares: it must get blocking stdio. */
     if (in_fd >= 0) set_blocking(in_fd, 1);
-    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) error = errno;
+    if (cloexec_pipe(out_pipe) != 0 || cloexec_pipe(err_pipe) != 0) error = errno;
   }
   if (!error && chdir(cwd) != 0) error = errno;
   pid_t pid = -1;
@@ -308,11 +320,9 @@ static void spawn_program(long id, unsigned char *spec, uint32_t len, int in_fd)
     emitf("f %ld %s %s\n", id, errno_name(error), strerror(error));
   } else {
     progs = grow(progs, &cap_progs, n_progs + 1, sizeof *progs);
-    for (int k = 0; k < 2; k++) {
-      int fd = k == 0 ? out_pipe[0] : err_pipe[0];
-      set_blocking(fd, 0);
-      fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
+    /* Only the helper's read ends are non-blocking: the program's write ends are other open files. */
+    fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
     progs[n_progs++] = (struct program){
         .id = id, .pid = pid, .running = 1, .released = 0, .out_fd = out_pipe[0], .err_fd = err_pipe[0], .credit = initial_credit};
     emitf("p %ld %ld\n", id, (long)pid);
@@ -487,13 +497,19 @@ static void read_conn(size_t index) {
 
 static void accept_all(void) {
   for (;;) {
+#ifdef __linux__
+    int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+#else
     int fd = accept(listener, NULL, NULL);
+    if (fd >= 0) {
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      set_blocking(fd, 0);
+    }
+#endif
     if (fd < 0) {
       if (errno == EINTR) continue;
       return;
     }
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    set_blocking(fd, 0);
     unsigned char *buf = malloc(4);
     if (buf == NULL) {
       close(fd);
@@ -542,7 +558,7 @@ int main(int argc, char **argv) {
   if (argc > 2) initial_credit = strtol(argv[2], NULL, 10);
   signal(SIGPIPE, SIG_IGN);
   int wake[2];
-  if (pipe(wake) != 0) {
+  if (cloexec_pipe(wake) != 0) {
     perror("pipe");
     return 71;
   }
@@ -550,8 +566,6 @@ int main(int argc, char **argv) {
   wake_w = wake[1];
   set_blocking(wake_r, 0);
   set_blocking(wake_w, 0);
-  fcntl(wake_r, F_SETFD, FD_CLOEXEC);
-  fcntl(wake_w, F_SETFD, FD_CLOEXEC);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigchld;

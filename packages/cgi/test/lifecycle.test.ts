@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -142,6 +142,28 @@ for (const spawner of SPAWNERS) {
     writeFileSync(join(dir, 'hold.cgi.go'), '');
     t.is(await (await first).text(), 'done');
     t.is(await (await fetch(`${s.url}/cgi-bin/hold.cgi`)).text(), 'done', 'the slot came back');
+  });
+
+  test.serial(`[${spawner}] a program inherits no descriptor but its stdio (no pipe or socket of the server or of other programs)`, async (t) => {
+    const dir = bin(t, {
+      'fds.cgi': `printf 'Content-Type: text/plain\\n\\n'; exec ls -l /proc/self/fd`,
+      'slow.cgi': `sleep 1; printf 'Content-Type: text/plain\\n\\nslow'`,
+    });
+    const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner });
+    t.teardown(s.close);
+    const inherited = new Set(readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }));
+    // Other programs running at the same time must not leak their pipes into this one.
+    const others = [fetch(`${s.url}/cgi-bin/slow.cgi`), fetch(`${s.url}/cgi-bin/slow.cgi`, { method: 'POST', body: 'x' })];
+    await new Promise((r) => setTimeout(r, 200));
+    for (const request of [fetch(`${s.url}/cgi-bin/fds.cgi`), fetch(`${s.url}/cgi-bin/fds.cgi`, { method: 'POST', body: 'y' })]) {
+      const text = await (await request).text();
+      const fds = [...text.matchAll(/ (\d+) -> (.*)$/gm)].map((m) => [Number(m[1]), m[2]] as const);
+      // What the test process itself holds without close-on-exec reaches every child it starts: not ours.
+      const extra = fds.filter(([fd, target]) => fd > 2 && /^(pipe|socket):/.test(target) && !inherited.has(target));
+      t.deepEqual(extra, [], text);
+      t.true(fds.some(([fd]) => fd === 1));
+    }
+    for (const other of others) t.is(await (await other).text(), 'slow');
   });
 
   test.serial(`[${spawner}] no zombies are left, whatever way programs end`, async (t) => {
