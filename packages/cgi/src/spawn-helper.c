@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -550,12 +551,23 @@ static void shutdown_all(void) {
     if (progs[i].running) waitpid(progs[i].pid, NULL, 0);
 }
 
+/* Descriptors the server's process left open without close-on-exec must not reach programs. */
+static void close_inherited(void) {
+#if defined(__linux__) && defined(SYS_close_range)
+  if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0) return;
+#endif
+  long max = sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 65536) max = 65536;
+  for (int fd = 3; fd < max; fd++) close(fd);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2 || strlen(argv[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
     fprintf(stderr, "usage: spawn-helper <socket path> [initial credit]\n");
     return 64;
   }
   if (argc > 2) initial_credit = strtol(argv[2], NULL, 10);
+  close_inherited();
   signal(SIGPIPE, SIG_IGN);
   int wake[2];
   if (cloexec_pipe(wake) != 0) {

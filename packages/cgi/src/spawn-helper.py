@@ -395,7 +395,22 @@ class Helper:
         self.shutdown()
 
 
+def close_inherited():
+    """Descriptors the server's process left open without close-on-exec must not reach programs."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = range(3, 1024)
+    for fd in fds:
+        if fd > 2:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def main():
+    close_inherited()
     helper = Helper(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK)
     try:
         helper.run()
