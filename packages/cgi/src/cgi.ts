@@ -196,6 +196,13 @@ function respondWith(ctx: Context, { head, rest }: HeadResult, invocation: Invoc
   if (head.location !== undefined) ctx.set('Location', head.location);
   ctx.status = head.status ?? (head.location !== undefined ? 302 : 200);
   if (head.reason !== undefined) ctx.message = head.reason;
+  // All of it arrived already: sent with a Content-Length in one write, no stream to pipe.
+  const complete = invocation.completeBody(rest);
+  if (complete !== undefined && (contentLength === undefined || contentLength === String(complete.length))) {
+    ctx.body = complete;
+    if (!hasType) ctx.remove('Content-Type');
+    return;
+  }
   ctx.body = invocation.output(rest);
   // The body setter types streams as octet-stream; a program that sent no type gets none.
   if (!hasType) ctx.remove('Content-Type');

@@ -196,6 +196,14 @@ export class Invocation {
   }
 
   /**
+   * The whole body, when the program's output had already ended by the time its header
+   * block was parsed (a small, quick program: the common case): `rest` is all of it.
+   */
+  completeBody(rest: Buffer): Buffer | undefined {
+    return this.#outputEnded && this.#stopReason === undefined ? rest : undefined;
+  }
+
+  /**
    * The rest of the program's output as a stream for the response, starting with
    * `rest`. Pauses the program's output while the client is slow; a stop (timeout)
    * destroys the stream with the reason; destroying it early (HEAD, 304, client gone)

@@ -20,7 +20,21 @@ test('a document response keeps the program\'s status, type and headers (repeate
   t.regex(res.text, /\r\ncontent-type: application\/json\r\n/i);
   t.regex(res.text, /\r\nx-one: 1\r\n/i);
   t.regex(res.text, /\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n/i);
-  t.true(res.text.endsWith('{"ok":true}\r\n0\r\n\r\n'));
+  // Whole output already there when the head was parsed: Content-Length; else streamed, chunked.
+  t.regex(res.text, /\r\ncontent-length: 11\r\n(.*\r\n)*\r\n\{"ok":true\}$|\r\ntransfer-encoding: chunked\r\n(.*\r\n)*\r\nb\r\n\{"ok":true\}\r\n0\r\n\r\n$/i);
+});
+
+test('a quick program answered with a Content-Length gets exactly its body, a stream after it stays usable', async (t) => {
+  const dir = bin(t, { 'quick.cgi': `printf 'Content-Type: text/plain\\n\\nquick'`, 'slow.cgi': `printf 'Content-Type: text/plain\\n\\nfirst,'; sleep 0.3; printf 'second'` });
+  const s = await startCgi({ mounts: { '/cgi-bin': dir } });
+  t.teardown(s.close);
+  const res = await raw(s.port, 'GET /cgi-bin/quick.cgi HTTP/1.1\r\nHost: x\r\n\r\nHEAD /cgi-bin/quick.cgi HTTP/1.1\r\nHost: x\r\n\r\nGET /cgi-bin/slow.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const responses = res.text.split(/(?=HTTP\/1\.1 )/);
+  t.is(responses.length, 3, res.text);
+  t.regex(responses[0], /\r\n\r\n(5\r\n)?quick(\r\n0\r\n\r\n)?$/);
+  t.notRegex(responses[1], /quick/, 'HEAD: no body');
+  t.regex(responses[2], /\r\ntransfer-encoding: chunked\r\n/i);
+  t.regex(responses[2], /first,.*second/s);
 });
 
 test('LF-only header blocks are accepted and a missing Content-Type stays missing', async (t) => {
