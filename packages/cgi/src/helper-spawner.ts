@@ -118,8 +118,8 @@ class MessageReader {
       this.#onMessage({ ready: true });
       return;
     }
-    const first = line.indexOf(' ');
-    const second = line.indexOf(' ', first + 1);
+    // "<kind> <id>[ <value>]", the kind one letter.
+    const second = line.indexOf(' ', 2);
     const id = Number(line.slice(2, second === -1 ? undefined : second));
     const value = second === -1 ? '' : line.slice(second + 1);
     switch (line[0]) {

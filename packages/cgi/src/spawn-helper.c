@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,6 +111,23 @@ static void emitf(const char *format, ...) {
   if (n > 0) emit(line, (size_t)n);
 }
 
+/* "<kind> <id> <n>\n" and then n bytes of a program's output, in one writev when it can. */
+static void emit_bytes(char kind, long id, const char *data, size_t n) {
+  char head[64];
+  int h = snprintf(head, sizeof head, "%c %ld %zu\n", kind, id, n);
+  struct iovec parts[2] = {{.iov_base = head, .iov_len = (size_t)h}, {.iov_base = (void *)data, .iov_len = n}};
+  ssize_t written;
+  do written = writev(1, parts, 2);
+  while (written < 0 && errno == EINTR);
+  if (written < 0) return; /* the server is gone */
+  /* Interrupted part-way (a signal, a full pipe): send the rest plainly. */
+  if ((size_t)written < (size_t)h) {
+    emit(head + written, (size_t)h - (size_t)written);
+    written = h;
+  }
+  emit(data + (written - h), n - (size_t)(written - h));
+}
+
 static const char *errno_name(int e) {
   switch (e) {
     case ENOENT: return "ENOENT";
@@ -186,8 +204,7 @@ static void read_stderr(struct program *p) {
       close_fd(&p->err_fd);
       return;
     }
-    emitf("e %ld %zd\n", p->id, n);
-    emit(data, (size_t)n);
+    emit_bytes('e', p->id, data, (size_t)n);
   }
 }
 
@@ -205,8 +222,7 @@ static void read_stdout(struct program *p) {
       return;
     }
     p->credit -= n;
-    emitf("d %ld %zd\n", p->id, n);
-    emit(data, (size_t)n);
+    emit_bytes('d', p->id, data, (size_t)n);
   }
 }
 
