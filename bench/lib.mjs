@@ -120,7 +120,7 @@ function cpuJiffies(cpu) {
 }
 
 /**
- * Measures each contender `rounds` times (interleaved, so drift hits all alike), after one
+ * Measures each contender `rounds` times (interleaved and rotated, so drift hits all alike), after one
  * unmeasured `load(url, name, { warmup: true })` each when `warmup` is set, and returns rows
  * { name, rps, p99ms, errors, clientBusy, cpuUs, rounds } with medians; `rounds` keeps each
  * round's req/s so that `report` can pair them.
@@ -142,7 +142,10 @@ export async function compare(contenders, load, { rounds = 3, warmup = false } =
     // JIT warm-up: the first seconds of a fresh process would otherwise count against it.
     if (warmup) for (const s of started) await load(s.url, s.name, { warmup: true });
     for (let r = 0; r < rounds; r++) {
-      for (const s of started) {
+      // Each round starts with the next contender, so that no one always runs first (or
+      // last) while the machine speeds up or slows down.
+      for (let i = 0; i < started.length; i++) {
+        const s = started[(i + r) % started.length];
         const before = cpuJiffies(CLIENT_CPU);
         const serverBefore = s.pid ? processCpuMs(s.pid) : NaN;
         const result = await load(s.url, s.name);

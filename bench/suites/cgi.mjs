@@ -1,5 +1,6 @@
-// CGI suite: a shell and a Python "hello" CGI program through sluice (spawn helper, and direct
-// child_process.spawn, each with a small heap and with ~500 MB of live heap), lighttpd mod_cgi
+// CGI suite: a shell and a Python "hello" CGI program through sluice (spawn helper, also with
+// programs at the kernel's default scheduler slice, and direct child_process.spawn, each with a
+// small heap and with ~500 MB of live heap), lighttpd mod_cgi
 // (1 worker) and `python3 -m http.server --cgi`, same wrk concurrency, same run. Then the spawn
 // cost itself: /bin/true started 200 times in a row by each spawner, small and large heap.
 import { spawnSync } from 'node:child_process';
@@ -73,14 +74,14 @@ export async function run(lib) {
   const { dir, bin } = prepare();
   const pids = new Map();
   const root = new URL('..', import.meta.url).pathname;
-  const sluice = (name, spawner, ballastMb, helper = 'native') => ({
+  const sluice = (name, spawner, ballastMb, helper = 'native', programSliceMs = '') => ({
     name,
     async start() {
       const port = await lib.freePort();
       const server = await lib.startServer({
         cmd: process.execPath,
         args: ['--max-old-space-size=2048', new URL('cgi-sluice.mjs', servers).pathname],
-        env: { PORT: String(port), CGI_DIR: bin, SPAWNER: spawner, HELPER: helper, BALLAST_MB: String(ballastMb), NODE_ENV: 'production' },
+        env: { PORT: String(port), CGI_DIR: bin, SPAWNER: spawner, HELPER: helper, BALLAST_MB: String(ballastMb), PROGRAM_SLICE_MS: programSliceMs, NODE_ENV: 'production' },
         cwd: root,
         port,
       });
@@ -90,6 +91,8 @@ export async function run(lib) {
   });
   const contenders = [
     sluice('sluice (helper)', 'helper', 0),
+    // The same with programs at the kernel's default scheduler slice (programSliceMs: 0).
+    sluice('sluice (helper, default slice)', 'helper', 0, 'native', '0'),
     sluice('sluice (Python helper)', 'helper', 0, 'python'),
     sluice('sluice (direct)', 'direct', 0),
     sluice('sluice (helper, 500 MB heap)', 'helper', 500),

@@ -72,7 +72,7 @@ class SpawnerChoice {
       this.kind = 'direct';
       return new DirectSpawner();
     }
-    const helper = new HelperSpawner(helperCommand(this.#options.helper, this.#options.helperPython), logger);
+    const helper = new HelperSpawner(helperCommand(this.#options.helper, this.#options.helperPython), logger, this.#options.programSliceMs);
     if (this.#options.spawner === 'helper') {
       this.kind = 'helper';
       this.helper = helper;

@@ -240,11 +240,12 @@ class Helper {
   #releases: number[] = [];
   #releaseTimer: NodeJS.Timeout | undefined = undefined;
 
-  constructor(command: HelperCommand, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
+  constructor(command: HelperCommand, programSliceMs: number, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
     // A private 0700 directory: only this user can connect and ask for programs.
     this.#dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'sluice-cgi-'));
     this.socketPath = join(this.#dir, 'spawn.sock');
-    this.child = spawn(command.file, [...command.args, this.socketPath, String(OUTPUT_WINDOW)], { stdio: 'pipe', env: {} });
+    const sliceMicroseconds = String(Math.round(programSliceMs * 1000));
+    this.child = spawn(command.file, [...command.args, this.socketPath, String(OUTPUT_WINDOW), sliceMicroseconds], { stdio: 'pipe', env: {} });
     let resolveReady!: () => void;
     let rejectReady!: (error: Error) => void;
     this.ready = new Promise((resolve, reject) => {
@@ -363,18 +364,21 @@ class HelperProgram implements RunningProgram {
   }
 }
 
-/** Starts programs through the Python spawn helper. */
+/** Starts programs through a spawn helper (native or Python). */
 export class HelperSpawner implements Spawner {
   readonly #command: HelperCommand;
   readonly #logger: Logger;
+  readonly #programSliceMs: number;
   readonly #pending = new Map<number, Pending>();
   #helper: Helper | undefined = undefined;
   #nextId = 1;
   #closed = false;
 
-  constructor(command: HelperCommand, logger: Logger) {
+  /** `programSliceMs`: the scheduler slice the helper asks for each program (0: the kernel's default; see `CgiOptions`). */
+  constructor(command: HelperCommand, logger: Logger, programSliceMs = 0) {
     this.#command = command;
     this.#logger = logger;
+    this.#programSliceMs = programSliceMs;
   }
 
   /** Which helper program this spawner runs. */
@@ -394,7 +398,7 @@ export class HelperSpawner implements Spawner {
 
   #ensureHelper(): Helper {
     if (this.#helper === undefined || !this.#helper.alive) {
-      const helper: Helper = new Helper(this.#command, this.#logger, (m) => this.#onMessage(m), () => this.#onHelperExit(helper));
+      const helper: Helper = new Helper(this.#command, this.#programSliceMs, this.#logger, (m) => this.#onMessage(m), () => this.#onHelperExit(helper));
       this.#helper = helper;
     }
     return this.#helper;

@@ -6,7 +6,7 @@ request frame, never send more output than granted, and never leave a program ru
 once the server is gone. spawn-helper.c is the same program in C (used when it could
 be built: it costs less CPU per request); both speak this protocol.
 
-Usage: spawn-helper.py <socket path> [initial credit]
+Usage: spawn-helper.py <socket path> [initial credit] [program slice in microseconds]
 
 Frames (server to helper): a 4-byte big-endian length, then fields each ending with a
 NUL byte. On the helper's stdin:
@@ -44,6 +44,44 @@ CHUNK = 65536
 DEFAULT_SIGNALS = [signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGCHLD, signal.SIGTERM]
 
 
+class ProgramSlice:
+    """The scheduler slice programs get (Linux >= 6.12, EEVDF custom slices; see the same
+    part of spawn-helper.c for why). The helper keeps the kernel's default slice itself and
+    takes the programs' one only around posix_spawn, whose child inherits it. A no-op where
+    sched_setattr is unknown or refused."""
+
+    LAYOUT = "=IIQiIQQQ"  # struct sched_attr, first version (48 bytes)
+    CALLS = {"x86_64": (314, 315), "aarch64": (274, 275)}  # sched_setattr, sched_getattr
+
+    def __init__(self, microseconds):
+        self.active = False
+        calls = self.CALLS.get(os.uname().machine)
+        if microseconds <= 0 or calls is None or not sys.platform.startswith("linux"):
+            return
+        import ctypes
+
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.set_call = calls[0]
+        size = struct.calcsize(self.LAYOUT)
+        current = ctypes.create_string_buffer(size)
+        if self.libc.syscall(calls[1], 0, current, size, 0) != 0:
+            return
+        _, policy, _, nice, priority, _, _, _ = struct.unpack(self.LAYOUT, current.raw)
+        if policy not in (0, 3):  # SCHED_OTHER, SCHED_BATCH: other policies are left alone
+            return
+        self.own = ctypes.create_string_buffer(struct.pack(self.LAYOUT, size, policy, 0, nice, priority, 0, 0, 0), size)
+        self.program = ctypes.create_string_buffer(struct.pack(self.LAYOUT, size, policy, 0, nice, priority, microseconds * 1000, 0, 0), size)
+        self.active = self.libc.syscall(self.set_call, 0, self.own, 0) == 0
+
+    def __enter__(self):
+        if self.active:
+            self.libc.syscall(self.set_call, 0, self.program, 0)
+
+    def __exit__(self, *_):
+        if self.active:
+            self.libc.syscall(self.set_call, 0, self.own, 0)
+
+
 class Program:
     """A started program, until it is reaped, its output relayed and the server released it."""
 
@@ -59,8 +97,9 @@ class Program:
 
 
 class Helper:
-    def __init__(self, path, credit):
+    def __init__(self, path, credit, program_slice):
         self.initial_credit = credit
+        self.program_slice = program_slice
         self.selector = selectors.DefaultSelector()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
@@ -246,19 +285,20 @@ class Helper:
             err_r, err_w = os.pipe()
             pipes += [err_r, err_w]
             os.chdir(fields[5])
-            pid = os.posix_spawn(
-                fields[4],
-                fields[7:7 + argc],
-                env,
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, self.devnull if stdin is None else stdin.fileno(), 0),
-                    (os.POSIX_SPAWN_DUP2, out_w, 1),
-                    (os.POSIX_SPAWN_DUP2, err_w, 2),
-                ],
-                setpgroup=0,
-                setsigdef=DEFAULT_SIGNALS,
-                setsigmask=[],
-            )
+            with self.program_slice:
+                pid = os.posix_spawn(
+                    fields[4],
+                    fields[7:7 + argc],
+                    env,
+                    file_actions=[
+                        (os.POSIX_SPAWN_DUP2, self.devnull if stdin is None else stdin.fileno(), 0),
+                        (os.POSIX_SPAWN_DUP2, out_w, 1),
+                        (os.POSIX_SPAWN_DUP2, err_w, 2),
+                    ],
+                    setpgroup=0,
+                    setsigdef=DEFAULT_SIGNALS,
+                    setsigmask=[],
+                )
         except (OSError, IndexError, TypeError, ValueError) as error:
             name = errno.errorcode.get(error.errno or 0, "EIO") if isinstance(error, OSError) else "EINVAL"
             for fd in pipes:
@@ -411,7 +451,7 @@ def close_inherited():
 
 def main():
     close_inherited()
-    helper = Helper(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK)
+    helper = Helper(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK, ProgramSlice(int(sys.argv[3]) if len(sys.argv) > 3 else 0))
     try:
         helper.run()
     except BrokenPipeError:

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { alive, childrenOf, eventually, raw, SPAWNERS, startCgi, tempDir, writeScript, zombiesOf } from './helpers.js';
@@ -214,6 +215,34 @@ for (const spawner of HELPERS) {
     t.is(await (await fetch(`${s.url}/cgi-bin/ok.cgi`)).text(), 'ok');
     t.not(s.cgi.helperPid, helper);
     t.true(s.logger.lines.some((l) => /spawn helper exited/.test(l.message)));
+  });
+}
+
+/** The scheduler slice (ns) /proc/<pid>/sched shows for a task, when the kernel shows one. */
+function sliceOf(text: string): number | undefined {
+  const match = /^se\.slice\s*:\s*(\d+)/m.exec(text);
+  return match === null ? undefined : Number(match[1]);
+}
+
+// EEVDF custom slices (sched_setattr's sched_runtime for normal tasks) arrived in Linux 6.12.
+const [major, minor] = release().split('.').map(Number);
+const customSlices = (major > 6 || (major === 6 && minor >= 12)) && sliceOf(readFileSync('/proc/self/sched', 'utf8')) !== undefined;
+
+for (const spawner of HELPERS) {
+  test.serial(`[${spawner}] programs get programSliceMs as their scheduler slice; the helper keeps the default`, async (t) => {
+    const dir = bin(t, { 'slice.cgi': `printf 'Content-Type: text/plain\\n\\n'; cat /proc/$$/sched` });
+    const own = sliceOf(readFileSync('/proc/self/sched', 'utf8'));
+    const cases: Array<[number | undefined, number | undefined]> = customSlices
+      ? [[undefined, 50_000_000], [5, 5_000_000], [0, own]]
+      : [[undefined, own], [0, own]]; // an older kernel: nothing changes, nothing fails
+    for (const [programSliceMs, expected] of cases) {
+      const s = await startCgi({ mounts: { '/cgi-bin': dir }, spawner, ...(programSliceMs === undefined ? {} : { programSliceMs }) });
+      t.teardown(s.close);
+      const res = await fetch(`${s.url}/cgi-bin/slice.cgi`);
+      t.is(res.status, 200);
+      t.is(sliceOf(await res.text()), expected, `programSliceMs ${programSliceMs}`);
+      t.is(sliceOf(readFileSync(`/proc/${s.cgi.helperPid}/sched`, 'utf8')), own, 'the helper runs with the kernel default');
+    }
   });
 }
 

@@ -24,6 +24,9 @@ test('bad options are refused at construction with a message naming the key', (t
     [{ mounts: { '/x': tmp.dir }, passEnv: ['OK', 'not ok'] }, /"passEnv" must be a list of variable names/],
     [{ mounts: { '/x': tmp.dir }, spawner: 'fork' }, /"spawner" must be "auto", "helper" or "direct"/],
     [{ mounts: { '/x': tmp.dir }, helper: 'rust' }, /"helper" must be "auto", "native" or "python"/],
+    [{ mounts: { '/x': tmp.dir }, programSliceMs: 101 }, /"programSliceMs" must be 0 or between 0.1 and 100/],
+    [{ mounts: { '/x': tmp.dir }, programSliceMs: 0.01 }, /"programSliceMs" must be 0 or between 0.1 and 100/],
+    [{ mounts: { '/x': tmp.dir }, programSliceMs: -1 }, /"programSliceMs" must be a non-negative number/],
     [{ mounts: { '/x': tmp.dir }, passAuthorization: 'yes' }, /"passAuthorization" must be true or false/],
   ];
   for (const [options, message] of cases) {
@@ -41,4 +44,5 @@ test('interpreters given by name are found on PATH and the defaults are the docu
   t.is(cgiDefaults.timeoutMs, 30_000);
   t.is(cgiDefaults.maxProcesses, 32);
   t.is(cgiDefaults.passAuthorization, false);
+  t.is(cgiDefaults.programSliceMs, 50);
 });
