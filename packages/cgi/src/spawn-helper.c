@@ -79,8 +79,8 @@ static long initial_credit = CHUNK;
  * Scheduler slice for programs (Linux >= 6.12, EEVDF custom slices): how long a program
  * may run before the kernel switches to another task of the same weight. CGI programs
  * are short CPU-bound jobs; at the default slice (1.4 ms on 2 CPUs) ten of them on one
- * CPU evict each other's caches at every switch (bench/README.md: ~10% more programs per
- * second with a long slice). Tasks with shorter slices (the server) still preempt them on
+ * CPU evict each other's caches at every switch (bench/README.md: ~5% more Python-hello
+ * requests per second at 50 ms). Tasks with shorter slices (the server) still preempt them on
  * wake-up, sooner than before. The helper keeps the default slice itself: it sets the
  * long one only around posix_spawn, whose child inherits it. Older kernels ignore it.
  */
