@@ -78,13 +78,19 @@ export function wrk({ url, connections = 50, seconds = 5, script, threads = 1 })
   return { rps, p99ms: p99 ? parseLatency(p99[1], p99[2]) : NaN, errors, raw: out };
 }
 
-/** One ApacheBench run (HTTP/1.0, a new connection per request unless keepAlive). */
+/**
+ * One ApacheBench run (HTTP/1.0, a new connection per request unless keepAlive). `-r`: a
+ * connection reset counts as a failed request instead of ending the run (ab's default), which
+ * left a server whose listen backlog overflows (python's http.server: 5) with no figure at all.
+ */
 export function ab({ url, requests = 20000, concurrency = 50, keepAlive = false, seconds = 10 }) {
-  const args = ['-c', CLIENT_CPU, 'ab', '-q', '-n', String(requests), '-c', String(concurrency), '-t', String(seconds), '-n', String(requests)];
+  const args = ['-c', CLIENT_CPU, 'ab', '-q', '-r', '-n', String(requests), '-c', String(concurrency), '-t', String(seconds), '-n', String(requests)];
   if (keepAlive) args.push('-k');
   args.push(url);
-  const out = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout ?? '';
+  const run = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const out = run.stdout ?? '';
   const rps = Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  if (rps === 0) console.error(`  ab gave no figure for ${url}: ${(run.stderr ?? '').trim().split('\n').pop() || `exit ${run.status ?? run.signal}`}`);
   const p99 = /\n\s+99%\s+(\d+)/.exec(out);
   const failed = Number(/Failed requests:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);

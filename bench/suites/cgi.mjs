@@ -136,15 +136,20 @@ export async function run(lib) {
         : lib.wrk({ url: `${url}/cgi-bin/${script}`, connections, seconds });
       const used = treeCpuSeconds(pids.get(name)) - before;
       const requests = result.rps * seconds;
-      if (requests > 0) cpu.set(name, [...(cpu.get(name) ?? []), (used * 1e6) / requests]);
+      // One entry per round, NaN when nothing was answered, so that rounds stay aligned for pairing.
+      cpu.set(name, [...(cpu.get(name) ?? []), requests > 0 ? (used * 1e6) / requests : NaN]);
       return result;
     };
     const rows = await lib.compare(contenders, load, { rounds, warmup: true });
     lib.report(`${script} (wrk -c${connections}, ${seconds}s)`, rows, baselines);
-    const base = lib.median(cpu.get('lighttpd mod_cgi') ?? []);
+    // Efficiency is paired like req/s: lighttpd's CPU per request over this one's, in the same
+    // round, then the median (the machine's speed moves both alike within a round).
+    const base = cpu.get('lighttpd mod_cgi') ?? [];
     console.log(`\nCPU per request (server + helper + programs), median µs: ${rows.map((r) => {
-      const us = lib.median(cpu.get(r.name) ?? []);
-      return `${r.name} ${Math.round(us)}${Number.isNaN(base) ? '' : ` (${(base / us).toFixed(2)}× lighttpd's efficiency)`}`;
+      const own = cpu.get(r.name) ?? [];
+      const us = lib.median(own.filter((x) => !Number.isNaN(x)));
+      const ratio = lib.median(own.map((v, i) => (base[i] > 0 && v > 0 ? base[i] / v : NaN)).filter((x) => !Number.isNaN(x)));
+      return `${r.name} ${Math.round(us)}${Number.isNaN(ratio) ? '' : ` (${ratio.toFixed(2)}× lighttpd's efficiency)`}`;
     }).join('; ')}`);
   }
   spawnCost(lib);
