@@ -2,7 +2,9 @@
 // pinned to CPU 1, take the median of several rounds, and print rows with ratios to a
 // baseline measured in the same run. Loopback only; every run is bounded in time.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,16 +29,25 @@ export function have(command) {
 
 /**
  * Starts `cmd args` pinned to the server CPU and waits until `port` accepts connections.
- * Returns { stop(), pid }.
+ * Returns { stop(), pid }. The server's stderr goes to a temporary file, not a pipe: the load
+ * tools run synchronously (spawnSync), so nothing would drain a pipe meanwhile, and a server
+ * that logs every request (python's http.server) would block once its 64 KiB were full.
  */
 export async function startServer({ cmd, args = [], env = {}, cwd, port, timeoutMs = 30000, pin = true }) {
   const argv = pin ? ['-c', SERVER_CPU, cmd, ...args] : args;
-  const proc = spawn(pin ? 'taskset' : cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; if (stderr.length > 8192) stderr = stderr.slice(-8192); });
+  const logDir = mkdtempSync(join(tmpdir(), 'sluice-bench-log-'));
+  const logFile = join(logDir, 'stderr');
+  const logFd = openSync(logFile, 'w');
+  const proc = spawn(pin ? 'taskset' : cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', logFd] });
+  closeSync(logFd);
+  const removeLog = () => rmSync(logDir, { recursive: true, force: true });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`${cmd} exited early: ${stderr}`);
+    if (proc.exitCode !== null) {
+      const text = readFileSync(logFile, 'utf8').slice(-8192);
+      removeLog();
+      throw new Error(`${cmd} exited early: ${text}`);
+    }
     const ok = await new Promise((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.on('error', () => resolve(false));
@@ -47,11 +58,13 @@ export async function startServer({ cmd, args = [], env = {}, cwd, port, timeout
   return {
     pid: proc.pid,
     async stop() {
-      if (proc.exitCode !== null) return;
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await new Promise((r) => proc.once('exit', r));
-      clearTimeout(t);
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+        await new Promise((r) => proc.once('exit', r));
+        clearTimeout(t);
+      }
+      removeLog();
     },
   };
 }
