@@ -121,19 +121,20 @@ export async function run(lib) {
     },
   });
   const baselines = lib.have('lighttpd') ? ['lighttpd mod_cgi'] : [];
+  // http.server answers HTTP/1.0 with the body ended by closing the connection, which wrk
+  // counts as a read error, not a response: that server is loaded with ab instead.
+  const hit = (name, url, runSeconds) => (name === PYTHON_SERVER
+    ? lib.ab({ url, concurrency: connections, seconds: runSeconds, requests: 1_000_000 })
+    : lib.wrk({ url, connections, seconds: runSeconds }));
   for (const script of ['hello.sh', 'hello.py']) {
     const cpu = new Map();
     const load = (url, name, { warmup = false } = {}) => {
       // A fresh server's JavaScript is still cold: an unmeasured run first, on the shell hello
       // for every script (the server's code path is the same; ~1,000+ requests in 5 s, where the
       // Python hello would give ~100). Done for every contender alike.
-      if (warmup) return name === PYTHON_SERVER ? lib.ab({ url: `${url}/cgi-bin/hello.sh`, concurrency: connections, seconds: 5, requests: 1_000_000 }) : lib.wrk({ url: `${url}/cgi-bin/hello.sh`, connections, seconds: 5 });
+      if (warmup) return hit(name, `${url}/cgi-bin/hello.sh`, 5);
       const before = treeCpuSeconds(pids.get(name));
-      // http.server answers HTTP/1.0 with the body ended by closing the connection, which wrk
-      // counts as a read error, not a response: that server is loaded with ab instead.
-      const result = name === PYTHON_SERVER
-        ? lib.ab({ url: `${url}/cgi-bin/${script}`, concurrency: connections, seconds, requests: 1_000_000 })
-        : lib.wrk({ url: `${url}/cgi-bin/${script}`, connections, seconds });
+      const result = hit(name, `${url}/cgi-bin/${script}`, seconds);
       const used = treeCpuSeconds(pids.get(name)) - before;
       const requests = result.rps * seconds;
       // One entry per round, NaN when nothing was answered, so that rounds stay aligned for pairing.
