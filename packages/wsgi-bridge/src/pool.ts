@@ -24,6 +24,20 @@ const DEFAULT_GRACE_MS = 10_000;
 
 type PoolState = 'starting' | 'running' | 'failed' | 'closing' | 'closed';
 
+/**
+ * What one worker is to the pool; kept here, never on the worker, which only reports facts
+ * (ready, served, exited). `serving` workers hold the pool's `workers` seats and are replaced
+ * when they exit; a `candidate` is starting to take over a seat (recycling, reload); a
+ * `retired` worker gave its seat to its successor and finishes its requests.
+ */
+interface Membership {
+  role: 'serving' | 'candidate' | 'retired';
+  /** `worker.served` at which it is due for recycling (`maxRequests`); Infinity: never. */
+  recycleAt: number;
+  /** The candidate starting to take over this worker's seat, if any. */
+  successor: WorkerProcess | null;
+}
+
 /** Counts a caller may read (`bridge.stats()`). */
 export interface PoolStats {
   /** Process ids of the workers serving now. */
@@ -39,6 +53,7 @@ export interface PoolStats {
 export class WorkerPool implements WorkerEvents {
   readonly #options: ResolvedOptions;
   #workers: WorkerProcess[] = [];
+  readonly #members = new Map<WorkerProcess, Membership>();
   #queue: Array<{ call: WsgiCall; queuedAt: number }> = [];
   #state: PoolState = 'starting';
   #startError: WsgiError | null = null;
@@ -53,7 +68,7 @@ export class WorkerPool implements WorkerEvents {
   constructor(options: ResolvedOptions) {
     this.#options = options;
     const first: WorkerProcess[] = [];
-    for (let i = 0; i < options.workers; i++) first.push(this.#spawn());
+    for (let i = 0; i < options.workers; i++) first.push(this.#spawn('serving'));
     this.#ready = Promise.all(first.map((w) => w.ready)).then(
       () => {
         if (this.#state === 'starting') this.#state = 'running';
@@ -71,7 +86,7 @@ export class WorkerPool implements WorkerEvents {
     if (options.reload) {
       this.#stopWatching = watchPythonFiles([options.cwd, ...options.pythonPath], (file) => {
         this.logger.info(`wsgi: ${file} changed, restarting the workers`);
-        for (const worker of this.#workers) if (worker.state === 'ready') this.#replace(worker);
+        for (const worker of this.#workers) if (worker.state === 'ready' && this.#members.get(worker)?.role === 'serving') this.#replace(worker);
       });
     }
   }
@@ -130,10 +145,16 @@ export class WorkerPool implements WorkerEvents {
     return best;
   }
 
-  #spawn(): WorkerProcess {
+  #spawn(role: Membership['role']): WorkerProcess {
     const worker = new WorkerProcess(this.#options, this, () => this.logger);
     this.#workers.push(worker);
+    this.#members.set(worker, { role, recycleAt: this.#recycleAfter(0), successor: null });
     return worker;
+  }
+
+  /** The `served` count at which a worker that has served `served` requests is next due for recycling. */
+  #recycleAfter(served: number): number {
+    return this.#options.maxRequests > 0 ? served + this.#options.maxRequests : Infinity;
   }
 
   /** Gives queued requests to idle workers. */
@@ -152,8 +173,10 @@ export class WorkerPool implements WorkerEvents {
 
   released(worker: WorkerProcess, call: WsgiCall): void {
     if (!call.ctx.aborted) this.#failures = 0;
-    const max = this.#options.maxRequests;
-    if (max > 0 && worker.served >= max && worker.state === 'ready' && !worker.replacing) this.#replace(worker);
+    const member = this.#members.get(worker);
+    if (member?.role === 'serving' && member.successor === null && worker.served >= member.recycleAt && worker.state === 'ready') {
+      this.#replace(worker);
+    }
     this.#pump();
     if (worker.idle && this.#queue.length === 0) this.#takeBack();
     if (this.#idleWaiters.length > 0 && this.#isIdle()) {
@@ -184,37 +207,72 @@ export class WorkerPool implements WorkerEvents {
 
   exited(worker: WorkerProcess, killed: boolean, reason: string): void {
     this.#workers = this.#workers.filter((w) => w !== worker);
+    const member = this.#members.get(worker);
+    this.#members.delete(worker);
     if (this.#state === 'closing' || this.#state === 'closed' || this.#state === 'failed') return;
-    if (!worker.respawnOnExit) return;
+    // A candidate's failure is its #replace's business (the old worker stays); a retired worker has no seat.
+    if (member?.role !== 'serving') return;
     if (!killed) this.#failures++;
     this.#respawns++;
-    const delayMs = killed ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.#failures - 1));
-    this.logger.error(`wsgi: worker ${worker.pid} ${reason}; starting a new one${delayMs > 0 ? ` in ${delayMs} ms` : ''}`);
+    if (member.successor !== null) {
+      // The candidate already starting takes the seat; if it fails, #replace starts another.
+      this.logger.error(`wsgi: worker ${worker.pid} ${reason}; its replacement is starting`);
+      return;
+    }
+    this.#respawnLater(killed ? 0 : this.#backoffMs(), `worker ${worker.pid} ${reason}`);
+  }
+
+  #backoffMs(): number {
+    return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, this.#failures - 1));
+  }
+
+  /** Fills an empty seat after `delayMs`; `why` starts the log line. */
+  #respawnLater(delayMs: number, why: string): void {
+    this.logger.error(`wsgi: ${why}; starting a new one${delayMs > 0 ? ` in ${delayMs} ms` : ''}`);
     setTimeout(() => this.#respawn(), delayMs).unref();
   }
 
   #respawn(): void {
     if (this.#state !== 'running' && this.#state !== 'starting') return;
-    const worker = this.#spawn();
+    const worker = this.#spawn('serving');
     // A failed start-up ends in `exited`, which tries again with a longer delay.
     worker.ready.then(() => this.#pump(), (error: WsgiError) => this.logger.error(error.stack ?? error.message));
   }
 
-  /** Starts a new worker and retires `old` once it is ready (recycling, reload); on failure keeps `old`. */
+  /**
+   * Starts a candidate for `old`'s seat and retires `old` once the candidate is ready
+   * (recycling, reload); if it fails, `old` keeps the seat and is due again after
+   * `maxRequests` more. A newer candidate (a reload during a recycling) supersedes an older one.
+   */
   #replace(old: WorkerProcess): void {
-    old.replacing = true;
-    const fresh = this.#spawn();
-    fresh.respawnOnExit = false;
+    const seat = this.#members.get(old)!;
+    const superseded = seat.successor;
+    const fresh = this.#spawn('candidate');
+    seat.successor = fresh;
+    superseded?.kill('superseded by a newer replacement');
     fresh.ready.then(
       () => {
-        fresh.respawnOnExit = true;
-        old.retire();
+        const member = this.#members.get(fresh);
+        if (member === undefined || seat.successor !== fresh) return;
+        member.role = 'serving';
+        seat.successor = null;
+        if (this.#members.get(old) === seat) {
+          seat.role = 'retired';
+          old.retire();
+        }
         this.#pump();
       },
       (error: WsgiError) => {
-        this.logger.error(`${error.stack ?? error.message}\nwsgi: keeping the running worker ${old.pid}`);
-        old.replacing = false;
-        old.served = 0;
+        if (seat.successor !== fresh) return;
+        seat.successor = null;
+        if (this.#members.get(old) === seat) {
+          this.logger.error(`${error.stack ?? error.message}\nwsgi: keeping the running worker ${old.pid}`);
+          seat.recycleAt = this.#recycleAfter(old.served);
+        } else if (this.#state === 'running' || this.#state === 'starting') {
+          // `old` died while its candidate was starting: the seat is empty now.
+          this.logger.error(error.stack ?? error.message);
+          this.#respawnLater(this.#backoffMs(), `the replacement for worker ${old.pid} failed`);
+        }
       },
     );
   }
@@ -224,7 +282,7 @@ export class WorkerPool implements WorkerEvents {
     this.#state = 'failed';
     this.#startError = error;
     this.logger.error(error.stack ?? error.message);
-    for (const worker of this.#workers) worker.kill('start-up failed', false);
+    for (const worker of this.#workers) worker.kill('start-up failed');
     const queued = this.#queue;
     this.#queue = [];
     for (const { call } of queued) call.fail(this.#notStarted());
@@ -249,7 +307,7 @@ export class WorkerPool implements WorkerEvents {
         if (now - call.lastActivity <= timeoutMs) continue;
         this.logger.error(`wsgi: ${call.ctx.method} ${call.ctx.url} silent for more than ${timeoutMs} ms; killing worker ${worker.pid}`);
         call.fail(new WsgiError('TIMEOUT'));
-        worker.kill('timeout', true);
+        worker.kill('timeout');
         break;
       }
     }
@@ -285,7 +343,7 @@ export class WorkerPool implements WorkerEvents {
     const workers = this.#workers;
     await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
       worker.onGone(resolve);
-      if (worker.active > 0) worker.kill('shutdown grace period over', false);
+      if (worker.active > 0) worker.kill('shutdown grace period over');
       else worker.retire();
     })));
     this.#state = 'closed';

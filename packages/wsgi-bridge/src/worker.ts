@@ -39,12 +39,6 @@ export class WorkerProcess {
   state: WorkerState = 'starting';
   /** Requests running on it now. */
   active = 0;
-  /** Requests it has been given in its life. */
-  served = 0;
-  /** A replacement is being started (recycling or reload). */
-  replacing = false;
-  /** Whether the pool should start another worker when this one exits. */
-  respawnOnExit = true;
   /** Resolves when the application is imported; rejects with the Python error. */
   readonly ready: Promise<void>;
   readonly #child: ChildProcess;
@@ -57,6 +51,9 @@ export class WorkerProcess {
   readonly #options: ResolvedOptions;
   readonly #logger: () => Logger;
   #nextId = 1;
+  #served = 0;
+  /** The application was imported (READY arrived). */
+  #imported = false;
   #killed = false;
   #exited = false;
   #goneListeners: Array<() => void> = [];
@@ -94,7 +91,7 @@ export class WorkerProcess {
     this.ready.catch(() => {});
     this.#startupTimer = setTimeout(() => {
       this.#startupFailed(`did not start within ${options.startupTimeoutMs} ms`, '');
-      this.kill('start-up timeout', true);
+      this.kill('start-up timeout');
     }, options.startupTimeoutMs);
     const decoder = new FrameDecoder((type, id, payload) => this.#onFrame(type, id, payload));
     this.#channel.on('data', (chunk: Buffer) => {
@@ -102,7 +99,7 @@ export class WorkerProcess {
         decoder.push(chunk);
       } catch (error) {
         this.#logger().error(`wsgi: broken frame from worker ${this.pid}: ${(error as Error).message}`);
-        this.kill('protocol error', true);
+        this.kill('protocol error');
       }
     });
     this.#channel.on('error', () => {});
@@ -170,6 +167,11 @@ export class WorkerProcess {
     if (this.state === 'retiring' && this.active === 0) this.#closeChannel();
   }
 
+  /** Requests it has been given in its life. */
+  get served(): number {
+    return this.#served;
+  }
+
   /** The requests running on it. */
   get calls(): IterableIterator<WsgiCall> {
     return this.#calls.values();
@@ -184,7 +186,7 @@ export class WorkerProcess {
     call.lastActivity = Date.now();
     this.#calls.set(id, call);
     this.active++;
-    this.served++;
+    this.#served++;
     this.send(encodeRequest(call.ctx, id, call.scriptName, call.rawPath));
   }
 
@@ -210,19 +212,17 @@ export class WorkerProcess {
     this.#channel.uncork();
   };
 
-  /** Stops giving it work; it exits once its running requests are done (no respawn). */
+  /** Stops giving it work; it exits once its running requests are done. */
   retire(): void {
     if (this.state === 'dead') return;
     this.state = 'retiring';
-    this.respawnOnExit = false;
     if (this.active === 0) this.#closeChannel();
   }
 
-  /** Kills it now (SIGKILL); its running requests fail. `respawn`: the pool starts another. */
-  kill(reason: string, respawn: boolean): void {
+  /** Kills it now (SIGKILL); its running requests fail. Whether another starts is the pool's business. */
+  kill(reason: string): void {
     if (this.state === 'dead') return;
     this.#killed = true;
-    this.respawnOnExit = respawn;
     this.#exitReason = reason;
     this.state = 'dead';
     this.#child.kill('SIGKILL');
@@ -239,12 +239,13 @@ export class WorkerProcess {
     this.#control.end();
     // A worker that ignores EOF (stuck in application code) is killed after a while.
     setTimeout(() => {
-      if (this.state !== 'dead') this.kill('did not exit after its channel closed', false);
+      if (this.state !== 'dead') this.kill('did not exit after its channel closed');
     }, EXIT_WAIT_MS).unref();
   }
 
   #onFrame(type: number, id: number, payload: Buffer): void {
     if (type === FromWorker.Ready) {
+      this.#imported = true;
       if (this.state === 'starting') this.state = 'ready';
       this.#settleReady();
       return;
@@ -296,10 +297,10 @@ export class WorkerProcess {
   }
 
   #onClose(code: number | null, signal: NodeJS.Signals | null): void {
-    const wasReady = this.state !== 'starting';
     this.state = 'dead';
     const reason = this.#exitReason || (signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
-    if (!wasReady) this.#startupFailed(reason, '');
+    // Also when killed while starting: `ready` must settle (and its start-up timer stop).
+    if (!this.#imported) this.#startupFailed(reason, '');
     const error = new WsgiError('WORKER_CRASHED', undefined, { expose: false });
     // Requests sent ahead that it never started are safe to run elsewhere; the rest fail.
     const unstarted: WsgiCall[] = [];
