@@ -13,4 +13,4 @@ export { ConfigError, CONFIG_EXIT_CODE } from './errors.js';
 export { buildServerApp, stderrLogger, type ServerApp } from './server-app.js';
 export { trustProxies, addressMatcher } from './trusted-proxies.js';
 export { hostChooser, virtualHosts, type HostSite } from './virtual-hosts.js';
-export { listeningUrl, supervise } from './supervisor.js';
+export { listeningUrl, supervise, Supervisor } from './supervisor.js';

@@ -34,101 +34,205 @@ export function listeningUrl(config: ResolvedConfig, port: number): string {
   return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
 }
 
+type SupervisorState = 'starting' | 'running' | 'reloading' | 'stopping';
+
 /**
- * Runs the server described by `config` (already resolved from `argv` in `cwd`) until
- * it is stopped; resolves with the process exit code.
+ * The cluster primary of one `sluice` run: owns the worker processes and the signals.
+ * `run()` starts it; SIGTERM/SIGINT call `stop()`, SIGHUP calls `reload()`.
+ *
+ * @example
+ * ```ts
+ * const config = await resolveConfig(parseCommandLine(argv), cwd);
+ * process.exitCode = await new Supervisor(argv, cwd, config).run();
+ * ```
  */
-export function supervise(argv: string[], cwd: string, initial: ResolvedConfig): Promise<number> {
-  const command: WorkerCommand = { argv, cwd };
-  const workers = new Map<Worker, WorkerState>();
-  let config = initial;
-  let port = -1;
-  let state: 'starting' | 'running' | 'reloading' | 'stopping' = 'starting';
-  const deaths: number[] = [];
+export class Supervisor {
+  readonly #argv: string[];
+  readonly #cwd: string;
+  readonly #command: WorkerCommand;
+  readonly #workers = new Map<Worker, WorkerState>();
+  #config: ResolvedConfig;
+  #port = -1;
+  #state: SupervisorState = 'starting';
+  /** When workers died unexpectedly lately (for the restart backoff). */
+  readonly #deaths: number[] = [];
   // Workers share a listening socket by the address they ask for: with `port: 0` they all ask for
   // port 0 and get the one the supervisor opened. When the last worker is gone that socket closes,
   // so from then on workers ask for the port it had, and a restart keeps the address.
-  let portChosen = false;
-  let finish: (code: number) => void = () => {};
-  const done = new Promise<number>((resolve) => (finish = resolve));
+  #portChosen = false;
+  #running = false;
+  #finish: (code: number) => void = () => {};
+  readonly #done = new Promise<number>((resolve) => (this.#finish = resolve));
 
-  process.title = 'sluice: supervisor';
-  cluster.schedulingPolicy = initial.workers === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
+  /** `config` is already resolved from `argv` in `cwd`; workers resolve it again from the same two. */
+  constructor(argv: string[], cwd: string, config: ResolvedConfig) {
+    this.#argv = argv;
+    this.#cwd = cwd;
+    this.#command = { argv, cwd };
+    this.#config = config;
+  }
 
-  const note = (message: string) => {
-    if (!config.quiet) process.stderr.write(`sluice: ${message}\n`);
-  };
+  /**
+   * Takes over this process as the cluster primary (signal handlers, the worker program) and
+   * starts the workers; resolves with the process exit code once everything has stopped.
+   */
+  run(): Promise<number> {
+    if (this.#running) return this.#done;
+    this.#running = true;
+    process.title = 'sluice: supervisor';
+    cluster.schedulingPolicy = this.#config.workers === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
+    cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
+    process.on('SIGTERM', () => this.stop());
+    process.on('SIGINT', () => this.stop());
+    process.on('SIGHUP', () => void this.reload());
+    this.#startGeneration(this.#config.workers).then(
+      (readyPort) => {
+        if (this.#state === 'stopping') return;
+        this.#port = readyPort;
+        this.#state = 'running';
+        if (!this.#config.quiet) process.stdout.write(`listening on ${listeningUrl(this.#config, this.#port)}\n`);
+      },
+      (error: unknown) => {
+        if (this.#state === 'stopping') return;
+        this.#state = 'stopping';
+        process.stderr.write(`sluice: ${describe(error)}\n`);
+        this.#finish(error instanceof StartupFailure ? error.exitCode : 1);
+      },
+    );
+    return this.#done;
+  }
 
-  const fork = (): Worker => {
-    const chosen: WorkerCommand = portChosen ? { ...command, chosenPort: port } : command;
+  /** Stops gracefully (requests in flight get `shutdownGraceMs`); a second call kills the workers at once. */
+  stop(): void {
+    if (this.#state === 'stopping') {
+      for (const worker of this.#workers.keys()) worker.process.kill('SIGKILL');
+      this.#finish(1);
+      return;
+    }
+    this.#state = 'stopping';
+    if (this.#workers.size === 0) this.#finish(0);
+    else this.#shutdown(this.#config.shutdownGraceMs, [...this.#workers.keys()]);
+  }
+
+  /**
+   * Reads the configuration again and replaces the workers: the new generation first, then the
+   * old one retires gracefully. A configuration or generation that fails keeps the running one.
+   */
+  async reload(): Promise<void> {
+    if (this.#state !== 'running') {
+      this.#note(`reload ignored: the server is ${this.#state}`);
+      return;
+    }
+    this.#state = 'reloading';
+    let next: ResolvedConfig;
+    try {
+      next = await resolveConfig(parseCommandLine(this.#argv), this.#cwd);
+    } catch (error) {
+      process.stderr.write(`sluice: reload failed, keeping the running configuration: ${describe(error)}\n`);
+      if (this.#state === 'reloading') this.#state = 'running';
+      return;
+    }
+    const previous = [...this.#workers.entries()].filter(([, info]) => !info.retiring).map(([worker]) => worker);
+    try {
+      const nextPort = await this.#startGeneration(next.workers);
+      if (this.#state !== 'reloading') return;
+      for (const worker of previous) {
+        const info = this.#workers.get(worker);
+        if (info) info.retiring = true;
+      }
+      this.#shutdown(this.#config.shutdownGraceMs, previous);
+      const changed = listeningUrl(next, nextPort) !== listeningUrl(this.#config, this.#port);
+      this.#config = next;
+      this.#port = nextPort;
+      this.#state = 'running';
+      if (changed && !next.quiet) process.stdout.write(`listening on ${listeningUrl(next, nextPort)}\n`);
+      this.#note(`configuration reloaded (${next.workers} worker${next.workers === 1 ? '' : 's'})`);
+    } catch (error) {
+      if (this.#state !== 'reloading') return;
+      this.#state = 'running';
+      process.stderr.write(`sluice: reload failed, keeping the running configuration: ${describe(error)}\n`);
+    }
+  }
+
+  #note(message: string): void {
+    if (!this.#config.quiet) process.stderr.write(`sluice: ${message}\n`);
+  }
+
+  #fork(): Worker {
+    const chosen: WorkerCommand = this.#portChosen ? { ...this.#command, chosenPort: this.#port } : this.#command;
     const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(chosen) });
-    workers.set(worker, { ready: false, retiring: false });
+    this.#workers.set(worker, { ready: false, retiring: false });
     worker.on('message', (message) => {
-      if (isWorkerMessage(message) && message.type === 'sluice:ready') workers.get(worker)!.ready = true;
+      if (isWorkerMessage(message) && message.type === 'sluice:ready') this.#workers.get(worker)!.ready = true;
     });
     return worker;
-  };
+  }
+
+  /** Doubles per unexpected death within the window, capped. */
+  #restartDelayMs(): number {
+    const now = Date.now();
+    this.#deaths.push(now);
+    while (this.#deaths.length > 0 && this.#deaths[0] < now - restartDelayMs.windowMs) this.#deaths.shift();
+    return Math.min(restartDelayMs.max, restartDelayMs.first * 2 ** (this.#deaths.length - 1));
+  }
 
   /** Replaces a worker that died after it was ready; a replacement that cannot start is retried the same way. */
-  const replace = (worker: Worker, why: string) => {
-    deaths.push(Date.now());
-    while (deaths.length > 0 && deaths[0] < Date.now() - restartDelayMs.windowMs) deaths.shift();
-    const delayMs = Math.min(restartDelayMs.max, restartDelayMs.first * 2 ** (deaths.length - 1));
+  #replace(worker: Worker, why: string): void {
+    const delayMs = this.#restartDelayMs();
     process.stderr.write(`sluice: worker ${worker.process.pid} ${why}; starting a new one in ${delayMs} ms\n`);
     setTimeout(() => {
-      if (state === 'stopping') return;
-      const replacement = fork();
+      if (this.#state === 'stopping') return;
+      const replacement = this.#fork();
       let failure = '';
       replacement.on('message', (message) => {
         if (isWorkerMessage(message) && message.type === 'sluice:fatal') failure = message.message;
       });
-      watch(replacement, () => (failure ? `could not start: ${failure}` : 'exited before it was ready'));
+      this.#watch(replacement, () => (failure ? `could not start: ${failure}` : 'exited before it was ready'));
     }, delayMs);
-  };
+  }
 
   /**
    * On exit: the last worker of a stop finishes it; a worker that was serving is replaced, and so
    * is a replacement that failed to start (`replacementFailure` describes why). A worker of a
    * generation that fails to start is the generation's business (it marks it retiring first).
    */
-  const watch = (worker: Worker, replacementFailure?: () => string) => {
+  #watch(worker: Worker, replacementFailure?: () => string): void {
     worker.on('exit', (code, signal) => {
-      const info = workers.get(worker);
-      workers.delete(worker);
-      if (workers.size === 0 && port > 0) portChosen = true;
-      if (state === 'stopping') {
-        if (workers.size === 0) finish(0);
+      const info = this.#workers.get(worker);
+      this.#workers.delete(worker);
+      if (this.#workers.size === 0 && this.#port > 0) this.#portChosen = true;
+      if (this.#state === 'stopping') {
+        if (this.#workers.size === 0) this.#finish(0);
         return;
       }
       if (!info || info.retiring) return;
-      if (info.ready) replace(worker, `exited (${signal ?? `code ${code}`})`);
-      else if (replacementFailure) replace(worker, replacementFailure());
+      if (info.ready) this.#replace(worker, `exited (${signal ?? `code ${code}`})`);
+      else if (replacementFailure) this.#replace(worker, replacementFailure());
     });
-  };
+  }
 
   /** Forks `count` workers; resolves with the port once all are ready, rejects on the first failure. */
-  const startGeneration = (count: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const generation = Array.from({ length: count }, fork);
+  #startGeneration(count: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const generation = Array.from({ length: count }, () => this.#fork());
       let readyCount = 0;
       let settled = false;
       const fail = (failure: StartupFailure) => {
         if (settled) return;
         settled = true;
         for (const worker of generation) {
-          const info = workers.get(worker);
+          const info = this.#workers.get(worker);
           if (info) info.retiring = true;
           worker.process.kill('SIGKILL');
         }
         reject(failure);
       };
       for (const worker of generation) {
-        // Registered before `watch`, so a failing generation is marked retiring before its exits are judged.
+        // Registered before `#watch`, so a failing generation is marked retiring before its exits are judged.
         worker.on('exit', (code, signal) => {
           if (!settled) fail(new StartupFailure(`a worker exited before it was ready (${signal ?? `code ${code}`})`, 1));
         });
-        watch(worker);
+        this.#watch(worker);
         worker.on('message', (message) => {
           if (!isWorkerMessage(message) || settled) return;
           if (message.type === 'sluice:fatal') {
@@ -140,13 +244,14 @@ export function supervise(argv: string[], cwd: string, initial: ResolvedConfig):
         });
       }
     });
+  }
 
   /**
    * Retires workers: the message starts their graceful close; `disconnect()` takes them out of
    * the round-robin at once, so the supervisor never hands a new connection to a worker that
    * is about to exit (one handed over just before is ahead of the message, and is served).
    */
-  const shutdown = (graceMs: number, targets: Iterable<Worker>) => {
+  #shutdown(graceMs: number, targets: Iterable<Worker>): void {
     for (const worker of targets) {
       const message: SupervisorMessage = { type: 'sluice:shutdown', graceMs };
       if (worker.isConnected()) {
@@ -157,75 +262,15 @@ export function supervise(argv: string[], cwd: string, initial: ResolvedConfig):
       }
       setTimeout(() => worker.process.kill('SIGKILL'), graceMs + killAfterGraceMs).unref();
     }
-  };
+  }
+}
 
-  const stop = () => {
-    if (state === 'stopping') {
-      // A second signal: no more waiting.
-      for (const worker of workers.keys()) worker.process.kill('SIGKILL');
-      finish(1);
-      return;
-    }
-    state = 'stopping';
-    if (workers.size === 0) finish(0);
-    else shutdown(config.shutdownGraceMs, [...workers.keys()]);
-  };
-
-  const reload = async () => {
-    if (state !== 'running') {
-      note(`reload ignored: the server is ${state}`);
-      return;
-    }
-    state = 'reloading';
-    let next: ResolvedConfig;
-    try {
-      next = await resolveConfig(parseCommandLine(argv), cwd);
-    } catch (error) {
-      process.stderr.write(`sluice: reload failed, keeping the running configuration: ${describe(error)}\n`);
-      if (state === 'reloading') state = 'running';
-      return;
-    }
-    const previous = [...workers.entries()].filter(([, info]) => !info.retiring).map(([worker]) => worker);
-    try {
-      const nextPort = await startGeneration(next.workers);
-      if (state !== 'reloading') return;
-      for (const worker of previous) {
-        const info = workers.get(worker);
-        if (info) info.retiring = true;
-      }
-      shutdown(config.shutdownGraceMs, previous);
-      const changed = listeningUrl(next, nextPort) !== listeningUrl(config, port);
-      config = next;
-      port = nextPort;
-      state = 'running';
-      if (changed && !config.quiet) process.stdout.write(`listening on ${listeningUrl(config, port)}\n`);
-      note(`configuration reloaded (${config.workers} worker${config.workers === 1 ? '' : 's'})`);
-    } catch (error) {
-      if (state !== 'reloading') return;
-      state = 'running';
-      process.stderr.write(`sluice: reload failed, keeping the running configuration: ${describe(error)}\n`);
-    }
-  };
-
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('SIGHUP', () => void reload());
-
-  startGeneration(config.workers).then(
-    (readyPort) => {
-      if (state === 'stopping') return;
-      port = readyPort;
-      state = 'running';
-      if (!config.quiet) process.stdout.write(`listening on ${listeningUrl(config, port)}\n`);
-    },
-    (error: unknown) => {
-      if (state === 'stopping') return;
-      state = 'stopping';
-      process.stderr.write(`sluice: ${describe(error)}\n`);
-      finish(error instanceof StartupFailure ? error.exitCode : 1);
-    },
-  );
-  return done;
+/**
+ * Runs the server described by `config` (already resolved from `argv` in `cwd`) until
+ * it is stopped; resolves with the process exit code. Shorthand for `new Supervisor(...).run()`.
+ */
+export function supervise(argv: string[], cwd: string, config: ResolvedConfig): Promise<number> {
+  return new Supervisor(argv, cwd, config).run();
 }
 
 function describe(error: unknown): string {
