@@ -9,32 +9,42 @@ import path from 'node:path';
 import { eventually, startWsgi } from './helpers.js';
 
 /**
- * An app in a fresh directory that counts its imports in the file `imports` there; the
- * import numbered `slowImport` sleeps `slowSeconds` first. `/crash` ends the process.
+ * An app in a fresh directory that writes the pid of every process importing it, one line
+ * each, to the file `imports` there; the import numbered `slowImport` sleeps `slowSeconds`
+ * first. `/crash` ends the process; every response says the pid and `version`.
  */
-function countingApp(slowImport: number, slowSeconds: number): { dir: string; imports(): number } {
+function countingApp(slowImport: number, slowSeconds: number, version = 'one'): { dir: string; importers(): number[]; imports(): number; write(version: string): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-recycle-'));
-  writeFileSync(path.join(dir, 'counting.py'), [
+  const write = (text: string) => writeFileSync(path.join(dir, 'counting.py'), [
     'import os, time',
     "counter = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'imports')",
     "with open(counter, 'a') as f:",
-    "    f.write('x')",
-    `if os.path.getsize(counter) == ${slowImport}:`,
+    "    f.write('%d\\n' % os.getpid())",
+    "with open(counter) as f:",
+    "    number = len(f.readlines())",
+    `if number == ${slowImport}:`,
     `    time.sleep(${slowSeconds})`,
     'def application(environ, start_response):',
     "    if environ['PATH_INFO'] == '/crash':",
     '        os._exit(1)',
     "    start_response('200 OK', [('Content-Type', 'text/plain')])",
-    '    return [str(os.getpid()).encode()]',
+    `    return [b'%d ${text}' % os.getpid()]`,
     '',
   ].join('\n'));
-  return { dir, imports: () => readFileSync(path.join(dir, 'imports'), 'utf8').length };
+  write(version);
+  const importers = () => readFileSync(path.join(dir, 'imports'), 'utf8').trim().split('\n').map(Number);
+  return { dir, importers, imports: () => importers().length, write };
+}
+
+async function answer(url: string): Promise<{ pid: number; version: string }> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+  const [pid, version] = (await res.text()).split(' ');
+  return { pid: Number(pid), version };
 }
 
 async function pid(url: string): Promise<number> {
-  const res = await fetch(url);
-  if (res.status !== 200) throw new Error(`status ${res.status}`);
-  return Number(await res.text());
+  return (await answer(url)).pid;
 }
 
 function gone(pid: number): true | undefined {
@@ -78,4 +88,22 @@ test('a worker that dies while its replacement starts gives its seat to that rep
   t.not(next, first);
   t.deepEqual(s.bridge.stats().workers, [next]);
   t.is(app.imports(), 2);
+});
+
+test('a reload while a recycling replacement is still starting replaces that replacement too: one new worker, on the new code', async (t) => {
+  const app = countingApp(2, 600);
+  const s = await startWsgi({ app: 'counting:application', cwd: app.dir, maxRequests: 2, reload: true });
+  t.teardown(s.close);
+  const first = await pid(s.url);
+  t.is(await pid(s.url), first);
+  // The recycling replacement (import 2) hangs in its import; the file changes meanwhile.
+  await eventually(() => (app.imports() === 2 ? true : undefined));
+  const [, stale] = app.importers();
+  app.write('two');
+  await eventually(() => gone(stale));
+  await eventually(() => gone(first));
+  const after = await answer(s.url);
+  t.is(after.version, 'two');
+  t.deepEqual(s.bridge.stats().workers, [after.pid]);
+  t.deepEqual(app.importers(), [first, stale, after.pid]);
 });
