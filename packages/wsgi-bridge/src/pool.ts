@@ -209,7 +209,7 @@ export class WorkerPool implements WorkerEvents {
     this.#workers = this.#workers.filter((w) => w !== worker);
     const member = this.#members.get(worker);
     this.#members.delete(worker);
-    if (this.#state === 'closing' || this.#state === 'closed' || this.#state === 'failed') return;
+    if (!this.#serving()) return;
     // A candidate's failure is its #replace's business (the old worker stays); a retired worker has no seat.
     if (member?.role !== 'serving') return;
     if (!killed) this.#failures++;
@@ -232,11 +232,18 @@ export class WorkerPool implements WorkerEvents {
     setTimeout(() => this.#respawn(), delayMs).unref();
   }
 
+  /** Whether the pool still fills its seats (not failed, closing or closed). */
+  #serving(): boolean {
+    return this.#state === 'running' || this.#state === 'starting';
+  }
+
   #respawn(): void {
-    if (this.#state !== 'running' && this.#state !== 'starting') return;
+    if (!this.#serving()) return;
     const worker = this.#spawn('serving');
     // A failed start-up ends in `exited`, which tries again with a longer delay.
-    worker.ready.then(() => this.#pump(), (error: WsgiError) => this.logger.error(error.stack ?? error.message));
+    worker.ready.then(() => this.#pump(), (error: WsgiError) => {
+      if (this.#serving()) this.logger.error(error.stack ?? error.message);
+    });
   }
 
   /**
@@ -252,10 +259,14 @@ export class WorkerPool implements WorkerEvents {
     superseded?.kill('superseded by a newer replacement');
     fresh.ready.then(
       () => {
-        const member = this.#members.get(fresh);
-        if (member === undefined || seat.successor !== fresh) return;
-        member.role = 'serving';
+        if (seat.successor !== fresh) return;
         seat.successor = null;
+        const member = this.#members.get(fresh);
+        if (member === undefined) {
+          this.#candidateFailed(old, seat, `wsgi: worker ${fresh.pid} exited right after it started`);
+          return;
+        }
+        member.role = 'serving';
         if (this.#members.get(old) === seat) {
           seat.role = 'retired';
           old.retire();
@@ -265,16 +276,21 @@ export class WorkerPool implements WorkerEvents {
       (error: WsgiError) => {
         if (seat.successor !== fresh) return;
         seat.successor = null;
-        if (this.#members.get(old) === seat) {
-          this.logger.error(`${error.stack ?? error.message}\nwsgi: keeping the running worker ${old.pid}`);
-          seat.recycleAt = this.#recycleAfter(old.served);
-        } else if (this.#state === 'running' || this.#state === 'starting') {
-          // `old` died while its candidate was starting: the seat is empty now.
-          this.logger.error(error.stack ?? error.message);
-          this.#respawnLater(this.#backoffMs(), `the replacement for worker ${old.pid} failed`);
-        }
+        this.#candidateFailed(old, seat, error.stack ?? error.message);
       },
     );
+  }
+
+  /** `old`'s candidate failed (`what`): `old` keeps its seat, or, if it died meanwhile, the seat is filled anew. */
+  #candidateFailed(old: WorkerProcess, seat: Membership, what: string): void {
+    if (!this.#serving()) return;
+    if (this.#members.get(old) === seat) {
+      this.logger.error(`${what}\nwsgi: keeping the running worker ${old.pid}`);
+      seat.recycleAt = this.#recycleAfter(old.served);
+    } else {
+      this.logger.error(what);
+      this.#respawnLater(this.#backoffMs(), `the replacement for worker ${old.pid} failed`);
+    }
   }
 
   #startFailed(error: WsgiError): void {
