@@ -5,6 +5,7 @@
  * touch a stream or a response.
  */
 
+import { isHeaderName, isHeaderValue } from '@sluice/core';
 import { CgiError } from './errors.js';
 
 /** A parsed CGI header block. */
@@ -30,8 +31,6 @@ export function headEnd(buf: Uint8Array, from = 0): number {
   return -1;
 }
 
-const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE_RE = /[^\t\x20-\x7e\x80-\xff]/;
 const STATUS_RE = /^([2-5]\d\d)(?:[ \t]+(.*))?$/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
@@ -53,8 +52,8 @@ export function parseHead(block: string): CgiHead {
     if (colon <= 0) throw new CgiError('BAD_HEADER', `not a header line: ${JSON.stringify(line.slice(0, 80))}`);
     const name = line.slice(0, colon);
     const value = line.slice(colon + 1).trim();
-    if (!TOKEN_RE.test(name)) throw new CgiError('BAD_HEADER', `bad header name: ${JSON.stringify(name.slice(0, 80))}`);
-    if (BAD_VALUE_RE.test(value)) throw new CgiError('BAD_HEADER', `bad character in header ${name}`);
+    if (!isHeaderName(name)) throw new CgiError('BAD_HEADER', `bad header name: ${JSON.stringify(name.slice(0, 80))}`);
+    if (!isHeaderValue(value)) throw new CgiError('BAD_HEADER', `bad character in header ${name}`);
     const lower = name.toLowerCase();
     if (lower === 'status') {
       const m = STATUS_RE.exec(value);

@@ -120,3 +120,22 @@ export class RequestAbortedError extends SluiceError {
     this.name = 'RequestAbortedError';
   }
 }
+
+/**
+ * Codes of the errors `ctx.response` raises for an app's invalid status or header (see
+ * `header-validation.ts`): the app's mistake, so 500 and never shown to the client.
+ */
+export const responseErrors = {
+  INVALID_STATUS: 'SLUICE_ERR_INVALID_STATUS',
+  INVALID_STATUS_MESSAGE: 'SLUICE_ERR_INVALID_STATUS_MESSAGE',
+  INVALID_HEADER_NAME: 'SLUICE_ERR_INVALID_HEADER_NAME',
+  INVALID_HEADER_VALUE: 'SLUICE_ERR_INVALID_HEADER_VALUE',
+} as const;
+
+/** Name of a response-validation error. */
+export type ResponseErrorName = keyof typeof responseErrors;
+
+/** Builds the 500 {@link SluiceError} registered under `name`, with `message` saying what was wrong. */
+export function responseError(name: ResponseErrorName, message: string): SluiceError {
+  return new SluiceError(500, responseErrors[name], message, { expose: false });
+}

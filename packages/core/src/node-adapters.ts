@@ -186,15 +186,21 @@ export class NodeResponse extends EventEmitter {
     return this;
   }
 
-  /** Sends the head now; sluice's own response handling is switched off for this request. */
-  writeHead(status: number, reason?: string | Record<string, string | number | string[]>, headers?: Record<string, string | number | string[]>): this {
+  /**
+   * Sends the head now; sluice's own response handling is switched off for this request.
+   * Headers as an object, `[name, value]` pairs or a flat `[name, value, ...]` list (as
+   * Node). Status, reason and headers are checked as `ctx.status`/`ctx.message`/`ctx.set`
+   * check them (a 1xx or invalid status, CR/LF, a non-token name throw) before anything is sent.
+   */
+  writeHead(status: number, reason?: string | OutgoingHeadersArg, headers?: OutgoingHeadersArg): this {
     const ctx = this.#ctx;
-    ctx.respond = false;
     if (typeof reason === 'object') headers = reason;
     // Status first: setting it resets the reason phrase.
     if (ctx.status !== status) ctx.status = status;
     if (typeof reason === 'string') ctx.message = reason;
-    if (headers !== undefined) ctx.set(headers);
+    if (Array.isArray(headers)) setHeaderList(ctx, headers);
+    else if (headers !== undefined) ctx.set(headers as Record<string, string | number | string[]>);
+    ctx.respond = false;
     flushHead(ctx, status);
     return this;
   }
@@ -244,6 +250,18 @@ export class NodeResponse extends EventEmitter {
   #status(): number {
     return this.#ctx.response.explicitStatus ? this.#ctx.status : 200;
   }
+}
+
+/** What `writeHead` takes as headers: an object, `[name, value]` pairs, or a flat list. */
+type OutgoingHeadersArg = Record<string, string | number | string[]> | ReadonlyArray<readonly [string, string | number] | string>;
+
+/** Applies Node's array forms of `writeHead` headers through `ctx.append` (repeats kept). */
+function setHeaderList(ctx: Context, list: ReadonlyArray<readonly [string, string | number] | string>): void {
+  if (list.length > 0 && Array.isArray(list[0])) {
+    for (const pair of list as ReadonlyArray<readonly [string, string | number]>) ctx.append(pair[0], String(pair[1]));
+    return;
+  }
+  for (let i = 0; i + 1 < list.length; i += 2) ctx.append(list[i] as string, String(list[i + 1]));
 }
 
 /** Builds `ctx.res` for `ctx`. */

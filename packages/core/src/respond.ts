@@ -6,7 +6,7 @@
  * | `ctx.respond === false`            | nothing (the app wrote through `ctx.res`)             |
  * | response finished                  | nothing                                               |
  * | head already sent (`flushHeaders`) | the body below, with the framing chosen then          |
- * | status 1xx, 204, 205, 304          | head only, no body, no Content-Length (205: length 0) |
+ * | status 204, 205, 304               | head only, no body, no Content-Length (205: length 0) |
  * | HEAD request                       | GET's headers (Content-Length if known), no body      |
  * | body null (set on purpose)         | empty body, Content-Length: 0                         |
  * | body undefined                     | status message as text/plain                          |

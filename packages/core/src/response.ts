@@ -1,7 +1,7 @@
 /**
  * `ctx.response`: Koa's response API — status and message, body with type and
- * length inference, header table with CR/LF-safe setters, redirects, attachments,
- * validators. Only records what the response will be; `respond.ts` sends it.
+ * length inference, header table, redirects, attachments, validators. Every setter
+ * that records a header or the status goes through header-validation.ts. Only records what the response will be; `respond.ts` sends it.
  * Must never touch a socket.
  */
 
@@ -16,31 +16,13 @@ import type { Application } from './application.js';
 import { isStream, type Body } from './body-types.js';
 import type { Context } from './context.js';
 import type { ConnectionInfo, Exchange } from './engine/exchange.js';
-import { SluiceError } from './errors.js';
+import { responseError } from './errors.js';
+import { checkHeaderName, checkHeaderValue, checkReasonPhrase, checkStatus, isHeaderValue } from './header-validation.js';
 import { flushHead } from './respond.js';
 import { kExchange, kHeaders } from './symbols.js';
 
 /** A response header value as stored. */
 export type HeaderValue = string | string[];
-
-// Field names are tokens; values may not hold CR, LF, NUL or other controls (header injection),
-// nor characters above U+00FF (they cannot be sent as bytes).
-const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE_RE = /[^\t\x20-\x7e\x80-\xff]/;
-
-function checkName(name: string): string {
-  if (!TOKEN_RE.test(name) || name === '__proto__') {
-    throw new SluiceError(500, 'SLUICE_ERR_INVALID_HEADER_NAME', `invalid header name "${name}"`, { expose: false });
-  }
-  return name.toLowerCase();
-}
-
-function checkValue(name: string, value: string): string {
-  if (BAD_VALUE_RE.test(value)) {
-    throw new SluiceError(500, 'SLUICE_ERR_INVALID_HEADER_VALUE', `invalid character in header "${name}"`, { expose: false });
-  }
-  return value;
-}
 
 // Content types for the shorthands the body setter uses, precomputed: `type=` is on the hot path.
 const TEXT = 'text/plain; charset=utf-8';
@@ -54,10 +36,12 @@ const FETCH_SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'tr
 function contentTypeOf(type: string): string | false {
   let value = typeCache.get(type);
   if (value === undefined) {
+    // Only checked on a miss: the cache holds nothing but inputs that passed.
+    checkHeaderValue('Content-Type', type);
     const looked = mime.contentType(type.includes('/') ? type : extname(type) ? type : '.' + type) ||
       mime.contentType(type);
     if (!looked) return false;
-    value = looked;
+    value = checkHeaderValue('Content-Type', looked);
     if (typeCache.size < 500) typeCache.set(type, value);
   }
   return value;
@@ -90,16 +74,18 @@ export class Response {
 
   // ---- status ------------------------------------------------------------------
 
-  /** Response status; 404 until a body or status is set (as Koa). */
+  /**
+   * Response status; 404 until a body or status is set (as Koa). Only final statuses,
+   * 200–599, can be set (Koa takes 100–999): anything else throws
+   * `SLUICE_ERR_INVALID_STATUS` (500). 1xx are interim answers the engine sends itself.
+   */
   get status(): number {
     return this.#status;
   }
 
   set status(code: number) {
     if (this.headerSent) return;
-    if (!Number.isInteger(code) || code < 100 || code > 999) {
-      throw new SluiceError(500, 'SLUICE_ERR_INVALID_STATUS', `invalid status code: ${code}`, { expose: false });
-    }
+    checkStatus(code);
     this.#explicitStatus = true;
     this.#status = code;
     this.#message = undefined;
@@ -121,10 +107,7 @@ export class Response {
    * are refused (500, SLUICE_ERR_INVALID_STATUS_MESSAGE): no response splitting.
    */
   set message(value: string) {
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) {
-      throw new SluiceError(500, 'SLUICE_ERR_INVALID_STATUS_MESSAGE', 'invalid character in status message', { expose: false });
-    }
-    this.#message = value;
+    this.#message = checkReasonPhrase(value);
   }
 
   /** The reason phrase set with `message`, or undefined when the standard one applies. */
@@ -197,7 +180,7 @@ export class Response {
       return;
     }
     if (value instanceof Blob) {
-      if (setType) headers['content-type'] = value.type || BIN;
+      if (setType) headers['content-type'] = value.type ? checkHeaderValue('Content-Type', value.type) : BIN;
       headers['content-length'] = String(value.size);
       releaseStream(original, value);
       return;
@@ -240,7 +223,10 @@ export class Response {
     return Buffer.byteLength(JSON.stringify(body));
   }
 
-  /** Sets Content-Length (ignored when Transfer-Encoding was set, as Koa). */
+  /**
+   * Sets Content-Length (ignored when Transfer-Encoding was set, as Koa). Anything but a
+   * non-negative integer throws SLUICE_ERR_INVALID_HEADER_VALUE (500).
+   */
   set length(n: number | undefined) {
     if (n === undefined) delete this[kHeaders]['content-length'];
     else if (this[kHeaders]['transfer-encoding'] === undefined) this.set('Content-Length', String(n));
@@ -268,8 +254,9 @@ export class Response {
   }
 
   /**
-   * Sets one header, or several from an object. Values with CR, LF or other control
-   * characters are refused (500, SLUICE_ERR_INVALID_HEADER_VALUE): no header injection.
+   * Sets one header, or several from an object. A name that is not a token
+   * (SLUICE_ERR_INVALID_HEADER_NAME) or a value with CR, LF, NUL or another control
+   * (SLUICE_ERR_INVALID_HEADER_VALUE) throws a 500 error: no header injection.
    */
   set(field: string | Record<string, string | number | string[]>, value?: string | number | readonly (string | number)[]): void {
     if (this.headerSent) return;
@@ -277,19 +264,16 @@ export class Response {
       for (const key of Object.keys(field)) this.set(key, field[key]);
       return;
     }
-    const name = checkName(field);
-    if (Array.isArray(value)) {
-      this[kHeaders][name] = value.map((v) => checkValue(field, String(v)));
-    } else {
-      this[kHeaders][name] = checkValue(field, String(value));
-    }
+    const name = checkHeaderName(field);
+    // Checked whole before storing: a list with one bad value leaves the table unchanged.
+    this[kHeaders][name] = Array.isArray(value) ? value.map((v) => checkHeaderValue(field, v)) : checkHeaderValue(field, value);
   }
 
-  /** Appends a value to a header (making it a list). */
+  /** Appends a value to a header (making it a list); checked as `set` checks. */
   append(field: string, value: string | readonly string[]): void {
-    const name = checkName(field);
+    const name = checkHeaderName(field);
     const prev = this[kHeaders][name];
-    const add = Array.isArray(value) ? value.map((v: string) => checkValue(field, String(v))) : [checkValue(field, String(value))];
+    const add = Array.isArray(value) ? value.map((v: string) => checkHeaderValue(field, v)) : [checkHeaderValue(field, value)];
     this[kHeaders][name] = prev === undefined ? (add.length === 1 ? add[0] : add) : ([] as string[]).concat(prev, add);
   }
 
@@ -299,11 +283,16 @@ export class Response {
     delete this[kHeaders][field.toLowerCase()];
   }
 
-  /** Adds a field to Vary. */
-  vary(field: string): void {
+  /** Adds a field (or a comma-separated list of them) to Vary; a name that is not a token throws. */
+  vary(field: string | readonly string[]): void {
     if (this.headerSent) return;
+    const fields = typeof field === 'string' ? field.split(',') : field;
+    for (const name of fields) {
+      const trimmed = String(name).trim();
+      if (trimmed !== '*') checkHeaderName(trimmed);
+    }
     const current = this.get('Vary');
-    const next = vary.append(Array.isArray(current) ? current.join(', ') : current, field);
+    const next = vary.append(Array.isArray(current) ? current.join(', ') : current, fields as string[]);
     if (next) this.set('Vary', next);
   }
 
@@ -313,9 +302,13 @@ export class Response {
     return type ? String(type).split(';', 1)[0] : '';
   }
 
-  /** Sets Content-Type from a MIME type, extension or shorthand ('json', '.html', 'text/plain'). */
+  /**
+   * Sets Content-Type from a MIME type, extension or shorthand ('json', '.html', 'text/plain');
+   * an unknown one removes it (as Koa). A value with CR, LF or another control throws
+   * SLUICE_ERR_INVALID_HEADER_VALUE (500), known type or not.
+   */
   set type(value: string) {
-    const type = value ? contentTypeOf(value) : false;
+    const type = value ? contentTypeOf(String(value)) : false;
     if (type) this[kHeaders]['content-type'] = type;
     else delete this[kHeaders]['content-type'];
   }
@@ -331,19 +324,24 @@ export class Response {
     return value ? new Date(String(value)) : undefined;
   }
 
-  /** Sets Last-Modified from a Date or a date string. */
+  /** Sets Last-Modified from a Date or a date string; an invalid date throws SLUICE_ERR_INVALID_HEADER_VALUE (500). */
   set lastModified(value: Date | string | undefined) {
     if (value === undefined) return;
-    this.set('Last-Modified', (typeof value === 'string' ? new Date(value) : value).toUTCString());
+    const date = typeof value === 'string' ? new Date(value) : value;
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+      throw responseError('INVALID_HEADER_VALUE', 'Last-Modified must be a valid date');
+    }
+    this.set('Last-Modified', date.toUTCString());
   }
 
   get etag(): string {
     return String(this[kHeaders]['etag'] ?? '');
   }
 
-  /** Sets ETag, quoting it unless already quoted or weak. */
+  /** Sets ETag, quoting it unless already quoted or weak; checked as `set` checks. */
   set etag(value: string) {
-    this.set('ETag', /^(W\/)?"/.test(value) ? value : `"${value}"`);
+    const text = String(value);
+    this.set('ETag', /^(W\/)?"/.test(text) ? text : `"${text}"`);
   }
 
   // ---- redirects and downloads --------------------------------------------------------
@@ -365,7 +363,7 @@ export class Response {
         // not a parseable absolute URL: encoded below like any other
       }
     }
-    this.set('Location', encodeURI(decodeURISafe(url)));
+    this.set('Location', encodeLocation(url));
     if (!statuses.redirect[this.#status]) this.status = 302;
     // The body names the target as given, HTML-escaped for HTML clients (Koa 3's wording).
     if (this.ctx.accepts('html') === 'html') {
@@ -396,10 +394,25 @@ export class Response {
     this.redirect(alt || '/');
   }
 
-  /** Sets Content-Disposition to attachment (with a filename), and the type from it. */
+  /**
+   * Sets Content-Disposition to attachment (with a filename), and the type from it. Controls
+   * in the filename are percent-encoded by content-disposition; invalid options throw
+   * SLUICE_ERR_INVALID_HEADER_VALUE (500).
+   */
   attachment(filename?: string, options?: contentDisposition.Options): void {
-    if (filename && this[kHeaders]['content-type'] === undefined) this.type = extname(filename);
-    this.set('Content-Disposition', contentDisposition(filename, options));
+    let value: string;
+    try {
+      value = contentDisposition(filename, options);
+    } catch (error) {
+      throw responseError('INVALID_HEADER_VALUE', `invalid Content-Disposition: ${(error as Error).message}`);
+    }
+    if (filename && this[kHeaders]['content-type'] === undefined) {
+      // A filename with controls is fine for content-disposition (it percent-encodes them),
+      // but its "extension" names no type.
+      const ext = extname(filename);
+      this.type = isHeaderValue(ext) ? ext : '';
+    }
+    this.set('Content-Disposition', value);
   }
 
   // ---- state -----------------------------------------------------------------------------
@@ -452,11 +465,21 @@ function looksLikeHtml(value: string): boolean {
   return (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) && /^\s*</.test(value);
 }
 
-function decodeURISafe(url: string): string {
+/**
+ * Koa's Location encoding (`encodeURI` of the decoded URL: CR, LF and other controls become
+ * %XX); a URL `encodeURI` cannot encode (a lone surrogate) is an invalid header value.
+ */
+function encodeLocation(url: string): string {
+  let decoded = url;
   try {
-    return decodeURI(url);
+    decoded = decodeURI(url);
   } catch {
-    return url;
+    // not decodable: encoded as given
+  }
+  try {
+    return encodeURI(decoded);
+  } catch {
+    throw responseError('INVALID_HEADER_VALUE', 'redirect target is not a valid URL (unpaired surrogate)');
   }
 }
 
