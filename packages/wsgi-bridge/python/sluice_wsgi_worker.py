@@ -28,6 +28,13 @@ READ_SIZE = 64 * 1024
 # Response bytes that may be in flight before Node grants more credit.
 WINDOW_BYTES = 256 * 1024
 FILE_BLOCK_BYTES = 64 * 1024
+# Node refuses a frame over 64 MiB (a bigger one means a broken worker) and kills the worker.
+# So no frame may grow with what the application hands over: a body chunk larger than
+# PIECE_BYTES leaves as several frames, each under flow control (an application yielding one
+# huge bytes object is served, not killed with the requests queued behind it), and heads,
+# tracebacks and log messages are bounded by MAX_TEXT_BYTES.
+PIECE_BYTES = 1024 * 1024
+MAX_TEXT_BYTES = 1024 * 1024
 
 CONTROL_FD = 4
 # Node -> worker
@@ -338,6 +345,8 @@ class Response:
         text = '\0'.join(parts)
         if text.count('\0') != len(parts) - 1:
             raise ValueError('NUL character in the status or a header')
+        if len(text) > MAX_TEXT_BYTES:
+            raise ValueError('response head of %d bytes (at most %d)' % (len(text), MAX_TEXT_BYTES))
         return text.encode('latin-1')
 
     def write(self, data):
@@ -348,6 +357,8 @@ class Response:
 
     def send_chunk(self, data, last):
         """Sends a body chunk; `last` when the body is known to be complete with it."""
+        if len(data) > PIECE_BYTES:
+            return self.send_pieces(data, last)
         if self.declared is not None and self.head_sent:
             data = self.clip(data)
         if not self.head_sent:
@@ -369,6 +380,26 @@ class Response:
         frame = self.slot.poll()
         if frame is not None:
             self.handle(frame)
+        return False
+
+    def send_pieces(self, data, last):
+        """Sends a chunk over PIECE_BYTES as pieces (views, not copies); True when the body is complete."""
+        if not self.head_sent:
+            self.head()  # sets `declared`, so that the excess below is known before any piece leaves
+        view = memoryview(data)
+        size = len(view)
+        if self.declared is not None and size > self.declared - self.sent:
+            self.excess()
+            size = max(self.declared - self.sent, 0)
+            last = True
+        if size == 0:
+            return self.send_chunk(b'', last)
+        start = 0
+        while start < size:
+            end = min(start + PIECE_BYTES, size)
+            if self.send_chunk(view[start:end], last and end == size):
+                return True
+            start = end
         return False
 
     def clip(self, data):
@@ -454,15 +485,23 @@ class Response:
                 try:
                     close()
                 except BaseException:
-                    self.channel.send(LOG, self.rid, bytes([LOG_ERROR]) + (
-                        'exception in the iterable\'s close():\n' + traceback.format_exc()).encode())
+                    self.channel.send(LOG, self.rid, bytes([LOG_ERROR]) + text_payload(
+                        'exception in the iterable\'s close():\n' + traceback.format_exc()))
             if not terminal:
                 self.channel.send(END, self.rid)
 
     def fail(self):
         """The application raised: 500 if nothing was sent yet, else the connection is aborted."""
-        text = traceback.format_exc().encode('utf-8', 'replace')
-        self.channel.send(FAILED if self.head_sent else ERROR, self.rid, text)
+        self.channel.send(FAILED if self.head_sent else ERROR, self.rid, text_payload(traceback.format_exc()))
+
+
+def text_payload(text):
+    """A traceback or log message as frame bytes, its middle cut out if it is over MAX_TEXT_BYTES."""
+    data = text.encode('utf-8', 'replace')
+    if len(data) <= MAX_TEXT_BYTES:
+        return data
+    half = MAX_TEXT_BYTES // 2
+    return data[:half] + b'\n[... %d bytes cut ...]\n' % (len(data) - 2 * half) + data[-half:]
 
 
 def make_base_environ(threads, multiprocess):
@@ -567,7 +606,7 @@ def main():
     try:
         app = load(spec)
     except BaseException:
-        channel.send(STARTUP_FAILED, 0, traceback.format_exc().encode('utf-8', 'replace'))
+        channel.send(STARTUP_FAILED, 0, text_payload(traceback.format_exc()))
         sys.exit(3)
     channel.send(READY, 0, ('%d %s' % (os.getpid(), sys.version.split()[0])).encode())
     base = make_base_environ(threads, multiprocess)

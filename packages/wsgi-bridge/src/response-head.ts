@@ -1,8 +1,8 @@
 /**
  * Applies a WSGI response head (`status\0name\0value...`, latin-1) to `ctx`: status,
- * headers (repeated names kept), hop-by-hop headers dropped with a warning, CR/LF and
- * malformed names refused (core's setters check), Content-Length recorded so the
- * body can be held to it. Must never send anything: the middleware chain's respond does.
+ * headers (repeated names kept), hop-by-hop headers dropped with a warning; a status
+ * outside 200-599, CR/LF and malformed names refused (core's setters check); Content-Length
+ * recorded so the body can be held to it. Must never send anything: the middleware chain's respond does.
  */
 
 import type { Context, Logger } from '@sluice/core';
@@ -38,8 +38,10 @@ export function applyHead(ctx: Context, head: string, logger: Logger): HeadFacts
   const parts = head.split('\0');
   const status = parts[0];
   const code = status.length >= 3 ? Number(status.slice(0, 3)) : NaN;
-  if (!Number.isInteger(code) || code < 100 || code > 599 || (status.length > 3 && status.charCodeAt(3) !== 0x20)) {
-    throw new WsgiError('BAD_RESPONSE', `invalid WSGI status ${JSON.stringify(status)}`, { expose: false });
+  // A final status only: a 1xx (`101 Switching Protocols`) would tell a client or a front
+  // proxy that the connection changed protocol or that the answer is still to come.
+  if (!/^\d{3}$/.test(status.slice(0, 3)) || code < 200 || code > 599 || (status.length > 3 && status.charCodeAt(3) !== 0x20)) {
+    throw new WsgiError('BAD_RESPONSE', `invalid WSGI status ${JSON.stringify(status.slice(0, 80))} (a final status is 200-599)`, { expose: false });
   }
   const facts: HeadFacts = { declaredLength: -1, hasType: false };
   try {
