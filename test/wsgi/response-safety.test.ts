@@ -92,3 +92,18 @@ test('a large bytes object longer than its Content-Length is cut to it, logged o
   await s.waitForLog(/response body longer than its Content-Length/);
   t.is(s.logs.filter((entry) => /longer than its Content-Length/.test(entry.message)).length, 1);
 });
+
+test('a head over 1 MiB and an exception whose message is 70 MiB are 500s; the worker keeps serving', async (t) => {
+  const s = await startWsgi({ app: 'response_safety:application' });
+  t.teardown(s.close);
+  const before = await (await fetch(`${s.url}/pid`)).text();
+  const head = await fetch(`${s.url}/huge-head`);
+  t.is(head.status, 500);
+  t.is(head.headers.get('x-big'), null);
+  await s.waitForLog(/ValueError: response head of \d+ bytes \(at most 1048576\)/);
+  t.is((await fetch(`${s.url}/huge-error`)).status, 500);
+  const logged = await s.waitForLog(/bytes cut/);
+  t.true(logged.message.length < 2 * 1024 * 1024 + 1000);
+  t.is(await (await fetch(`${s.url}/pid`)).text(), before);
+  t.is(s.bridge.stats().respawns, 0);
+});

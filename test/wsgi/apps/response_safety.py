@@ -37,5 +37,10 @@ def application(environ, start_response):
             write(body)
             return []
         return iter([b'head:', body, b':tail'])
+    if path == '/huge-head':
+        start_response('200 OK', [('Content-Type', 'text/plain'), ('X-Big', 'h' * (2 * 1024 * 1024))])
+        return [b'never sent\n']
+    if path == '/huge-error':
+        raise ValueError('x' * (70 * 1024 * 1024))
     start_response('404 Not Found', [('Content-Type', 'text/plain')])
     return [b'not found\n']
