@@ -1,8 +1,8 @@
 /**
  * `ctx.response`: Koa's response API — status and message, body with type and
  * length inference, header table, redirects, attachments, validators. Every setter
- * that records a header or the status goes through header-validation.ts. Only records what the response will be; `respond.ts` sends it.
- * Must never touch a socket.
+ * that records a header or the status goes through header-validation.ts. Only records
+ * what the response will be; `respond.ts` sends it. Must never touch a socket.
  */
 
 import { extname } from 'node:path';
@@ -286,13 +286,11 @@ export class Response {
   /** Adds a field (or a comma-separated list of them) to Vary; a name that is not a token throws. */
   vary(field: string | readonly string[]): void {
     if (this.headerSent) return;
-    const fields = typeof field === 'string' ? field.split(',') : field;
-    for (const name of fields) {
-      const trimmed = String(name).trim();
-      if (trimmed !== '*') checkHeaderName(trimmed);
-    }
+    // Only optional whitespace (SP, HTAB) is trimmed: a CR or LF around a name is refused, not dropped.
+    const fields = (typeof field === 'string' ? field.split(',') : field).map((name) => String(name).replace(/^[ \t]+|[ \t]+$/g, ''));
+    for (const name of fields) if (name !== '*') checkHeaderName(name);
     const current = this.get('Vary');
-    const next = vary.append(Array.isArray(current) ? current.join(', ') : current, fields as string[]);
+    const next = vary.append(Array.isArray(current) ? current.join(', ') : current, fields);
     if (next) this.set('Vary', next);
   }
 
