@@ -14,6 +14,7 @@ export { isHeaderName, isHeaderValue } from './header-validation.js';
 export type { NodeRequest, NodeResponse, SocketView } from './node-adapters.js';
 export { createErrorPagesHandler, type ErrorPage, type ErrorPageFunction, type ErrorPages } from './error-pages.js';
 export { STANDARD_METHODS } from './methods.js';
+export { bufferBody, type BufferBodyOptions, type BufferedBody } from './body-buffer.js';
 export { accessLog, type AccessLogOptions } from './access-log.js';
 export { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
 export type { Exchange, ConnectionInfo } from './engine/exchange.js';

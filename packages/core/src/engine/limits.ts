@@ -43,6 +43,11 @@ export interface EngineOptions {
   lingerMs: number;
   /** Input buffered ahead of the request being served (pipelining) before reading pauses. */
   maxPipelineBufferBytes: number;
+  /**
+   * Request bodies held at once by `bufferBody()` (the gateways' buffering), in memory and
+   * in temporary files, summed over all connections; a body that would cross it → 503.
+   */
+  maxBufferedBodyBytes: number;
 }
 
 /** The defaults: safe for a public server, generous enough for real sites. */
@@ -61,6 +66,7 @@ export const engineDefaults: Readonly<EngineOptions> = Object.freeze({
   maxDrainBytes: 64 * 1024,
   lingerMs: 2_000,
   maxPipelineBufferBytes: 256 * 1024,
+  maxBufferedBodyBytes: 1024 * 1024 * 1024,
 });
 
 /**
