@@ -4,5 +4,5 @@
  */
 
 export { cgi, type CgiMiddleware } from './cgi.js';
-export { cgiDefaults, type CgiOptions, type SpawnerKind } from './options.js';
+export { cgiDefaults, type CgiOptions, type RequestBuffering, type SpawnerKind } from './options.js';
 export { CgiError, cgiErrors, type CgiErrorName } from './errors.js';

@@ -13,6 +13,8 @@ import { CgiError } from './errors.js';
 export type SpawnerKind = 'auto' | 'helper' | 'direct';
 /** Which spawn helper program: the native one (built from C), the Python one, or `auto`. */
 export type HelperKind = 'auto' | 'native' | 'python';
+/** Whether a request body is read whole before a program starts (`buffer`) or streamed to it (`stream`). */
+export type RequestBuffering = 'buffer' | 'stream';
 
 /** Options of {@link cgi}. Sizes in bytes, times in milliseconds. */
 export interface CgiOptions {
@@ -48,9 +50,18 @@ export interface CgiOptions {
   maxHeaderBytes?: number;
   /** Local redirects (`Location: /path`) followed for one request; more → 500. Default 10. */
   maxRedirects?: number;
-  /** Chunked request bodies up to this size are held in memory; larger ones are spooled to a file. Default 64 KiB. */
+  /**
+   * `buffer`: every request body is read whole (memory, then a temporary file) before the
+   * program gets a process slot, so a client sending slowly holds a connection, not a
+   * program; the app's `limits.maxBufferedBodyBytes` bounds all buffered bodies together
+   * (→ 503). `stream`: a body with Content-Length is piped to the program as it arrives
+   * (large uploads without a copy on disk; a slow client holds a slot); chunked bodies are
+   * still buffered, since CONTENT_LENGTH must be known. Default `buffer`.
+   */
+  requestBuffering?: RequestBuffering;
+  /** Buffered request bodies up to this size are held in memory; larger ones are spooled to a file. Default 64 KiB. */
   bodyMemoryBytes?: number;
-  /** Largest chunked request body spooled; larger → 413. Default 64 MiB. */
+  /** Largest request body buffered; larger → 413. Default 64 MiB. */
   maxSpoolBytes?: number;
   /** Directory for spooled bodies. Default the OS temp dir. */
   tempDir?: string;
@@ -109,6 +120,7 @@ export interface ResolvedOptions {
   readonly queueTimeoutMs: number;
   readonly maxHeaderBytes: number;
   readonly maxRedirects: number;
+  readonly requestBuffering: RequestBuffering;
   readonly bodyMemoryBytes: number;
   readonly maxSpoolBytes: number;
   readonly tempDir: string;
@@ -132,6 +144,7 @@ export const cgiDefaults = Object.freeze({
   queueTimeoutMs: 10_000,
   maxHeaderBytes: 64 * 1024,
   maxRedirects: 10,
+  requestBuffering: 'buffer' as RequestBuffering,
   bodyMemoryBytes: 64 * 1024,
   maxSpoolBytes: 64 * 1024 * 1024,
   maxStderrBytes: 64 * 1024,
@@ -149,7 +162,7 @@ const NUMBER_KEYS = [
 const POSITIVE_KEYS = new Set(['timeoutMs', 'maxRuntimeMs', 'maxProcesses', 'maxHeaderBytes']);
 const KNOWN_KEYS = new Set([
   'mounts', 'programs', 'root', 'interpreters', 'env', 'passEnv', 'path', 'passAuthorization', 'serverSoftware', 'spawner',
-  'helper', 'helperPython', 'tempDir', ...NUMBER_KEYS,
+  'helper', 'helperPython', 'tempDir', 'requestBuffering', ...NUMBER_KEYS,
 ]);
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -251,6 +264,8 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
   if (spawner !== 'auto' && spawner !== 'helper' && spawner !== 'direct') throw bad('spawner', 'must be "auto", "helper" or "direct"');
   const helper = user.helper ?? cgiDefaults.helper;
   if (helper !== 'auto' && helper !== 'native' && helper !== 'python') throw bad('helper', 'must be "auto", "native" or "python"');
+  const requestBuffering = user.requestBuffering ?? cgiDefaults.requestBuffering;
+  if (requestBuffering !== 'buffer' && requestBuffering !== 'stream') throw bad('requestBuffering', 'must be "buffer" or "stream"');
   const tempDir = user.tempDir === undefined ? tmpdir() : directory('tempDir', user.tempDir);
   const serverSoftware = user.serverSoftware ?? cgiDefaults.serverSoftware;
   if (typeof serverSoftware !== 'string') throw bad('serverSoftware', 'must be a string');
@@ -276,6 +291,7 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
     queueTimeoutMs: numbers.queueTimeoutMs,
     maxHeaderBytes: numbers.maxHeaderBytes,
     maxRedirects: numbers.maxRedirects,
+    requestBuffering,
     bodyMemoryBytes: numbers.bodyMemoryBytes,
     maxSpoolBytes: numbers.maxSpoolBytes,
     tempDir,

@@ -15,7 +15,7 @@ function setup(t: ExecutionContext): { bin: string; spool: string } {
   const spool = join(tmp.dir, 'spool');
   writeScript(join(bin, 'sum.cgi'), SUM);
   writeScript(join(spool, '.keep'), '', 0o644);
-  writeScript(join(bin, 'spooled.cgi'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'; ls "${spool}" | grep -c sluice-cgi-body; cat >/dev/null\n`);
+  writeScript(join(bin, 'spooled.cgi'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'; ls "${spool}" | grep -c sluice-body; cat >/dev/null\n`);
   writeScript(join(bin, 'ignore.cgi'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'; head -c 200000 /dev/zero | tr '\\\\0' x\n`);
   return { bin, spool };
 }
@@ -33,7 +33,7 @@ function chunked(parts: Buffer[]): ReadableStream<Uint8Array> {
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 for (const spawner of SPAWNERS) {
-  test(`[${spawner}] a body with Content-Length streams to stdin, CONTENT_LENGTH set`, async (t) => {
+  test(`[${spawner}] a body with Content-Length reaches stdin whole, CONTENT_LENGTH set`, async (t) => {
     const { bin } = setup(t);
     const s = await startCgi({ mounts: { '/cgi-bin': bin }, spawner });
     t.teardown(s.close);
@@ -65,8 +65,8 @@ for (const spawner of SPAWNERS) {
     const seen = await fetch(`${s.url}/cgi-bin/spooled.cgi`, { method: 'POST', body: chunked([randomBytes(4096)]), duplex: 'half' } as RequestInit);
     t.is((await seen.text()).trim(), '1', 'the body was in a file while the program ran');
     const deadline = Date.now() + 3000;
-    while (readdirSync(spool).some((f) => f.startsWith('sluice-cgi-body')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    t.deepEqual(readdirSync(spool).filter((f) => f.startsWith('sluice-cgi-body')), []);
+    while (readdirSync(spool).some((f) => f.startsWith('sluice-body')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    t.deepEqual(readdirSync(spool).filter((f) => f.startsWith('sluice-body')), []);
   });
 
   test(`[${spawner}] a chunked body over maxSpoolBytes is refused with 413 and the program never runs`, async (t) => {
@@ -82,7 +82,7 @@ for (const spawner of SPAWNERS) {
     ]));
     t.regex(res.text, /^HTTP\/1\.1 413 /);
     t.false(existsSync(join(bin, 'mark.cgi.ran')));
-    t.deepEqual(readdirSync(spool).filter((f) => f.startsWith('sluice-cgi-body')), []);
+    t.deepEqual(readdirSync(spool).filter((f) => f.startsWith('sluice-body')), []);
   });
 
   test(`[${spawner}] a program that ignores a large body answers in full and the server stays healthy`, async (t) => {
