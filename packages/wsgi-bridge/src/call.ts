@@ -8,7 +8,7 @@
 
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { Context, Logger } from '@sluice/core';
+import type { BufferedBody, Context, Logger } from '@sluice/core';
 import { encodeFrame, encodeU32Frame, FromWorker, ToWorker } from './framing.js';
 import { pythonError, WsgiError } from './errors.js';
 import { applyHead, type HeadFacts } from './response-head.js';
@@ -53,9 +53,14 @@ export class WsgiCall implements StreamOwner {
   #uncredited = 0;
   #pullWanted = false;
   #bodyState: 'unread' | 'reading' | 'ended' = 'unread';
+  /** The request body read whole before the call (requestBuffering 'buffer'), or null: read from the client. */
+  readonly #buffered: BufferedBody | null;
+  /** What wsgi.input reads, once the application first reads it. */
+  #input: Readable | null = null;
 
-  constructor(ctx: Context, scriptName: string, rawPath: string, logger: Logger) {
+  constructor(ctx: Context, scriptName: string, rawPath: string, logger: Logger, buffered: BufferedBody | null) {
     this.ctx = ctx;
+    this.#buffered = buffered;
     this.scriptName = scriptName;
     this.rawPath = rawPath;
     this.logger = logger;
@@ -64,6 +69,11 @@ export class WsgiCall implements StreamOwner {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+  }
+
+  /** The body's length when it was buffered (known even for a chunked request), else -1. */
+  get bufferedLength(): number {
+    return this.#buffered === null ? -1 : this.#buffered.length;
   }
 
   /** Handles a frame from the worker; returns true when it was the request's terminal frame. */
@@ -227,7 +237,7 @@ export class WsgiCall implements StreamOwner {
     this.#pullWanted = true;
     if (this.#bodyState === 'unread') {
       this.#bodyState = 'reading';
-      const body = this.ctx.req;
+      const body = (this.#input = this.#buffered === null ? this.ctx.req : this.#buffered.open());
       body.on('readable', () => this.#forwardBody());
       body.once('end', () => {
         this.#bodyState = 'ended';
@@ -248,7 +258,7 @@ export class WsgiCall implements StreamOwner {
       this.host.send(encodeFrame(ToWorker.BodyEnd, this.id));
       return;
     }
-    const chunk = this.ctx.req.read() as Buffer | null;
+    const chunk = (this.#input as Readable).read() as Buffer | null;
     if (chunk === null) return;
     this.#pullWanted = false;
     this.lastActivity = Date.now();

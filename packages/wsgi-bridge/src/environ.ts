@@ -64,9 +64,10 @@ function hexByte(high: number, low: number): number {
 
 /**
  * Encodes the REQUEST frame for `ctx`. `scriptName` is the mount prefix and `rawPath`
- * the rest of the (still encoded) path.
+ * the rest of the (still encoded) path; `bufferedLength` the size of a body read whole
+ * beforehand (-1: none), announced as CONTENT_LENGTH when the request was chunked.
  */
-export function encodeRequest(ctx: Context, id: number, scriptName: string, rawPath: string): Buffer {
+export function encodeRequest(ctx: Context, id: number, scriptName: string, rawPath: string, bufferedLength = -1): Buffer {
   const request = ctx.request;
   const socket = ctx.socket;
   const host = ctx.hostname;
@@ -87,6 +88,7 @@ export function encodeRequest(ctx: Context, id: number, scriptName: string, rawP
     const value = headers[name];
     fields += '\0' + key + '\0' + (typeof value === 'string' ? value : value.join(', '));
   }
+  if (bufferedLength >= 0 && request.length === undefined) fields += '\0CONTENT_LENGTH\0' + bufferedLength;
   const path = pathInfo(rawPath);
   const payloadLength = 5 + path.length + fields.length;
   const frame = Buffer.allocUnsafe(HEADER_BYTES + payloadLength) as Latin1Buffer;

@@ -4,7 +4,7 @@
  */
 
 export { wsgi, type WsgiMiddleware } from './middleware.js';
-export { defaults, type WsgiOptions } from './options.js';
+export { defaults, type RequestBuffering, type WsgiOptions } from './options.js';
 export { WsgiError, wsgiErrors, type WsgiErrorName } from './errors.js';
 export type { PoolStats } from './pool.js';
 export { WORKER_SCRIPT } from './worker.js';

@@ -5,7 +5,7 @@
  * remaining path are. Must never touch the workers' protocol: the pool and calls do.
  */
 
-import type { Context, Middleware } from '@sluice/core';
+import { bufferBody, type Context, type Middleware } from '@sluice/core';
 import { resolveOptions, type WsgiOptions } from './options.js';
 import { WorkerPool, type PoolStats } from './pool.js';
 
@@ -42,12 +42,18 @@ export function wsgi(options: WsgiOptions): WsgiMiddleware {
   const resolved = resolveOptions(options);
   const pool = new WorkerPool(resolved);
   const mount = resolved.mount;
+  const bodyOptions = { memoryBytes: resolved.bodyMemoryBytes, maxBytes: resolved.maxSpoolBytes, tempDir: resolved.tempDir };
+  // The body is read whole before the pool sees the request: a trickling client holds no worker.
+  const run = async (ctx: Context, scriptName: string, rawPath: string): Promise<void> => {
+    if (resolved.requestBuffering === 'stream' || !ctx.request.hasBody) return pool.run(ctx, scriptName, rawPath, null);
+    return pool.run(ctx, scriptName, rawPath, await bufferBody(ctx, bodyOptions));
+  };
   const middleware = (ctx: Context, next: () => Promise<void>): Promise<void> => {
     const path = ctx.path;
-    if (mount === '') return pool.run(ctx, '', path);
+    if (mount === '') return run(ctx, '', path);
     // Mounted at "/app": "/app" and "/app/..." belong to the application, "/apple" does not.
     if (!path.startsWith(mount) || (path.length > mount.length && path.charCodeAt(mount.length) !== 0x2f)) return next();
-    return pool.run(ctx, mount, path.slice(mount.length));
+    return run(ctx, mount, path.slice(mount.length));
   };
   return Object.assign(middleware, {
     ready: () => pool.ready(),

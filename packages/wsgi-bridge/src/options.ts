@@ -8,6 +8,9 @@ import path from 'node:path';
 import type { Logger } from '@sluice/core';
 import { WsgiError } from './errors.js';
 
+/** Whether a request body is read whole before a worker takes the request (`buffer`) or streamed to it (`stream`). */
+export type RequestBuffering = 'buffer' | 'stream';
+
 /** Options of {@link wsgi}. */
 export interface WsgiOptions {
   /** The application as `module:callable` (`callable` may be dotted, or `factory()` to call a factory). Required. */
@@ -44,6 +47,20 @@ export interface WsgiOptions {
   maxRequests?: number;
   /** Development: replace the workers when a `.py` file under `cwd` or `pythonPath` changes. Default false. */
   reload?: boolean;
+  /**
+   * `buffer`: a request body is read whole (memory, then a temporary file) before the
+   * request goes to a worker, so a client sending slowly holds a connection, not a worker;
+   * the app's `limits.maxBufferedBodyBytes` bounds all buffered bodies together (→ 503), and
+   * a chunked body gets a CONTENT_LENGTH. `stream`: `wsgi.input` reads the client as it
+   * sends (large uploads without a copy on disk; a slow client holds a worker). Default `buffer`.
+   */
+  requestBuffering?: RequestBuffering;
+  /** Buffered request bodies up to this size are held in memory; larger ones go to a temporary file. Default 64 KiB. */
+  bodyMemoryBytes?: number;
+  /** Largest request body buffered; larger → 413. Default 64 MiB. */
+  maxSpoolBytes?: number;
+  /** Directory of the temporary files of buffered bodies. Default the OS temp dir. */
+  tempDir?: string;
   /** Where worker output and bridge events go. Default: the logger of the application the middleware runs in (the console before its first request). */
   logger?: Logger;
 }
@@ -65,6 +82,10 @@ export interface ResolvedOptions {
   startupTimeoutMs: number;
   maxRequests: number;
   reload: boolean;
+  requestBuffering: RequestBuffering;
+  bodyMemoryBytes: number;
+  maxSpoolBytes: number;
+  tempDir: string | undefined;
   logger: Logger | undefined;
 }
 
@@ -82,6 +103,9 @@ export const defaults = {
   startupTimeoutMs: 30_000,
   maxRequests: 0,
   reload: false,
+  requestBuffering: 'buffer' as RequestBuffering,
+  bodyMemoryBytes: 64 * 1024,
+  maxSpoolBytes: 64 * 1024 * 1024,
 } as const;
 
 // Compared with the raw (still percent-encoded) request path, so it may not need encoding itself.
@@ -104,7 +128,8 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) throw new WsgiError('BAD_OPTION', 'wsgi() needs an options object');
   const options = input as unknown as Record<string, unknown>;
   const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'threads', 'pipeline', 'mount', 'timeoutMs', 'maxQueue',
-    'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'logger']);
+    'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'logger',
+    'requestBuffering', 'bodyMemoryBytes', 'maxSpoolBytes', 'tempDir']);
   for (const key of Object.keys(options)) if (!known.has(key)) bad(key, 'is not a known option');
   if (typeof input.app !== 'string' || !APP_SPEC_RE.test(input.app)) bad('app', `must look like "module:callable", got ${JSON.stringify(input.app)}`);
   if (input.python !== undefined && (typeof input.python !== 'string' || input.python === '')) bad('python', 'must be a non-empty string');
@@ -120,6 +145,9 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
     bad('mount', `must be '' or an unencoded ASCII path like "/app" (no trailing "/"), got ${JSON.stringify(mount)}`);
   }
   if (input.reload !== undefined && typeof input.reload !== 'boolean') bad('reload', 'must be a boolean');
+  const requestBuffering = input.requestBuffering ?? defaults.requestBuffering;
+  if (requestBuffering !== 'buffer' && requestBuffering !== 'stream') bad('requestBuffering', `must be "buffer" or "stream", got ${JSON.stringify(requestBuffering)}`);
+  if (input.tempDir !== undefined && (typeof input.tempDir !== 'string' || input.tempDir === '')) bad('tempDir', 'must be a directory path');
   const logger = input.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')) bad('logger', 'must be a logger');
   const cwd = path.resolve(input.cwd ?? process.cwd());
@@ -139,6 +167,10 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
     startupTimeoutMs: positiveInt(options, 'startupTimeoutMs', defaults.startupTimeoutMs, 1),
     maxRequests: positiveInt(options, 'maxRequests', defaults.maxRequests, 0),
     reload: input.reload ?? defaults.reload,
+    requestBuffering,
+    bodyMemoryBytes: positiveInt(options, 'bodyMemoryBytes', defaults.bodyMemoryBytes, 0),
+    maxSpoolBytes: positiveInt(options, 'maxSpoolBytes', defaults.maxSpoolBytes, 0),
+    tempDir: input.tempDir === undefined ? undefined : path.resolve(cwd, input.tempDir),
     logger,
   };
 }

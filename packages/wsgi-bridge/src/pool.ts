@@ -5,7 +5,7 @@
  * Must never look inside requests or responses: calls and workers do.
  */
 
-import type { Context, Logger } from '@sluice/core';
+import type { BufferedBody, Context, Logger } from '@sluice/core';
 import { WsgiCall } from './call.js';
 import { WsgiError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -112,12 +112,12 @@ export class WorkerPool implements WorkerEvents {
     return { workers: pids, active, queued: this.#queue.length, respawns: this.#respawns };
   }
 
-  /** Runs the request in `ctx` on a worker; resolves when `ctx` holds the response. */
-  run(ctx: Context, scriptName: string, rawPath: string): Promise<void> {
+  /** Runs the request in `ctx` on a worker (its body `buffered` already, or null: read from the client); resolves when `ctx` holds the response. */
+  run(ctx: Context, scriptName: string, rawPath: string, buffered: BufferedBody | null): Promise<void> {
     if (this.#appLogger === null) this.#appLogger = ctx.app.logger;
     if (this.#state === 'failed') throw this.#notStarted();
     if (this.#state === 'closing' || this.#state === 'closed') throw new WsgiError('CLOSED');
-    const call = new WsgiCall(ctx, scriptName, rawPath, this.#options.logger ?? ctx.app.logger);
+    const call = new WsgiCall(ctx, scriptName, rawPath, this.#options.logger ?? ctx.app.logger, buffered);
     const worker = this.#state === 'running' && this.#queue.length === 0 ? this.#target() : null;
     if (worker !== null) {
       worker.start(call);

@@ -187,7 +187,7 @@ export class WorkerProcess {
     this.#calls.set(id, call);
     this.active++;
     this.#served++;
-    this.send(encodeRequest(call.ctx, id, call.scriptName, call.rawPath));
+    this.send(encodeRequest(call.ctx, id, call.scriptName, call.rawPath, call.bufferedLength));
   }
 
   /**

@@ -153,6 +153,15 @@ def application(environ, start_response):
         body = json.dumps({'bytes': total, 'sha256': digest.hexdigest()}).encode()
         start_response('200 OK', [('Content-Type', 'application/json')])
         return [body]
+    if path == '/upload-length':
+        # Marks that the application started (before reading), then reports what it read.
+        import hashlib
+        mark('upload-started')
+        data = environ['wsgi.input'].read()
+        body = json.dumps({'content_length': environ.get('CONTENT_LENGTH'), 'bytes': len(data),
+                           'sha256': hashlib.sha256(data).hexdigest()}).encode()
+        start_response('200 OK', [('Content-Type', 'application/json')])
+        return [body]
     if path == '/ignore-body':
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'did not read\n']
