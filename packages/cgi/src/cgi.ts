@@ -70,9 +70,12 @@ class SpawnerChoice {
   async #choose(logger: Logger): Promise<Spawner> {
     if (this.#options.spawner === 'direct') {
       this.kind = 'direct';
-      return new DirectSpawner();
+      return new DirectSpawner(this.#options.killProcessGroup);
     }
-    const helper = new HelperSpawner(helperCommand(this.#options.helper, this.#options.helperPython), logger, this.#options.programSliceMs);
+    const helper = new HelperSpawner(helperCommand(this.#options.helper, this.#options.helperPython), logger, {
+      programSliceMs: this.#options.programSliceMs,
+      killProcessGroupOnExit: this.#options.killProcessGroup,
+    });
     if (this.#options.spawner === 'helper') {
       this.kind = 'helper';
       this.helper = helper;
@@ -87,7 +90,7 @@ class SpawnerChoice {
       logger.warn(`cgi: spawn helper unavailable (${(error as Error).message}); spawning from the server process`);
       await helper.close();
       this.kind = 'direct';
-      return new DirectSpawner();
+      return new DirectSpawner(this.#options.killProcessGroup);
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * Starts programs with `child_process.spawn` from the server process itself, each in
- * a new session (so its own process group). Simple, but libuv forks the whole
+ * a new session (so its own process group), killed when the program exits (unless
+ * asked not to) and when the spawner closes. Simple, but libuv forks the whole
  * server: the cost grows with the server's memory and blocks the event loop (see
  * the README's spawn measurements). Must never use a shell.
  */
@@ -11,17 +12,35 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { SpawnError, type ExitStatus, type RunningProgram, type SpawnSpec, type Spawner } from './spawner.js';
 
+function killGroup(pid: number, signal: 'SIGTERM' | 'SIGKILL'): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
 class DirectProgram implements RunningProgram {
   readonly #child: ChildProcess;
   readonly exited: Promise<ExitStatus>;
-  #exitedAndReleased = false;
+  readonly #onForget: (program: DirectProgram) => void;
+  #exited = false;
+  #released = false;
 
-  constructor(child: ChildProcess) {
+  constructor(child: ChildProcess, killGroupOnExit: boolean, onForget: (program: DirectProgram) => void) {
     this.#child = child;
+    this.#onForget = onForget;
     // Writes after the program stopped reading fail with EPIPE: expected, not an error.
     child.stdin?.on('error', () => {});
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('exit', (code, signal) => {
+        this.#exited = true;
+        // Node has reaped the program already: killed in the same turn, before this process can
+        // start another program that could reuse the pid as its group id.
+        if (killGroupOnExit) killGroup(this.pid, 'SIGKILL');
+        if (this.#released) onForget(this);
+        resolve({ code, signal });
+      });
     });
   }
 
@@ -42,16 +61,13 @@ class DirectProgram implements RunningProgram {
   }
 
   kill(signal: 'SIGTERM' | 'SIGKILL'): void {
-    if (this.#exitedAndReleased) return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      // The group is already gone.
-    }
+    if (this.#exited && this.#released) return;
+    killGroup(this.pid, signal);
   }
 
   release(): void {
-    this.#exitedAndReleased = true;
+    this.#released = true;
+    if (this.#exited) this.#onForget(this);
   }
 }
 
@@ -83,6 +99,15 @@ function environmentObject(entries: readonly string[]): Record<string, string> {
 
 /** Spawns with `child_process.spawn`, `detached` (setsid) so kills reach the whole group. */
 export class DirectSpawner implements Spawner {
+  readonly #killGroupOnExit: boolean;
+  /** Programs not yet both exited and released: their groups are killed at close. */
+  readonly #programs = new Set<DirectProgram>();
+
+  /** `killProcessGroupOnExit`: kill a program's process group (its session) as soon as the program exits. */
+  constructor(killProcessGroupOnExit = true) {
+    this.#killGroupOnExit = killProcessGroupOnExit;
+  }
+
   async spawn(spec: SpawnSpec): Promise<RunningProgram> {
     try {
       await checkExecutableFormat(spec.file);
@@ -107,10 +132,13 @@ export class DirectSpawner implements Spawner {
       const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
       throw new SpawnError(error.code ?? 'EIO', error.message);
     }
-    return new DirectProgram(child);
+    const program = new DirectProgram(child, this.#killGroupOnExit, (done) => this.#programs.delete(done));
+    this.#programs.add(program);
+    return program;
   }
 
   async close(): Promise<void> {
-    // Nothing of its own to stop: running programs are killed by their requests.
+    for (const program of this.#programs) program.kill('SIGKILL');
+    this.#programs.clear();
   }
 }

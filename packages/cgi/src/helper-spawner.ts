@@ -240,12 +240,13 @@ class Helper {
   #releases: number[] = [];
   #releaseTimer: NodeJS.Timeout | undefined = undefined;
 
-  constructor(command: HelperCommand, programSliceMs: number, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
+  constructor(command: HelperCommand, settings: HelperSettings, logger: Logger, onMessage: (m: HelperMessage) => void, onExit: () => void) {
     // A private 0700 directory: only this user can connect and ask for programs.
     this.#dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'sluice-cgi-'));
     this.socketPath = join(this.#dir, 'spawn.sock');
-    const sliceMicroseconds = String(Math.round(programSliceMs * 1000));
-    this.child = spawn(command.file, [...command.args, this.socketPath, String(OUTPUT_WINDOW), sliceMicroseconds], { stdio: 'pipe', env: {} });
+    const sliceMicroseconds = String(Math.round(settings.programSliceMs * 1000));
+    const killGroups = settings.killProcessGroupOnExit ? '1' : '0';
+    this.child = spawn(command.file, [...command.args, this.socketPath, String(OUTPUT_WINDOW), sliceMicroseconds, killGroups], { stdio: 'pipe', env: {} });
     let resolveReady!: () => void;
     let rejectReady!: (error: Error) => void;
     this.ready = new Promise((resolve, reject) => {
@@ -364,21 +365,28 @@ class HelperProgram implements RunningProgram {
   }
 }
 
+/** What the helper is told at its start, for every program. */
+export interface HelperSettings {
+  /** The scheduler slice asked for each program, in ms (0: the kernel's default; see `CgiOptions`). */
+  readonly programSliceMs: number;
+  /** Kill a program's process group (its session) as soon as the program exits. */
+  readonly killProcessGroupOnExit: boolean;
+}
+
 /** Starts programs through a spawn helper (native or Python). */
 export class HelperSpawner implements Spawner {
   readonly #command: HelperCommand;
   readonly #logger: Logger;
-  readonly #programSliceMs: number;
+  readonly #settings: HelperSettings;
   readonly #pending = new Map<number, Pending>();
   #helper: Helper | undefined = undefined;
   #nextId = 1;
   #closed = false;
 
-  /** `programSliceMs`: the scheduler slice the helper asks for each program (0: the kernel's default; see `CgiOptions`). */
-  constructor(command: HelperCommand, logger: Logger, programSliceMs = 0) {
+  constructor(command: HelperCommand, logger: Logger, settings: HelperSettings = { programSliceMs: 0, killProcessGroupOnExit: true }) {
     this.#command = command;
     this.#logger = logger;
-    this.#programSliceMs = programSliceMs;
+    this.#settings = settings;
   }
 
   /** Which helper program this spawner runs. */
@@ -398,7 +406,7 @@ export class HelperSpawner implements Spawner {
 
   #ensureHelper(): Helper {
     if (this.#helper === undefined || !this.#helper.alive) {
-      const helper: Helper = new Helper(this.#command, this.#programSliceMs, this.#logger, (m) => this.#onMessage(m), () => this.#onHelperExit(helper));
+      const helper: Helper = new Helper(this.#command, this.#settings, this.#logger, (m) => this.#onMessage(m), () => this.#onHelperExit(helper));
       this.#helper = helper;
     }
     return this.#helper;

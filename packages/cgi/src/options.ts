@@ -65,6 +65,15 @@ export interface CgiOptions {
   maxSpoolBytes?: number;
   /** Directory for spooled bodies. Default the OS temp dir. */
   tempDir?: string;
+  /**
+   * Each program runs in its own session (setsid), so in its own process group. `true`:
+   * that group is killed (SIGKILL) as soon as the program exits, so background children
+   * it left behind (`(sleep 120 &)`, a daemon it forked) do not outlive its request.
+   * `false`: they keep running after the request (they are still killed when the
+   * program is stopped while running, and, with a spawn helper, when the helper exits
+   * while the program runs). Default `true`.
+   */
+  killProcessGroup?: boolean;
   /** stderr bytes logged per program (the rest is read and dropped). Default 64 KiB. */
   maxStderrBytes?: number;
   /** Longest stderr line logged; longer lines are cut. Default 4 KiB. */
@@ -112,6 +121,7 @@ export interface ResolvedOptions {
   readonly passEnv: readonly string[];
   readonly path: string;
   readonly passAuthorization: boolean;
+  readonly killProcessGroup: boolean;
   readonly timeoutMs: number;
   readonly maxRuntimeMs: number;
   readonly killGraceMs: number;
@@ -136,6 +146,7 @@ export interface ResolvedOptions {
 /** The defaults of every scalar option. */
 export const cgiDefaults = Object.freeze({
   passAuthorization: false,
+  killProcessGroup: true,
   timeoutMs: 30_000,
   maxRuntimeMs: 300_000,
   killGraceMs: 2_000,
@@ -162,7 +173,7 @@ const NUMBER_KEYS = [
 const POSITIVE_KEYS = new Set(['timeoutMs', 'maxRuntimeMs', 'maxProcesses', 'maxHeaderBytes']);
 const KNOWN_KEYS = new Set([
   'mounts', 'programs', 'root', 'interpreters', 'env', 'passEnv', 'path', 'passAuthorization', 'serverSoftware', 'spawner',
-  'helper', 'helperPython', 'tempDir', 'requestBuffering', ...NUMBER_KEYS,
+  'helper', 'helperPython', 'tempDir', 'requestBuffering', 'killProcessGroup', ...NUMBER_KEYS,
 ]);
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -260,6 +271,7 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
     throw bad('passEnv', 'must be a list of variable names');
   }
   if (user.passAuthorization !== undefined && typeof user.passAuthorization !== 'boolean') throw bad('passAuthorization', 'must be true or false');
+  if (user.killProcessGroup !== undefined && typeof user.killProcessGroup !== 'boolean') throw bad('killProcessGroup', 'must be true or false');
   const spawner = user.spawner ?? cgiDefaults.spawner;
   if (spawner !== 'auto' && spawner !== 'helper' && spawner !== 'direct') throw bad('spawner', 'must be "auto", "helper" or "direct"');
   const helper = user.helper ?? cgiDefaults.helper;
@@ -283,6 +295,7 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
     passEnv,
     path: searchPath,
     passAuthorization: user.passAuthorization ?? cgiDefaults.passAuthorization,
+    killProcessGroup: user.killProcessGroup ?? cgiDefaults.killProcessGroup,
     timeoutMs: numbers.timeoutMs,
     maxRuntimeMs: numbers.maxRuntimeMs,
     killGraceMs: numbers.killGraceMs,

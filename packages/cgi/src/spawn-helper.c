@@ -73,6 +73,8 @@ static unsigned char *control_buf;
 static size_t control_len, control_cap;
 static int control_open = 1;
 static long initial_credit = CHUNK;
+/* Kill a program's whole session (its background children) as soon as the program exits. */
+static int kill_groups_on_exit = 1;
 
 #if defined(__linux__) && defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
 /*
@@ -365,8 +367,13 @@ static void spawn_program(long id, unsigned char *spec, uint32_t len, int in_fd)
     sigemptyset(&empty);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setsigmask(&attr, &empty);
+#ifdef POSIX_SPAWN_SETSID
+    /* Its own session, hence its own process group: nothing it starts can join the server's. */
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+#else
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+#endif
     program_slice(1);
     error = posix_spawn(&pid, file, &actions, &attr, argv, envp);
     program_slice(0);
@@ -581,26 +588,35 @@ static void accept_all(void) {
   }
 }
 
+static struct program *running_program(pid_t pid) {
+  for (size_t i = 0; i < n_progs; i++)
+    if (progs[i].pid == pid && progs[i].running) return &progs[i];
+  return NULL;
+}
+
 static void reap(void) {
   char drain[256];
   while (read(wake_r, drain, sizeof drain) > 0) {
   }
   for (;;) {
+    /* Seen before it is reaped (WNOWAIT): while it is a zombie its pid, and so its group id,
+       cannot be taken by another process, so the kill below reaches its own leftovers only. */
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+    pid_t pid = info.si_pid;
+    struct program *p = running_program(pid);
+    if (p != NULL && kill_groups_on_exit) kill(-pid, SIGKILL);
     int status;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    for (size_t i = 0; i < n_progs; i++) {
-      struct program *p = &progs[i];
-      if (p->pid != pid || !p->running) continue;
-      p->running = 0;
-      /* Relay what the program wrote before exiting first: stderr all of it, stdout within the credit. */
-      read_stderr(p);
-      read_stdout(p);
-      int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
-      emitf("x %ld %d\n", p->id, code);
-      maybe_forget(p);
-      break;
-    }
+    if (waitpid(pid, &status, 0) != pid) return;
+    if (p == NULL) continue;
+    p->running = 0;
+    /* Relay what the program wrote before exiting first: stderr all of it, stdout within the credit. */
+    read_stderr(p);
+    read_stdout(p);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+    emitf("x %ld %d\n", p->id, code);
+    maybe_forget(p);
   }
 }
 
@@ -623,11 +639,12 @@ static void close_inherited(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2 || strlen(argv[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-    fprintf(stderr, "usage: spawn-helper <socket path> [initial credit] [program slice in us]\n");
+    fprintf(stderr, "usage: spawn-helper <socket path> [initial credit] [program slice in us] [kill groups on exit: 1|0]\n");
     return 64;
   }
   if (argc > 2) initial_credit = strtol(argv[2], NULL, 10);
   if (argc > 3) init_slice(strtol(argv[3], NULL, 10));
+  if (argc > 4) kill_groups_on_exit = strcmp(argv[4], "0") != 0;
   close_inherited();
   signal(SIGPIPE, SIG_IGN);
   int wake[2];

@@ -6,7 +6,11 @@ request frame, never send more output than granted, and never leave a program ru
 once the server is gone. spawn-helper.c is the same program in C (used when it could
 be built: it costs less CPU per request); both speak this protocol.
 
-Usage: spawn-helper.py <socket path> [initial credit] [program slice in microseconds]
+Usage: spawn-helper.py <socket path> [initial credit] [program slice in microseconds] [kill groups on exit: 1|0]
+
+Each program runs in its own session (setsid), so in its own process group; unless the
+last argument is 0, the group is killed (SIGKILL) as soon as the program exits, so that
+background children it left (`(sleep 120 &)`) do not outlive it.
 
 Frames (server to helper): a 4-byte big-endian length, then fields each ending with a
 NUL byte. On the helper's stdin:
@@ -97,8 +101,9 @@ class Program:
 
 
 class Helper:
-    def __init__(self, path, credit, program_slice):
+    def __init__(self, path, credit, program_slice, kill_groups_on_exit=True):
         self.initial_credit = credit
+        self.kill_groups_on_exit = kill_groups_on_exit
         self.program_slice = program_slice
         self.selector = selectors.DefaultSelector()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -295,7 +300,7 @@ class Helper:
                         (os.POSIX_SPAWN_DUP2, out_w, 1),
                         (os.POSIX_SPAWN_DUP2, err_w, 2),
                     ],
-                    setpgroup=0,
+                    setsid=True,  # its own session, hence its own process group
                     setsigdef=DEFAULT_SIGNALS,
                     setsigmask=[],
                 )
@@ -387,13 +392,22 @@ class Helper:
         except (BlockingIOError, InterruptedError):
             pass
         while True:
+            # Seen before it is reaped (WNOWAIT): while it is a zombie its pid, and so its group
+            # id, cannot be taken by another process, so the kill reaches its own leftovers only.
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return
-            if pid == 0:
+            if info is None or info.si_pid == 0:
                 return
+            pid = info.si_pid
             program = self.running.pop(pid, None)
+            if program is not None and self.kill_groups_on_exit:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            _, status = os.waitpid(pid, 0)
             if program is not None:
                 program.running = False
                 # What the program wrote before exiting comes first: stderr all of it, stdout within the credit.
@@ -451,7 +465,8 @@ def close_inherited():
 
 def main():
     close_inherited()
-    helper = Helper(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK, ProgramSlice(int(sys.argv[3]) if len(sys.argv) > 3 else 0))
+    helper = Helper(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK, ProgramSlice(int(sys.argv[3]) if len(sys.argv) > 3 else 0),
+                    len(sys.argv) <= 4 or sys.argv[4] != "0")
     try:
         helper.run()
     except BrokenPipeError:
