@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -300,6 +301,21 @@ static void release(long id) {
   maybe_forget(p);
 }
 
+/*
+ * A whole field as a decimal number within [min, max], or 0: frames come from the server,
+ * but a number that does not parse, has trailing bytes or is out of range (argc of
+ * 9223372036854775807, a credit that would overflow) is refused, never trusted.
+ */
+static int parse_number(const char *text, long min, long max, long *out) {
+  if (text == NULL || *text == 0) return 0;
+  char *end;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno != 0 || *end != 0 || value < min || value > max) return 0;
+  *out = value;
+  return 1;
+}
+
 /* The `index`-th NUL-terminated field of a frame body, or NULL. */
 static char *field(unsigned char *body, uint32_t len, unsigned index) {
   uint32_t start = 0;
@@ -329,8 +345,9 @@ static void spawn_program(long id, unsigned char *spec, uint32_t len, int in_fd)
   long max = (long)len + 1;
   char **fields = malloc((size_t)max * sizeof *fields);
   long n = fields == NULL ? -1 : split_fields(spec, len, fields, max);
-  long argc = n >= 7 ? strtol(fields[6], NULL, 10) : -1;
-  if (n < 7 || argc < 1 || 7 + argc > n) {
+  long argc = -1;
+  /* argc is checked against the fields there are (n - 7), never added to: no overflow. */
+  if (n < 7 || !parse_number(fields[6], 1, n - 7, &argc)) {
     emitf("f %ld EINVAL bad spawn frame\n", id);
     free(fields);
     return;
@@ -429,15 +446,16 @@ static size_t waiting_for(long id) {
 /* A command frame from the server (on stdin). `body` stays owned by the caller unless kept. */
 static void on_command(unsigned char *body, uint32_t len) {
   char *kind = field(body, len, 0), *id_text = field(body, len, 1);
-  if (kind == NULL || id_text == NULL) return;
-  long id = strtol(id_text, NULL, 10);
+  long id;
+  if (kind == NULL || !parse_number(id_text, 0, LONG_MAX, &id)) return;
   if (strcmp(kind, "o") == 0) {
     /* Releases ride on spawn frames: field 3, a comma-separated list. */
     char *p = field(body, len, 3);
     while (p != NULL && *p) {
       char *end;
+      errno = 0;
       long released = strtol(p, &end, 10);
-      if (end == p) break;
+      if (end == p || errno != 0 || (*end != ',' && *end != 0)) break; /* garbage: the rest is ignored */
       release(released);
       p = *end == ',' ? end + 1 : end;
     }
@@ -457,15 +475,16 @@ static void on_command(unsigned char *body, uint32_t len) {
     waits[index].spec_len = len;
     maybe_spawn(index);
   } else if (strcmp(kind, "k") == 0) {
-    char *sig = field(body, len, 2);
+    long sig;
     struct program *p = find_program(id);
     /* Also after the program's exit: children it left in its group may still hold its output. */
-    if (p != NULL && !p->released && sig != NULL) kill(-p->pid, (int)strtol(sig, NULL, 10));
+    if (p != NULL && !p->released && parse_number(field(body, len, 2), 1, 64, &sig)) kill(-p->pid, (int)sig);
   } else if (strcmp(kind, "c") == 0) {
-    char *amount = field(body, len, 2);
+    long amount;
     struct program *p = find_program(id);
-    if (p != NULL && amount != NULL) {
-      p->credit += strtol(amount, NULL, 10);
+    if (p != NULL && parse_number(field(body, len, 2), 0, MAX_FRAME, &amount)) {
+      /* Bounded: a server granting without end cannot overflow the count. */
+      p->credit = p->credit > LONG_MAX - amount ? LONG_MAX : p->credit + amount;
       read_stdout(p);
       maybe_forget(p);
     }
@@ -512,7 +531,8 @@ static void on_stdin_frame(struct conn *c) {
   uint32_t len = c->have - 4;
   char *role = field(body, len, 0), *id_text = field(body, len, 1);
   int valid = role != NULL && id_text != NULL && strcmp(role, "i") == 0;
-  long id = valid ? strtol(id_text, NULL, 10) : 0;
+  long id = 0;
+  valid = valid && parse_number(id_text, 0, LONG_MAX, &id);
   free(c->buf);
   if (!valid) {
     close(c->fd);
@@ -642,8 +662,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: spawn-helper <socket path> [initial credit] [program slice in us] [kill groups on exit: 1|0]\n");
     return 64;
   }
-  if (argc > 2) initial_credit = strtol(argv[2], NULL, 10);
-  if (argc > 3) init_slice(strtol(argv[3], NULL, 10));
+  long number;
+  if (argc > 2 && !parse_number(argv[2], 1, MAX_FRAME, &initial_credit)) {
+    fprintf(stderr, "sluice spawn helper: bad initial credit %s\n", argv[2]);
+    return 64;
+  }
+  if (argc > 3 && parse_number(argv[3], 0, 100000, &number)) init_slice(number);
   if (argc > 4) kill_groups_on_exit = strcmp(argv[4], "0") != 0;
   close_inherited();
   signal(SIGPIPE, SIG_IGN);

@@ -31,7 +31,10 @@ program may have `initial credit` (default 65536) stdout bytes unacknowledged; w
 credit its pipe is not read, so it blocks: backpressure. One pipe to the server for
 every program, instead of a connection each: connections and the wake-ups they cause
 were most of what a CGI request cost the server (bench/README.md).
-EOF on stdin: every running group is killed, reaped, and the helper exits.
+EOF on stdin: every running group is killed, reaped, and the helper exits (status 0).
+A malformed frame is refused, never trusted (a spawn frame gets "f <id> EINVAL"; other
+frames are ignored) and the helper goes on; a frame longer than 4 MiB ends it with
+status 65, a bad command line with 64 (the same codes as spawn-helper.c).
 """
 
 import errno
@@ -46,6 +49,15 @@ MAX_FRAME = 4 * 1024 * 1024
 CHUNK = 65536
 # Signals Python sets up for itself that a CGI program must get back at their defaults.
 DEFAULT_SIGNALS = [signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGCHLD, signal.SIGTERM]
+
+
+def number(field, low, high):
+    """A whole field as a decimal integer within [low, high], or None."""
+    # Longer than any 64-bit number: refused before int() (which also refuses over 4300 digits).
+    if not field or len(field) > 20 or not field.isdigit() and not (field[:1] == b"-" and field[1:].isdigit()):
+        return None
+    value = int(field)
+    return value if low <= value <= high else None
 
 
 class ProgramSlice:
@@ -149,7 +161,9 @@ class Helper:
         while len(buf) - at >= 4:
             length = struct.unpack_from(">I", buf, at)[0]
             if length > MAX_FRAME:
-                raise SystemExit(f"sluice spawn helper: command frame of {length} bytes")
+                sys.stderr.write(f"sluice spawn helper: command frame of {length} bytes\n")
+                self.shutdown()
+                sys.exit(65)
             if len(buf) - at < 4 + length:
                 break
             fields = buf[at + 4:at + 4 + length].split(b"\0")
@@ -160,14 +174,19 @@ class Helper:
 
     def command(self, fields):
         kind = fields[0]
-        try:
-            ident = int(fields[1])
-        except ValueError:
+        ident = number(fields[1], 0, 2**63 - 1)
+        if ident is None:
             return
         if kind == b"o":
-            for released in fields[3].split(b",") if len(fields) > 3 else []:
-                if released:
-                    self.release(int(released))
+            # Releases ride on spawn frames: a comma-separated list; garbage ends it.
+            for released in fields[3].split(b",") if len(fields) > 3 and fields[3] else []:
+                released_id = number(released, 0, 2**63 - 1)
+                if released_id is None:
+                    break
+                self.release(released_id)
+            if len(fields) < 7:
+                self.send(f"f {ident} EINVAL bad spawn frame")
+                return
             entry = self.waiting.setdefault(ident, {})
             if "spec" in entry:
                 self.drop_waiting(ident)  # the same id twice
@@ -176,16 +195,18 @@ class Helper:
             self.maybe_spawn(ident)
         elif kind == b"k" and len(fields) == 3:
             program = self.programs.get(ident)
+            signum = number(fields[2], 1, 64)
             # Also after the program's exit: children it left in its group may still hold its output.
-            if program is not None and not program.released:
+            if program is not None and not program.released and signum is not None:
                 try:
-                    os.killpg(program.pid, int(fields[2]))
+                    os.killpg(program.pid, signum)
                 except OSError:
                     pass
         elif kind == b"c" and len(fields) == 3:
             program = self.programs.get(ident)
-            if program is not None:
-                program.credit += int(fields[2])
+            amount = number(fields[2], 0, MAX_FRAME)
+            if program is not None and amount is not None:
+                program.credit += amount
                 self.read_stdout(program)
                 self.maybe_forget(program)
         elif kind == b"r":
@@ -227,11 +248,8 @@ class Helper:
         self.selector.unregister(conn)
         del self.frames[conn]
         fields = bytes(buf[4:]).split(b"\0")
-        try:
-            if fields.pop() != b"" or fields[0] != b"i":
-                raise ValueError("not a stdin frame")
-            ident = int(fields[1])
-        except (ValueError, IndexError):
+        ident = number(fields[1], 0, 2**63 - 1) if len(fields) == 3 and fields[2] == b"" and fields[0] == b"i" else None
+        if ident is None:
             conn.close()
             return
         entry = self.waiting.setdefault(ident, {})
@@ -275,8 +293,8 @@ class Helper:
     def spawn(self, ident, stdin, fields):
         pipes = []
         try:
-            argc = int(fields[6])
-            if argc < 1 or 7 + argc > len(fields):
+            argc = number(fields[6], 1, len(fields) - 7)
+            if argc is None:
                 raise ValueError("bad spawn frame")
             env = {}
             for item in fields[7 + argc:]:
@@ -465,8 +483,13 @@ def close_inherited():
 
 def main():
     close_inherited()
-    helper = Helper(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK, ProgramSlice(int(sys.argv[3]) if len(sys.argv) > 3 else 0),
-                    len(sys.argv) <= 4 or sys.argv[4] != "0")
+    args = [arg.encode() for arg in sys.argv]
+    credit = number(args[2], 1, MAX_FRAME) if len(args) > 2 else CHUNK
+    program_slice = number(args[3], 0, 100000) if len(args) > 3 else 0
+    if len(args) < 2 or credit is None or program_slice is None:
+        sys.stderr.write("usage: spawn-helper.py <socket path> [initial credit] [program slice in us] [kill groups on exit: 1|0]\n")
+        sys.exit(64)
+    helper = Helper(sys.argv[1], credit, ProgramSlice(program_slice), len(args) <= 4 or args[4] != b"0")
     try:
         helper.run()
     except BrokenPipeError:
