@@ -1,7 +1,7 @@
 // Level 3 (real sockets, real programs): request bodies are buffered before a process slot is
 // taken, so clients trickling their bodies cannot starve the slots; budget and temp-file cleanup.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -125,4 +125,24 @@ test('the temporary file of a body is removed when the client leaves before the 
   t.deepEqual(readdirSync(marks), []);
   const after = await fetch(`${s.url}/cgi-bin/hello.cgi`);
   t.is(await after.text(), 'hello', 'the server is healthy');
+});
+
+test('a program that exits without reading its spooled body leaves no temporary file and no descriptor open on it', async (t) => {
+  const { bin, spool } = setup(t);
+  writeScript(join(bin, 'ignore.cgi'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nignored'\n`);
+  const s = await startCgi({ mounts: { '/cgi-bin': bin }, tempDir: spool, bodyMemoryBytes: 1024 });
+  t.teardown(s.close);
+  const res = await fetch(`${s.url}/cgi-bin/ignore.cgi`, { method: 'POST', body: randomBytes(2 * 1024 * 1024) });
+  t.is(await res.text(), 'ignored');
+  const openOnSpool = (): string[] =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return target.startsWith(spool) ? [target] : [];
+      } catch {
+        return [];
+      }
+    });
+  await eventually(() => readdirSync(spool).length === 0 && openOnSpool().length === 0, 15_000, 'the file to be removed and closed');
+  t.deepEqual(openOnSpool(), []);
 });

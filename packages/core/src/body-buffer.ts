@@ -195,22 +195,25 @@ function inMemory(bytes: Buffer, reservation: Reservation | null): BufferedBody 
 }
 
 function onDisk(file: FileHandle, path: string, length: number, reservation: Reservation): BufferedBody {
-  let opened = false;
+  let reader: Readable | undefined;
   let disposed = false;
   return {
     length,
     onDisk: true,
     open: () => {
-      opened = true;
       // The stream owns the handle from here (closes it at its end): removing the path meanwhile
       // does not disturb a reader that is still feeding a program.
-      return file.createReadStream({ start: 0, autoClose: true });
+      reader = file.createReadStream({ start: 0, autoClose: true });
+      return reader;
     },
     dispose: () => {
       if (disposed) return;
       disposed = true;
       reservation.release();
-      if (!opened) void file.close().catch(() => {});
+      // A reader nobody finished (a program that exited without reading its stdin) would keep
+      // the descriptor open until garbage collection: the request is over, so it stops here.
+      if (reader === undefined) void file.close().catch(() => {});
+      else if (!reader.destroyed) reader.destroy();
       void rm(path, { force: true });
     },
   };
