@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Application } from './application.js';
 import type { Context } from './context.js';
-import { SluiceError } from './errors.js';
+import { RequestAbortedError, SluiceError } from './errors.js';
 import { kExchange } from './symbols.js';
 
 /** Options of {@link bufferBody}. Sizes in bytes. */
@@ -169,7 +169,7 @@ export async function bufferBody(ctx: Context, options: BufferBodyOptions = {}):
   }
   if (ctx.aborted) {
     await fail();
-    throw new SluiceError(499, 'SLUICE_ERR_REQUEST_ABORTED', 'client left while its body was buffered', { expose: false });
+    throw new RequestAbortedError();
   }
   // What is kept still counts against the budget until disposed: the share stays reserved.
   const buffered = file === undefined
