@@ -84,9 +84,19 @@ test('a Content-Length body larger than the whole budget is refused with 503 bef
   const wire = await Wire.open(s.port);
   t.teardown(() => wire.destroy());
   wire.write('POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n');
-  const [res] = await wire.responses(1);
-  t.is(res.status, 503);
+  await wire.responses(1);
+  t.is(
+    wire.text.replace(/\r\nDate: [^\r]*/, ''),
+    'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\nService Unavailable\n',
+  );
   t.is(state.entered, 1);
+  // The refused body is read and discarded by the engine: the connection serves the next request.
+  wire.write(Buffer.alloc(5000, 0x61));
+  wire.write('GET /next HTTP/1.1\r\nHost: a\r\n\r\n');
+  const [, next] = await wire.responses(2);
+  t.is(next.status, 200);
+  t.is(next.body, `0 memory ${sha(Buffer.alloc(0))}`);
+  t.false(wire.closed);
 });
 
 test('a body over memoryBytes goes to a 0600 temporary file that is gone after the response', async (t) => {
