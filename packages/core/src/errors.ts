@@ -94,6 +94,7 @@ export const protocolErrors = {
   TE_IN_HTTP10: [400, 'SLUICE_ERR_TE_IN_HTTP10', 'Transfer-Encoding is not allowed in HTTP/1.0'],
   UNKNOWN_CODING: [501, 'SLUICE_ERR_UNKNOWN_CODING', 'Transfer coding not implemented'],
   BAD_CHUNK: [400, 'SLUICE_ERR_BAD_CHUNK', 'Malformed chunked body'],
+  BAD_CHUNK_EXTENSION: [400, 'SLUICE_ERR_BAD_CHUNK_EXTENSION', 'Malformed chunk extension'],
   CHUNK_TOO_LARGE: [400, 'SLUICE_ERR_CHUNK_TOO_LARGE', 'Chunk size overflow'],
   TRAILERS_TOO_LARGE: [431, 'SLUICE_ERR_TRAILERS_TOO_LARGE', 'Trailer section too large'],
   BODY_TOO_LARGE: [413, 'SLUICE_ERR_BODY_TOO_LARGE', 'Request body too large'],

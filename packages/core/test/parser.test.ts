@@ -282,9 +282,9 @@ const chunkRejections: Array<[string, string, keyof typeof protocolErrors, Parti
   ['a negative size', '-1\r\n', 'BAD_CHUNK'],
   ['a size line ending in bare LF', '5\nhello\r\n0\r\n\r\n', 'BAD_CHUNK'],
   ['whitespace after a size without an extension', '5 \r\nhello\r\n0\r\n\r\n', 'BAD_CHUNK'],
-  ['a bare LF inside an extension', '2;\nxx\r\n0\r\n\r\n', 'BAD_CHUNK'],
+  ['a bare LF inside an extension', '2;\nxx\r\n0\r\n\r\n', 'BAD_CHUNK_EXTENSION'],
   ['data not followed by CRLF', '5\r\nhelloX\r\n0\r\n\r\n', 'BAD_CHUNK'],
-  ['a control character in an extension', '5;a\x01b\r\nhello\r\n', 'BAD_CHUNK'],
+  ['a control character in an extension', '5;a\x01b\r\nhello\r\n', 'BAD_CHUNK_EXTENSION'],
   ['an over-long extension', '5;' + 'e'.repeat(200) + '\r\n', 'BAD_CHUNK', { maxChunkLineBytes: 100 }],
   ['endless leading zeros', '0'.repeat(200), 'BAD_CHUNK', { maxChunkLineBytes: 100 }],
   ['chunks adding up past maxBodyBytes', '8\r\n12345678\r\n8\r\n12345678\r\n', 'BODY_TOO_LARGE', { maxBodyBytes: 10 }],
@@ -300,6 +300,95 @@ for (const [what, body, name, limits] of chunkRejections) {
     t.deepEqual(errorOf(() => decodeAll([b(body)], limits)), codeOf(name));
   });
 }
+
+// ---- chunk extensions (RFC 9112 §7.1.1) ----------------------------------------------
+
+// Each is a whole chunked body whose first chunk line carries the extension; all decode to "hello".
+const validExtensions = [
+  ';a',
+  ';a=b',
+  ';a=b;c;d=e',
+  ' ;a',
+  '\t ;a = b',
+  '; a=b',
+  ';a= b',
+  ';a =b',
+  ';a ; b',
+  ";n!#$%&'*+-.^_`|~=v!#$%&'*+-.^_`|~",
+  ';a=""',
+  ';a="abc"',
+  ';a="a;b=c\\r\\n"',
+  ';a="\\""',
+  ';a="\\\\"',
+  ';a="tab\there sp"',
+  ';a="\x80\xff"',
+  ';a="\\\x80\\\t"',
+  ';a="x" ;b="y"',
+  ';a="x";b=y',
+];
+test('chunk extensions of the RFC 9112 grammar are accepted, at every split', (t) => {
+  for (const ext of validExtensions) {
+    const text = b(`5${ext}\r\nhello\r\n0\r\n\r\nNEXT`);
+    const whole = decodeAll([text]);
+    t.is(whole.body, 'hello', JSON.stringify(ext));
+    t.true(whole.done);
+    t.is(text.subarray(whole.consumed).toString(), 'NEXT');
+    for (let cut = 1; cut < text.length; cut++) t.deepEqual(decodeAll(splitAt(text, [cut])), whole, `${JSON.stringify(ext)} cut at ${cut}`);
+  }
+});
+
+const invalidExtensions: Array<[string, string]> = [
+  ['an unterminated quoted-string', ';a="abc'],
+  ['a quoted-string running into the next line', ';a="abc\r\nhello\r\n0\r\n\r\n"'],
+  ['a CR inside a quoted-string', ';a="a\rb"'],
+  ['an LF inside a quoted-string', ';a="a\nb"'],
+  ['a NUL inside a quoted-string', ';a="a\x00b"'],
+  ['a DEL inside a quoted-string', ';a="a\x7fb"'],
+  ['an escaped CR', ';a="a\\\r"'],
+  ['an escaped NUL', ';a="\\\x00"'],
+  ['a name that is not a token', ';a@b=c'],
+  ['an empty name', ';=b'],
+  ['a name starting with a quote', ';"a"=b'],
+  ['a missing value after "="', ';a='],
+  ['a value that is neither token nor quoted-string', ';a=b@c'],
+  ['a value with a quote inside a token', ';a=b"c"'],
+  ['text after a quoted-string', ';a="b"c'],
+  ['two ";" in a row', ';;a'],
+  ['a trailing ";"', ';a;'],
+  ['whitespace before the CRLF', ';a=b '],
+  ['whitespace after a name before the CRLF', ';a '],
+  ['a NUL in a name', ';a\x00'],
+  ['obs-text in a token', ';a=\x80'],
+];
+for (const [what, ext] of invalidExtensions) {
+  test(`chunked: ${what} in an extension is 400 BAD_CHUNK_EXTENSION, at every split`, (t) => {
+    const text = b(`5${ext}\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const expected = codeOf('BAD_CHUNK_EXTENSION');
+    t.deepEqual(errorOf(() => decodeAll([text])), expected);
+    for (let cut = 1; cut < text.length; cut++) t.deepEqual(errorOf(() => decodeAll(splitAt(text, [cut]))), expected, `cut at ${cut}`);
+  });
+}
+
+test('chunked: a request after a bad chunk extension is never parsed', (t) => {
+  const text = b(
+    'POST /1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a="abc\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n',
+  );
+  for (let cut = 0; cut < text.length; cut++) {
+    const r = parseStream(splitAt(text, [cut]));
+    t.is(r.error, 'SLUICE_ERR_BAD_CHUNK_EXTENSION');
+    t.deepEqual(r.requests, []);
+  }
+});
+
+test('chunked: extensions count towards maxChunkLineBytes, quoted or not', (t) => {
+  const limits = { maxChunkLineBytes: 64 };
+  t.is(decodeAll([b(`5;a="${'x'.repeat(50)}"\r\nhello\r\n0\r\n\r\n`)], limits).body, 'hello');
+  for (const ext of [`;a="${'x'.repeat(80)}"`, `;${'n'.repeat(80)}`, `;a=${'v'.repeat(80)}`, `;a${' '.repeat(80)}=b`, `;a="${'\\x'.repeat(40)}"`]) {
+    const text = b(`5${ext}\r\nhello\r\n0\r\n\r\n`);
+    t.deepEqual(errorOf(() => decodeAll([text], limits)), codeOf('BAD_CHUNK'), ext);
+    for (let cut = 1; cut < text.length; cut += 7) t.deepEqual(errorOf(() => decodeAll(splitAt(text, [cut]), limits)), codeOf('BAD_CHUNK'));
+  }
+});
 
 test('pipelined requests with bodies parse in order, bodies framed exactly', (t) => {
   const text = b(

@@ -24,6 +24,12 @@ export const TOKEN = table(
 /** field-vchar / SP / HTAB / obs-text: what a header value may hold. */
 export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
 
+/** qdtext of a quoted-string (RFC 9110 §5.6.4): HTAB, SP, visible ASCII but `"` and `\\`, obs-text. */
+export const QDTEXT = table((c) => c === 0x09 || c === 0x20 || c === 0x21 || (c >= 0x23 && c <= 0x7e && c !== 0x5c) || c >= 0x80);
+
+/** What may follow a backslash in a quoted-pair (RFC 9110 §5.6.4): HTAB, SP, VCHAR, obs-text. */
+export const QUOTED_PAIR = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
+
 /** Visible ASCII allowed in a request-target (no controls, no SP, no DEL, no 8-bit). */
 export const TARGET = table((c) => c > 0x20 && c < 0x7f);
 

@@ -1,17 +1,42 @@
 /**
  * Incremental decoder of the chunked transfer coding (RFC 9112 §7.1): chunk sizes
- * as bounded hex, extensions parsed and ignored, trailers parsed and bounded.
+ * as bounded hex, extensions parsed to the §7.1.1 grammar (then ignored), trailers
+ * parsed and bounded.
  * Resumable at any byte boundary. Must never buffer chunk data: it hands out
  * subarrays of the input as they arrive.
  */
 
 import { protocolError } from '../errors.js';
-import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TOKEN } from './chars.js';
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, QDTEXT, QUOTED_PAIR, SP, TOKEN } from './chars.js';
 
+// The chunk-size line: chunk-size *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) CRLF
+// with chunk-ext-val = token / quoted-string (RFC 9112 §7.1.1). Every byte of it is checked against
+// the grammar: an extension another parser reads differently (an unterminated quoted-string that
+// swallows the CRLF, say) would move the message boundary, which is request smuggling.
+// The line states come first so one comparison tells whether a byte counts towards maxChunkLineBytes.
 const enum State {
+  /** Hex digits of the size. */
   Size,
+  /** BWS after the size: only ";" may follow. */
   SizeWs,
-  Ext,
+  /** BWS after an extension: only ";" may follow. */
+  ExtWs,
+  /** After ";": BWS, then the first character of a name. */
+  ExtNameStart,
+  /** Inside a name: token characters. */
+  ExtName,
+  /** BWS after a name: "=" or ";". */
+  ExtNameWs,
+  /** After "=": BWS, then a token or a quoted-string. */
+  ExtValueStart,
+  /** Inside a token value. */
+  ExtToken,
+  /** Inside a quoted-string. */
+  ExtQuoted,
+  /** After a backslash in a quoted-string. */
+  ExtEscape,
+  /** Just after a quoted-string's closing quote. */
+  ExtQuoteEnd,
   SizeLf,
   Data,
   DataCr,
@@ -69,6 +94,12 @@ export class ChunkedDecoder {
     const end = buf.length;
     while (i < end) {
       const c = buf[i];
+      // Every byte of the size line up to its CR counts towards maxChunkLineBytes (leading zeros
+      // and extensions included), so the line is bounded whatever it holds. The run loops of
+      // ExtName/ExtToken count their own bytes.
+      if (this.#state <= State.ExtQuoteEnd && this.#state !== State.ExtName && this.#state !== State.ExtToken) {
+        if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
+      }
       switch (this.#state) {
         case State.Size: {
           const h = HEX[c];
@@ -76,38 +107,94 @@ export class ChunkedDecoder {
             if (this.#size > SIZE_LIMIT) throw protocolError('CHUNK_TOO_LARGE');
             this.#size = this.#size * 16 + (h - 1);
             this.#sizeDigits++;
-            // Leading zeros do not grow the size: bound the line itself too.
-            if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
             i++;
             break;
           }
           if (this.#sizeDigits === 0) throw protocolError('BAD_CHUNK');
-          if (c === CR) {
-            this.#state = State.SizeLf;
-          } else if (c === 0x3b) {
-            this.#state = State.Ext;
-          } else if (c === SP || c === HTAB) {
-            this.#state = State.SizeWs;
-          } else {
-            throw protocolError('BAD_CHUNK');
-          }
-          this.#lineBytes++;
+          if (c === CR) this.#state = State.SizeLf;
+          else if (c === 0x3b) this.#state = State.ExtNameStart;
+          // BWS is allowed only before a chunk extension: "5 \r\n" is refused, since parsers
+          // that disagree on it are a smuggling vector.
+          else if (c === SP || c === HTAB) this.#state = State.SizeWs;
+          else throw protocolError('BAD_CHUNK');
           i++;
           break;
         }
         case State.SizeWs:
-          // BWS is allowed only before a chunk extension (RFC 9112 §7.1.1): "5 \r\n" is refused,
-          // since parsers that disagree on it are a smuggling vector.
-          if (c === 0x3b) this.#state = State.Ext;
-          else if (c !== SP && c !== HTAB) throw protocolError('BAD_CHUNK');
-          if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
+        case State.ExtWs:
+          if (c === 0x3b) this.#state = State.ExtNameStart;
+          else if (c !== SP && c !== HTAB) throw protocolError(this.#state === State.SizeWs ? 'BAD_CHUNK' : 'BAD_CHUNK_EXTENSION');
           i++;
           break;
-        case State.Ext:
-          // chunk-ext is ignored; only its characters and length are checked
+        case State.ExtNameStart:
+          if (TOKEN[c] === 1) this.#state = State.ExtName;
+          else if (c !== SP && c !== HTAB) throw protocolError('BAD_CHUNK_EXTENSION');
+          i++;
+          break;
+        case State.ExtName: {
+          // Names and token values are runs of token characters: consume the run in a tight loop.
+          const max = this.#limits.maxChunkLineBytes;
+          while (i < end && TOKEN[buf[i]] === 1) {
+            if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
+            i++;
+          }
+          if (i === end) break;
+          const d = buf[i];
+          if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
+          if (d === CR) this.#state = State.SizeLf;
+          else if (d === 0x3b) this.#state = State.ExtNameStart;
+          else if (d === 0x3d) this.#state = State.ExtValueStart;
+          else if (d === SP || d === HTAB) this.#state = State.ExtNameWs;
+          else throw protocolError('BAD_CHUNK_EXTENSION');
+          i++;
+          break;
+        }
+        case State.ExtNameWs:
+          if (c === 0x3d) this.#state = State.ExtValueStart;
+          else if (c === 0x3b) this.#state = State.ExtNameStart;
+          else if (c !== SP && c !== HTAB) throw protocolError('BAD_CHUNK_EXTENSION');
+          i++;
+          break;
+        case State.ExtValueStart:
+          if (TOKEN[c] === 1) this.#state = State.ExtToken;
+          else if (c === 0x22) this.#state = State.ExtQuoted;
+          else if (c !== SP && c !== HTAB) throw protocolError('BAD_CHUNK_EXTENSION');
+          i++;
+          break;
+        case State.ExtToken: {
+          const max = this.#limits.maxChunkLineBytes;
+          while (i < end && TOKEN[buf[i]] === 1) {
+            if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
+            i++;
+          }
+          if (i === end) break;
+          const d = buf[i];
+          if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
+          if (d === CR) this.#state = State.SizeLf;
+          else if (d === 0x3b) this.#state = State.ExtNameStart;
+          else if (d === SP || d === HTAB) this.#state = State.ExtWs;
+          else throw protocolError('BAD_CHUNK_EXTENSION');
+          i++;
+          break;
+        }
+        case State.ExtQuoted:
+          // CR, LF, NUL and other controls never end or continue a quoted-string: refused, so the
+          // line cannot end inside one.
+          if (c === 0x22) this.#state = State.ExtQuoteEnd;
+          else if (c === 0x5c) this.#state = State.ExtEscape;
+          else if (QDTEXT[c] !== 1) throw protocolError('BAD_CHUNK_EXTENSION');
+          i++;
+          break;
+        case State.ExtEscape:
+          if (QUOTED_PAIR[c] !== 1) throw protocolError('BAD_CHUNK_EXTENSION');
+          this.#state = State.ExtQuoted;
+          i++;
+          break;
+        case State.ExtQuoteEnd:
           if (c === CR) this.#state = State.SizeLf;
-          else if (!FIELD_VALUE[c]) throw protocolError('BAD_CHUNK');
-          if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
+          else if (c === 0x3b) this.#state = State.ExtNameStart;
+          else if (c === SP || c === HTAB) this.#state = State.ExtWs;
+          else throw protocolError('BAD_CHUNK_EXTENSION');
           i++;
           break;
         case State.SizeLf:
