@@ -40,6 +40,11 @@ const rejections: Array<[string, string, number]> = [
   ['an unsupported expectation', 'POST / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx', 417],
   ['an overflowing chunk size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n', 400],
   ['a malformed chunk', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n', 400],
+  ['a chunk extension with an unterminated quoted-string', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a="abc\r\nhello\r\n0\r\n\r\n', 400],
+  ['a chunk extension with a NUL in a quoted-string', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a="a\x00"\r\nhello\r\n0\r\n\r\n', 400],
+  ['a chunk extension with a bad escape', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a="\\\x01"\r\nhello\r\n0\r\n\r\n', 400],
+  ['a chunk extension name that is not a token', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a@b\r\nhello\r\n0\r\n\r\n', 400],
+  ['a chunk extension value neither token nor quoted-string', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b/c\r\nhello\r\n0\r\n\r\n', 400],
 ];
 
 for (const [what, bytes, status] of rejections) {
@@ -64,6 +69,38 @@ test('a request smuggled behind Content-Length + Transfer-Encoding is never answ
   );
   t.notRegex(text, /smuggled/);
   t.is(parseResponses(text).length, 1);
+  await s.close();
+});
+
+test('a request behind a chunk extension with an unterminated quoted-string is never executed', async (t) => {
+  const executed: string[] = [];
+  const s = await start(async (ctx) => {
+    executed.push(ctx.path);
+    await echo(ctx);
+  });
+  const { text, closed } = await raw(
+    s.port,
+    'POST /first HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a="abc\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n',
+  );
+  const responses = parseResponses(text);
+  t.deepEqual(responses.map((r) => [r.status, r.headers.connection]), [[400, 'close']]);
+  t.true(closed);
+  t.notRegex(text, /smuggled/);
+  t.deepEqual(executed, ['/first']);
+  await s.close();
+});
+
+test('valid chunk extensions (tokens, quoted-strings with escapes, BWS) are accepted and the connection kept', async (t) => {
+  const s = await start(echo);
+  const wire = await Wire.open(s.port);
+  wire.write(
+    'POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      '5 ; a = b ;c="q;\\"\\\\ \\\x80";d\r\nhello\r\n0;last="end"\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n',
+  );
+  const responses = await wire.responses(2);
+  t.deepEqual(responses.map((r) => r.body), ['POST /x hello', 'GET /next ']);
+  t.true(await wire.stillOpenAfter(50));
+  wire.destroy();
   await s.close();
 });
 

@@ -3,7 +3,7 @@
 // byte mutations only ever produce requests or a coded ProtocolError, never a crash.
 import test from 'ava';
 import fc from 'fast-check';
-import { request, stream } from './fuzz-arbitraries.js';
+import { chunkedThenNext, chunkExtensions, isValidChunkExtensions, mutate, mutations, request, stream } from './fuzz-arbitraries.js';
 import { parseStream, splitAt } from './parser-stream.js';
 
 const SEED = 20261128;
@@ -54,4 +54,40 @@ test('random byte mutations give requests or a coded protocol error, never a cra
     { seed: SEED, numRuns: 1000 },
   );
   t.pass();
+});
+
+test('chunk extensions from the RFC 9112 grammar are accepted at any split: the body and the next request parse', (t) => {
+  fc.assert(
+    fc.property(chunkExtensions, fc.array(fc.nat(), { maxLength: 10 }), (ext, cuts) => {
+      t.true(isValidChunkExtensions(Buffer.from(ext, 'latin1')), ext);
+      const bytes = chunkedThenNext(ext);
+      const whole = parseStream([bytes]);
+      t.is(whole.error, null, JSON.stringify(ext));
+      t.deepEqual(whole.requests.map((r) => [r.target, r.body]), [['/chunked', 'hello'], ['/next', '']]);
+      t.deepEqual(parseStream(splitAt(bytes, cuts.map((c) => c % (bytes.length + 1)))), whole);
+    }),
+    { seed: SEED, numRuns: 1000 },
+  );
+});
+
+test('mutated chunk extensions parse as the grammar says at any split; invalid ones never reach the next request', (t) => {
+  let accepted = 0;
+  let refused = 0;
+  fc.assert(
+    fc.property(chunkExtensions, mutations, fc.array(fc.nat(), { maxLength: 10 }), (ext, list, cuts) => {
+      const mutated = mutate(Buffer.from(ext, 'latin1'), list);
+      const bytes = chunkedThenNext(mutated);
+      const whole = parseStream([bytes]);
+      t.deepEqual(parseStream(splitAt(bytes, cuts.map((c) => c % (bytes.length + 1)))), whole);
+      const framedAsWritten = whole.error === null && JSON.stringify(whole.requests.map((r) => [r.target, r.body])) === '[["/chunked","hello"],["/next",""]]';
+      // Valid per the reference grammar <=> accepted with the body framed as written.
+      t.is(framedAsWritten, isValidChunkExtensions(mutated), JSON.stringify(mutated.toString('latin1')));
+      if (whole.error !== null) t.regex(whole.error, /^SLUICE_ERR_/);
+      if (framedAsWritten) accepted++;
+      else refused++;
+    }),
+    { seed: SEED, numRuns: 2000 },
+  );
+  // The mutations exercise both sides of the grammar.
+  t.true(accepted > 100 && refused > 100, `${accepted} accepted, ${refused} refused`);
 });

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import net from 'node:net';
 import { once } from 'node:events';
 import type { Context } from '@sluice/core';
-import { request, stream } from './fuzz-arbitraries.js';
+import { chunkedThenNext, chunkExtensions, mutate, mutations, request, stream } from './fuzz-arbitraries.js';
 import { eventually, parseResponses, raw, start } from './helpers.js';
 import { parseStream, splitAt } from './parser-stream.js';
 
@@ -87,5 +87,35 @@ test('random byte mutations over a socket never crash, hang, or leak a connectio
   t.is(s.app.connectionCount, 0);
   const { text } = await raw(s.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
   t.is(parseResponses(text)[0].status, 200);
+  await s.close();
+});
+
+test('mutated chunk extensions over a socket: answered as the pure parse says, or refused with 400 and close, never executed past', async (t) => {
+  const executed: string[] = [];
+  const s = await start(async (ctx) => {
+    executed.push(ctx.path);
+    await echo(ctx);
+  });
+  let refused = 0;
+  await fc.assert(
+    fc.asyncProperty(chunkExtensions, mutations, fc.array(fc.nat(), { maxLength: 5 }), async (ext, list, cuts) => {
+      executed.length = 0;
+      const bytes = chunkedThenNext(mutate(Buffer.from(ext, 'latin1'), list));
+      const parsed = parseStream([bytes]);
+      const { text, closed } = await exchange(s.port, splitAt(bytes, cuts.map((c) => c % (bytes.length + 1))), 5000);
+      t.true(closed);
+      const responses = parseResponses(text);
+      const answered = responses.filter((r) => r.status === 200).map((r) => r.body);
+      t.deepEqual(answered, parsed.requests.map((r) => `${r.method} ${r.target} ${r.body}`));
+      if (parsed.error !== null) {
+        refused++;
+        t.is(responses.at(-1)?.status, 400);
+        t.false(executed.includes('/next'));
+      }
+    }),
+    { seed: SEED, numRuns: 150 },
+  );
+  t.true(refused > 10, `${refused} refused`);
+  await eventually(() => s.app.connectionCount === 0);
   await s.close();
 });
