@@ -23,6 +23,9 @@ const rejections: Array<[string, string, number]> = [
   ['the HTTP/2 connection preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 505],
   ['HTTP/3.0', 'GET / HTTP/3.0\r\nHost: a\r\n\r\n', 505],
   ['a malformed version', 'GET / HTTP/1.1x\r\nHost: a\r\n\r\n', 400],
+  // HTTP/0.9 form: answered when the line ends, not after headersTimeoutMs (10 s, longer than raw()'s 5 s wait)
+  ['a request line without a version (HTTP/0.9)', 'GET /\r\n', 400],
+  ['a request line without a version, for a file', 'GET /index.html\r\n', 400],
   ['whitespace before a header colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', 400],
   ['obs-fold', 'GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  2\r\n\r\n', 400],
   ['a bare CR in a header', 'GET / HTTP/1.1\r\nHost: a\r\nX: 1\r2\r\n\r\n', 400],

@@ -83,6 +83,22 @@ test('malformed versions are 400', (t) => {
   }
 });
 
+test('a request line without an HTTP-version (HTTP/0.9 form) is 400 as soon as the line ends, at every split', (t) => {
+  for (const line of ['GET /', 'GET /index.html', 'GET / ', 'GET  /', 'GET / HTTP/', 'GET / HTTP/1.', 'GET /HTTP/1.1', 'GET']) {
+    const text = b(`${line}\r\n`);
+    // No header section and no final empty line: the scanner decides on the request line alone.
+    for (let cut = 0; cut < text.length; cut++) {
+      const scanner = new HeadScanner(engineDefaults);
+      const [first, rest] = [text.subarray(0, cut), text];
+      if (cut > 0) t.is(scanner.scan(first, 0), -1, `${line} cut at ${cut}`);
+      t.deepEqual(errorOf(() => scanner.scan(rest, 0)), codeOf('BAD_VERSION'), `${JSON.stringify(line)} cut at ${cut}`);
+    }
+  }
+  // A complete request line is still waited on for its header section.
+  t.is(new HeadScanner(engineDefaults).scan(b('GET / HTTP/1.1\r\n'), 0), -1);
+  t.is(new HeadScanner(engineDefaults).scan(b('\r\nGET / HTTP/1.0\r\nX: y\r\n'), 0), -1);
+});
+
 test('one leading empty line is ignored (RFC 9112 §2.2), a flood of them is 400', (t) => {
   t.is(head('\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n').method, 'GET');
   t.deepEqual(errorOf(() => head('\r\n'.repeat(9) + 'GET / HTTP/1.1\r\nHost: a\r\n\r\n')), codeOf('BAD_REQUEST_LINE'));

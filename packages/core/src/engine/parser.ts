@@ -123,6 +123,10 @@ export class HeadScanner {
       }
       if (!this.#requestLineDone) {
         if (lineBytes > limits.maxRequestLineBytes) throw protocolError('URI_TOO_LONG');
+        // A line without " HTTP/x.y" at its end (the HTTP/0.9 form "GET /") is refused as soon as
+        // it ends: waiting for a header section that will never come would hold the connection
+        // until headersTimeoutMs. parseHead checks the version itself; this only looks at its shape.
+        if (!endsWithVersion(buf, lineStart, lf - 1)) throw protocolError('BAD_VERSION');
         this.#requestLineDone = true;
       } else if (++this.#fields > limits.maxHeaders) {
         throw protocolError('TOO_MANY_HEADERS');
@@ -132,6 +136,15 @@ export class HeadScanner {
       i = next;
     }
   }
+}
+
+/** True when `buf[lineStart, cr)` ends with SP "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3). */
+function endsWithVersion(buf: Buffer, lineStart: number, cr: number): boolean {
+  const v = cr - 9;
+  return (
+    v > lineStart && buf[v] === SP && buf[v + 1] === 0x48 && buf[v + 2] === 0x54 && buf[v + 3] === 0x54 && buf[v + 4] === 0x50 &&
+    buf[v + 5] === 0x2f && buf[v + 7] === 0x2e && buf[v + 6] >= 0x30 && buf[v + 6] <= 0x39 && buf[v + 8] >= 0x30 && buf[v + 8] <= 0x39
+  );
 }
 
 /** True when `s` begins with an RFC 3986 scheme followed by "://". */
