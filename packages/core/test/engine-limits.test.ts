@@ -45,6 +45,24 @@ test('more header fields than maxHeaders is 431 and closed', async (t) => {
   await s.close();
 });
 
+test('maxHeaders default: 100 application fields plus the usual ones are served; 1001 fields are 431 and closed', async (t) => {
+  const s = await start((ctx) => {
+    ctx.body = String(Object.keys(ctx.headers).length);
+  });
+  t.teardown(() => s.close());
+  const app = Array.from({ length: 100 }, (_, i) => `X-App-${i}: v\r\n`).join('');
+  const usual = 'User-Agent: t\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nCookie: a=1\r\nX-Forwarded-For: 10.0.0.1\r\nVia: 1.1 p\r\n';
+  const ok = await raw(s.port, `GET / HTTP/1.1\r\nHost: a\r\n${usual}${app}Connection: close\r\n\r\n`);
+  const [res] = parseResponses(ok.text);
+  t.is(res.status, 200);
+  t.is(res.body, '108');
+  const many = Array.from({ length: 1000 }, (_, i) => `X-${i}: v\r\n`).join('');
+  const { text, closed } = await raw(s.port, `GET / HTTP/1.1\r\nHost: a\r\n${many}\r\n`);
+  t.is(parseResponses(text)[0].status, 431);
+  t.true(closed);
+  await s.close();
+});
+
 test('a Content-Length over maxBodyBytes is 413 before any body byte is read, and closed', async (t) => {
   let called = false;
   const s = await start(

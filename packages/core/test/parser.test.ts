@@ -246,6 +246,19 @@ test('more than maxHeaders fields is 431', (t) => {
   t.deepEqual(errorOf(() => head(`GET / HTTP/1.1\r\nHost: a\r\n${fields(10)}\r\n`, { maxHeaders: 10 })), codeOf('TOO_MANY_HEADERS'));
 });
 
+test('by default 100 fields of the application plus the usual ones pass; the 1001st field is 431', (t) => {
+  const usual =
+    'Host: a\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\nAccept-Language: en\r\nAccept-Encoding: gzip, br\r\n' +
+    'Cookie: a=1\r\nReferer: http://a/\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nVia: 1.1 proxy\r\n' +
+    'X-Request-Id: 42\r\nTraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\nCache-Control: no-cache\r\n';
+  const fields = (n: number) => Array.from({ length: n }, (_, i) => `X-App-${i}: v\r\n`).join('');
+  t.is(head(`GET / HTTP/1.1\r\n${usual}${fields(100)}\r\n`).names.length, 113);
+  // Cookies sent one field each (as HTTP/2-to-1.1 gateways may), within the byte limit.
+  t.is(head(`GET / HTTP/1.1\r\nHost: a\r\n${'Cookie: c=1\r\n'.repeat(300)}\r\n`).names.length, 301);
+  t.is(head(`GET / HTTP/1.1\r\nHost: a\r\n${fields(999)}\r\n`).names.length, 1000);
+  t.deepEqual(errorOf(() => head(`GET / HTTP/1.1\r\nHost: a\r\n${fields(1000)}\r\n`)), codeOf('TOO_MANY_HEADERS'));
+});
+
 test('the scanner resumes across splits at every offset and finds the same head', (t) => {
   const text = b('POST /p?q=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nX-Y: z\r\n\r\nabc');
   const whole = parseStream([text]);

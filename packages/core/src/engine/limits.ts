@@ -12,7 +12,10 @@ export interface EngineOptions {
   maxRequestLineBytes: number;
   /** Largest header section (request line included); larger → 431. */
   maxHeaderBytes: number;
-  /** Most header fields in one request (also bounds trailers); more → 431. */
+  /**
+   * Most header fields in one request (also bounds trailers); more → 431. A backstop against
+   * heads of many tiny fields: `maxHeaderBytes` is the real guard.
+   */
   maxHeaders: number;
   /** Largest request body; a larger Content-Length or chunked total → 413. */
   maxBodyBytes: number;
@@ -54,7 +57,9 @@ export interface EngineOptions {
 export const engineDefaults: Readonly<EngineOptions> = Object.freeze({
   maxRequestLineBytes: 8 * 1024,
   maxHeaderBytes: 16 * 1024,
-  maxHeaders: 100,
+  // 1000, not 100: proxy chains and apps legitimately send over 100 fields (node:http allows 2000,
+  // nginx and Go count bytes only); 1000 fields within 16 KiB means lines of 16 bytes on average.
+  maxHeaders: 1000,
   maxBodyBytes: 64 * 1024 * 1024,
   maxChunkLineBytes: 4 * 1024,
   headersTimeoutMs: 10_000,
