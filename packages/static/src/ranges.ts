@@ -31,6 +31,22 @@ function ifRangeHolds(value: string, validators: Validators): boolean {
   return validators.lastModified !== undefined && !Number.isNaN(date) && date === validators.lastModifiedMs;
 }
 
+// A suffix-range ("-N"): separator, optional whitespace, "-", digits, then the spec's end.
+const SUFFIX_RANGE = /(^|,)(\s*)-(\d+)(?=\s*(?:,|$))/g;
+
+/**
+ * §14.1.1: a suffix-length longer than the representation selects all of it (`bytes=-5000` on
+ * 1,024 bytes is `0-1023`). range-parser computes a negative first byte and calls it
+ * unsatisfiable, so such suffixes are shortened to the size before it parses them.
+ * An empty representation is left alone: no byte of it can be selected (416).
+ */
+function clampSuffixes(specs: string, size: number): string {
+  if (size === 0) return specs;
+  return specs.replace(SUFFIX_RANGE, (spec: string, separator: string, space: string, digits: string) =>
+    Number(digits) > size ? `${separator}${space}-${size}` : spec,
+  );
+}
+
 /**
  * Decides which bytes of a `size`-byte representation a GET/HEAD asked for.
  * A malformed Range, a unit other than bytes, or more than `maxRanges` ranges after merging are
@@ -41,7 +57,7 @@ export function decideRanges(range: string | undefined, ifRange: string | undefi
   const equals = range.indexOf('=');
   if (equals === -1 || range.slice(0, equals).trim().toLowerCase() !== 'bytes') return FULL;
   if (ifRange !== undefined && !ifRangeHolds(ifRange, validators)) return FULL;
-  const parsed = rangeParser(size, range, { combine: true });
+  const parsed = rangeParser(size, `bytes=${clampSuffixes(range.slice(equals + 1), size)}`, { combine: true });
   if (parsed === -2) return FULL;
   if (parsed === -1) return UNSATISFIABLE;
   if (parsed.length > maxRanges) return FULL;

@@ -3,6 +3,7 @@ import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { serveStatic } from '@sluice/static';
+import { decideRanges } from '../src/ranges.js';
 import { makeSite, parseMultipart, patternBytes, rawRequest, start, type Running } from './helpers.js';
 
 const SIZE = 10000;
@@ -32,7 +33,34 @@ function boundaryOf(contentType: string | undefined): string {
   return m[1];
 }
 
+const NO_VALIDATORS = { etag: undefined, lastModified: undefined, lastModifiedMs: 0 };
+
+test('a suffix range longer than the representation selects all of it (RFC 9110 §14.1.1)', (t) => {
+  const decide = (range: string, size = 1024) => decideRanges(range, undefined, size, NO_VALIDATORS, 16);
+  const whole = { kind: 'partial', ranges: [{ start: 0, end: 1023 }] };
+  t.deepEqual(decide('bytes=-5000'), whole);
+  t.deepEqual(decide('bytes=-1025'), whole);
+  t.deepEqual(decide('bytes=-1024'), whole);
+  t.deepEqual(decide('bytes= -99999999999999999999'), whole);
+  t.deepEqual(decide('bytes=-1023'), { kind: 'partial', ranges: [{ start: 1, end: 1023 }] });
+  t.deepEqual(decide('bytes=0-9, -5000'), whole, 'merged with the other ranges');
+  t.deepEqual(decide('bytes=-5000,2000-3000'), whole, 'an unsatisfiable one beside it is dropped');
+  t.deepEqual(decide('bytes=-0'), { kind: 'unsatisfiable' }, 'a zero suffix stays unsatisfiable');
+  t.deepEqual(decide('bytes=-5000', 0), { kind: 'unsatisfiable' }, 'an empty representation has no byte to select');
+  t.deepEqual(decide('bytes=--5000'), { kind: 'full' }, 'malformed stays ignored');
+});
+
 for (const mode of MODES) {
+  test(`[${mode.name}] a suffix range longer than the file → 206 with the whole file, bytes 0-(size-1)/size`, async (t) => {
+    const s = await serve(t, mode.options);
+    const res = await rawRequest(s.port, '/data.bin', { headers: { Range: `bytes=-${SIZE * 5}` } });
+    t.is(res.status, 206);
+    t.is(res.headers['content-range'], `bytes 0-${SIZE - 1}/${SIZE}`);
+    t.is(res.headers['content-length'], String(SIZE));
+    t.true(res.body.equals(DATA));
+  });
+
+
   test(`[${mode.name}] a single range → 206 with Content-Range and exactly those bytes`, async (t) => {
     const s = await serve(t, mode.options);
     const res = await rawRequest(s.port, '/data.bin', { headers: { Range: 'bytes=100-1099' } });
@@ -182,4 +210,18 @@ test('a Range with a satisfied If-None-Match → 304 (preconditions come first)'
   const s = await serve(t, {});
   const etag = (await rawRequest(s.port, '/data.bin', { method: 'HEAD' })).headers.etag ?? '';
   t.is((await rawRequest(s.port, '/data.bin', { headers: { Range: 'bytes=0-9', 'If-None-Match': etag } })).status, 304);
+});
+
+test('fetch of a 1,024-byte file with Range: bytes=-5000 gets 206 and Content-Range: bytes 0-1023/1024', async (t) => {
+  const data = patternBytes(1024);
+  const site = makeSite({ 'small.bin': data });
+  const s = await start(serveStatic({ root: site.root }));
+  t.teardown(async () => {
+    await s.close();
+    site.remove();
+  });
+  const res = await fetch(`http://127.0.0.1:${s.port}/small.bin`, { headers: { Range: 'bytes=-5000' } });
+  t.is(res.status, 206);
+  t.is(res.headers.get('content-range'), 'bytes 0-1023/1024');
+  t.true(Buffer.from(await res.arrayBuffer()).equals(data));
 });
