@@ -384,13 +384,80 @@ test('an unread body too large to drain closes the connection after the response
   await s.close();
 });
 
-test('an unread chunked body closes the connection after the response', async (t) => {
+test('a small unread chunked body is drained: the connection stays open and the next request is answered', async (t) => {
   const s = await start((ctx) => {
-    ctx.body = 'ok';
+    ctx.body = `saw ${ctx.path}`;
   });
-  const { text, closed } = await raw(s.port, 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
-  t.is(parseResponses(text)[0].headers.connection, 'close');
-  t.true(closed);
+  const wire = await Wire.open(s.port);
+  const inner = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
+  wire.write(
+    `POST /1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\nT: 1\r\n\r\n` +
+      'GET /2 HTTP/1.1\r\nHost: a\r\n\r\n',
+  );
+  const responses = await wire.responses(2);
+  t.deepEqual(responses.map((r) => [r.body, r.headers.connection]), [['saw /1', undefined], ['saw /2', undefined]]);
+  t.true(await wire.stillOpenAfter(50));
+  t.is(parseResponses(wire.text).length, 2);
+  wire.destroy();
+  await s.close();
+});
+
+test('an unread chunked body arriving after the answer is drained, and the connection kept', async (t) => {
+  const s = await start((ctx) => {
+    ctx.body = `saw ${ctx.path}`;
+  });
+  const wire = await Wire.open(s.port);
+  wire.write('POST /1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+  const [first] = await wire.responses(1);
+  t.is(first.headers.connection, undefined);
+  wire.write('400\r\n' + 'z'.repeat(0x400) + '\r\n0\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+  const responses = await wire.responses(2);
+  t.is(responses[1].body, 'saw /2');
+  t.true(await wire.stillOpenAfter(50));
+  wire.destroy();
+  await s.close();
+});
+
+test('an unread chunked body growing past maxDrainBytes closes the connection, cleanly, without reading the next request', async (t) => {
+  const s = await start(
+    (ctx) => {
+      ctx.body = `saw ${ctx.path}`;
+    },
+    { limits: { maxDrainBytes: 1000 } },
+  );
+  const wire = await Wire.open(s.port);
+  wire.write('POST /1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+  const [first] = await wire.responses(1);
+  t.is(first.body, 'saw /1');
+  wire.write(('800\r\n' + 'z'.repeat(0x800) + '\r\n').repeat(4) + '0\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+  await wire.closedByServer();
+  t.false(wire.reset);
+  t.deepEqual(parseResponses(wire.text).map((r) => r.body), ['saw /1']);
+  wire.destroy();
+  await s.close();
+});
+
+test('an app that destroys a large body while still working answers with Connection: close after maxDrainBytes', async (t) => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const s = await start(
+    async (ctx) => {
+      ctx.req.destroy();
+      await released;
+      ctx.body = 'late';
+    },
+    { limits: { maxDrainBytes: 1000 } },
+  );
+  const wire = await Wire.open(s.port);
+  wire.write('POST /1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n' + ('800\r\n' + 'z'.repeat(0x800) + '\r\n').repeat(4));
+  await eventually(() => s.app.connectionCount === 1);
+  await new Promise((r) => setTimeout(r, 100));
+  release();
+  const [res] = await wire.responses(1);
+  t.is(res.body, 'late');
+  t.is(res.headers.connection, 'close');
+  await wire.closedByServer();
+  wire.destroy();
   await s.close();
 });
 

@@ -79,6 +79,8 @@ export class Connection implements ExchangeOwner, BodySource {
   #chunked: ChunkedDecoder | null = null;
   /** Unread body being discarded after the response. */
   #discarding = false;
+  /** Body bytes (as on the wire) discarded since discarding began; bounded by maxDrainBytes. */
+  #drained = 0;
   #continueSent = false;
   #requests = 0;
   #requestStart = 0;
@@ -238,6 +240,7 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#state = State.Active;
     this.#current = exchange;
     this.#continueSent = false;
+    this.#drained = 0;
     this.#requests++;
     // requestTimeoutMs runs from the first byte of the head to the last byte of the body.
     this.#setInputDeadline(this.#bodyRemaining !== 0 ? this.#requestStart + this.#options.requestTimeoutMs : 0);
@@ -252,17 +255,23 @@ export class Connection implements ExchangeOwner, BodySource {
       const chunk = buf.subarray(this.#off, this.#off + n);
       this.#off += n;
       this.#bodyRemaining -= n;
+      if (this.#discarding && this.#overDrainBudget(n)) return;
       this.#deliverBody(chunk);
       if (this.#bodyRemaining === 0) this.#bodyComplete();
       return;
     }
     let end: number;
+    const begin = this.#off;
     try {
-      end = (this.#chunked as ChunkedDecoder).decode(buf, this.#off, this.#deliver);
+      end = (this.#chunked as ChunkedDecoder).decode(buf, begin, this.#deliver);
     } catch (error) {
       this.#bodyFailure(error as ProtocolError);
       return;
     }
+    // A chunked body's length is known only at its end: it is drained while it stays within
+    // maxDrainBytes, and the connection closes once it goes past (as a Content-Length body
+    // too large to drain would).
+    if (this.#discarding && this.#overDrainBudget((end === -1 ? buf.length : end) - begin)) return;
     if (end === -1) {
       this.#off = buf.length;
     } else {
@@ -293,6 +302,27 @@ export class Connection implements ExchangeOwner, BodySource {
       const exchange = this.#current;
       if (exchange === null || exchange.finished) this.#nextRequest();
     }
+  }
+
+  /**
+   * Counts `n` discarded body bytes. Past maxDrainBytes, draining stops: the rest of the body
+   * is not read, no further request is, and the connection closes after the response
+   * (at once if it was sent). Returns true when that happened.
+   */
+  #overDrainBudget(n: number): boolean {
+    this.#drained += n;
+    if (this.#drained <= this.#options.maxDrainBytes) return false;
+    this.#discarding = false;
+    this.#bodyRemaining = 0;
+    this.#chunked = null;
+    this.#inputClosed = true;
+    this.#buf = null;
+    this.#store = null;
+    this.#setInputDeadline(0);
+    const exchange = this.#current;
+    if (exchange === null || exchange.finished) this.#closeGracefully();
+    else exchange.forceClose = true;
+    return true;
   }
 
   /**
@@ -368,7 +398,9 @@ export class Connection implements ExchangeOwner, BodySource {
     // Unread body: keep the connection only if what is left is small enough to drain.
     // A client waiting for 100 Continue may never send it: closing is the only safe answer.
     if (exchange.head.expectContinue && !this.#continueSent) return false;
-    return this.#bodyRemaining > 0 && this.#bodyRemaining <= this.#options.maxDrainBytes;
+    // A chunked body's rest is unknown: it is drained up to maxDrainBytes (see #overDrainBudget).
+    if (this.#bodyRemaining === -1) return true;
+    return this.#bodyRemaining <= this.#options.maxDrainBytes;
   }
 
   exchangeFinished(exchange: Exchange, keepAlive: boolean): void {
