@@ -101,6 +101,8 @@ export const protocolErrors = {
   EXPECTATION_FAILED: [417, 'SLUICE_ERR_EXPECTATION_FAILED', 'Unsupported expectation'],
   HEADERS_TIMEOUT: [408, 'SLUICE_ERR_HEADERS_TIMEOUT', 'Request header timeout'],
   REQUEST_TIMEOUT: [408, 'SLUICE_ERR_REQUEST_TIMEOUT', 'Request timeout'],
+  BODY_TOO_SLOW: [408, 'SLUICE_ERR_BODY_TOO_SLOW', 'Request body sent too slowly'],
+  BODY_IDLE_TIMEOUT: [408, 'SLUICE_ERR_BODY_IDLE_TIMEOUT', 'Request body stalled'],
   SERVER_BUSY: [503, 'SLUICE_ERR_SERVER_BUSY', 'Too many open connections'],
   HTTP2_PREFACE: [505, 'SLUICE_ERR_HTTP2_PREFACE', 'HTTP/2 is not supported on this port'],
 } as const;

@@ -21,4 +21,5 @@ export type { Exchange, ConnectionInfo } from './engine/exchange.js';
 export { engineDefaults, type EngineOptions } from './engine/limits.js';
 export { HeadScanner, parseHead, RequestHead, type ParserLimits } from './engine/parser.js';
 export { ChunkedDecoder } from './engine/chunked-decoder.js';
+export { BodyPace, type BodyPaceLimits, type BodyPaceFailure } from './engine/body-pace.js';
 export { httpDate } from './engine/response-writer.js';

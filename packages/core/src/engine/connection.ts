@@ -8,6 +8,7 @@
 
 import type { Socket } from 'node:net';
 import { ProtocolError, RequestAbortedError, protocolError } from '../errors.js';
+import { BodyPace } from './body-pace.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { Exchange, type ConnectionInfo, type ExchangeOwner } from './exchange.js';
 import type { EngineOptions } from './limits.js';
@@ -96,6 +97,10 @@ export class Connection implements ExchangeOwner, BodySource {
   #inputDeadline = 0;
   /** Deadline for output the client is not reading; 0 = none. */
   #sendDeadline = 0;
+  /** The request body's pace (minimum rate, idle timeout), measured while waiting for the client. */
+  readonly #pace: BodyPace;
+  /** When the body falls short of its pace if nothing more arrives; 0 = not waiting for it. */
+  #paceDeadline = 0;
   #pendingAtArm = 0;
   readonly #deliver = (chunk: Buffer): void => this.#deliverBody(chunk);
 
@@ -105,6 +110,7 @@ export class Connection implements ExchangeOwner, BodySource {
     this.socket = socket;
     this.#encrypted = encrypted;
     this.#scanner = new HeadScanner(host.options);
+    this.#pace = new BodyPace(host.options);
     this.#setInputDeadline(Date.now() + host.options.headersTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
@@ -244,6 +250,8 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#requests++;
     // requestTimeoutMs runs from the first byte of the head to the last byte of the body.
     this.#setInputDeadline(this.#bodyRemaining !== 0 ? this.#requestStart + this.#options.requestTimeoutMs : 0);
+    this.#pace.reset();
+    this.#updatePace();
     this.#host.dispatch(exchange);
     return true;
   }
@@ -255,6 +263,7 @@ export class Connection implements ExchangeOwner, BodySource {
       const chunk = buf.subarray(this.#off, this.#off + n);
       this.#off += n;
       this.#bodyRemaining -= n;
+      this.#bodyBytesArrived(n);
       if (this.#discarding && this.#overDrainBudget(n)) return;
       this.#deliverBody(chunk);
       if (this.#bodyRemaining === 0) this.#bodyComplete();
@@ -268,6 +277,7 @@ export class Connection implements ExchangeOwner, BodySource {
       this.#bodyFailure(error as ProtocolError);
       return;
     }
+    this.#bodyBytesArrived((end === -1 ? buf.length : end) - begin);
     // A chunked body's length is known only at its end: it is drained while it stays within
     // maxDrainBytes, and the connection closes once it goes past (as a Content-Length body
     // too large to drain would).
@@ -283,6 +293,31 @@ export class Connection implements ExchangeOwner, BodySource {
     }
   }
 
+  /** Counts body bytes towards the pace. */
+  #bodyBytesArrived(n: number): void {
+    this.#pace.received(n, Date.now());
+    // A client expecting 100 Continue that sends its body anyway is now being waited for.
+    if (!this.#pace.waiting) this.#updatePace();
+  }
+
+  /**
+   * Runs the body's pace clock exactly while the engine waits for body bytes from the client:
+   * a body is pending, reading is not paused (the app keeps up), and the client is not waiting
+   * for a 100 Continue it was not sent yet.
+   */
+  #updatePace(): void {
+    const waiting =
+      this.#bodyRemaining !== 0 && this.#paused === 0 && this.#state === State.Active && !this.#inputClosed &&
+      !(this.#current !== null && this.#current.head.expectContinue && !this.#continueSent && this.#pace.bytes === 0);
+    const pace = this.#pace;
+    if (waiting === pace.waiting) return;
+    const now = Date.now();
+    if (waiting) pace.start(now);
+    else pace.stop(now);
+    this.#paceDeadline = pace.deadline();
+    this.#updateDeadline();
+  }
+
   #deliverBody(chunk: Buffer): void {
     if (this.#discarding) return;
     const body = this.#body;
@@ -292,6 +327,7 @@ export class Connection implements ExchangeOwner, BodySource {
 
   #bodyComplete(): void {
     this.#setInputDeadline(0);
+    this.#updatePace();
     const body = this.#body;
     this.#body = null;
     if (body !== null && !body.destroyed && !this.#discarding) body.push(null);
@@ -319,6 +355,7 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#buf = null;
     this.#store = null;
     this.#setInputDeadline(0);
+    this.#updatePace();
     const exchange = this.#current;
     if (exchange === null || exchange.finished) this.#closeGracefully();
     else exchange.forceClose = true;
@@ -334,6 +371,7 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#inputClosed = true;
     this.#bodyRemaining = 0;
     this.#chunked = null;
+    this.#updatePace();
     const exchange = this.#current;
     const body = this.#body;
     this.#body = null;
@@ -387,6 +425,7 @@ export class Connection implements ExchangeOwner, BodySource {
     ) {
       this.#continueSent = true;
       this.socket.write(CONTINUE);
+      this.#updatePace();
     }
   }
 
@@ -489,6 +528,7 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#awaitingDrain = false;
     this.#paused = 0;
     this.socket.resume();
+    this.#updatePace();
     if (pendingOutput(this.socket) > 0) {
       this.#setInputDeadline(0);
       this.#armSendDeadline();
@@ -517,9 +557,12 @@ export class Connection implements ExchangeOwner, BodySource {
   }
 
   #updateDeadline(): void {
-    const a = this.#inputDeadline;
-    const b = this.#sendDeadline;
-    this.deadline = a === 0 ? b : b === 0 ? a : Math.min(a, b);
+    let at = this.#inputDeadline;
+    const send = this.#sendDeadline;
+    if (send !== 0 && (at === 0 || send < at)) at = send;
+    const pace = this.#paceDeadline;
+    if (pace !== 0 && (at === 0 || pace < at)) at = pace;
+    this.deadline = at;
   }
 
   /** Called by the engine's sweep when `deadline` has passed. */
@@ -534,6 +577,18 @@ export class Connection implements ExchangeOwner, BodySource {
         this.socket.destroy();
         return;
       }
+    }
+    if (this.#paceDeadline !== 0 && this.#paceDeadline <= now) {
+      const failure = this.#pace.check(now);
+      if (failure !== null) {
+        this.#paceDeadline = 0;
+        this.#discarding = false;
+        this.#bodyFailure(protocolError(failure));
+        this.#updateDeadline();
+        return;
+      }
+      // Bytes arrived since the deadline was set: it moved later.
+      this.#paceDeadline = this.#pace.deadline();
     }
     if (this.#inputDeadline !== 0 && this.#inputDeadline <= now) {
       this.#inputDeadline = 0;
@@ -586,6 +641,7 @@ export class Connection implements ExchangeOwner, BodySource {
       this.#bodyRemaining = 0;
       this.#chunked = null;
       this.#discarding = false;
+      this.#updatePace();
       const body = this.#body;
       this.#body = null;
       if (body !== null && !body.destroyed) body.destroy(new RequestAbortedError());
@@ -600,6 +656,7 @@ export class Connection implements ExchangeOwner, BodySource {
     if (this.#state === State.Closed) return;
     this.#state = State.Closed;
     this.deadline = 0;
+    this.#paceDeadline = 0;
     const body = this.#body;
     this.#body = null;
     if (body !== null && !body.destroyed) body.destroy(new RequestAbortedError());
@@ -614,11 +671,13 @@ export class Connection implements ExchangeOwner, BodySource {
   #pause(reason: number): void {
     if (this.#paused === 0) this.socket.pause();
     this.#paused |= reason;
+    this.#updatePace();
   }
 
   #resume(reason: number): void {
     if ((this.#paused & reason) === 0) return;
     this.#paused &= ~reason;
     if (this.#paused === 0) this.socket.resume();
+    this.#updatePace();
   }
 }

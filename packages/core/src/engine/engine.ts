@@ -132,7 +132,10 @@ export class HttpEngine implements ConnectionHost {
   #startSweep(): void {
     if (this.#timer !== null) return;
     const o = this.options;
-    const shortest = Math.min(o.headersTimeoutMs, o.keepAliveTimeoutMs, o.requestTimeoutMs, o.lingerMs, o.sendTimeoutMs);
+    const shortest = Math.min(
+      o.headersTimeoutMs, o.keepAliveTimeoutMs, o.requestTimeoutMs, o.lingerMs, o.sendTimeoutMs,
+      o.bodyIdleTimeoutMs || Infinity, o.minBodyBytesPerSecond > 0 ? o.bodyRateGraceMs || Infinity : Infinity,
+    );
     const tick = Math.max(20, Math.min(1000, Math.floor(shortest / 4)));
     this.#timer = setInterval(() => this.#sweep(), tick);
     this.#timer.unref();

@@ -30,6 +30,19 @@ export interface EngineOptions {
    */
   requestTimeoutMs: number;
   /**
+   * Slowest average request-body rate accepted, in bytes per second, measured (after
+   * `bodyRateGraceMs`) only while the engine waits for client bytes: time the app spends not
+   * reading does not count. Slower → 408 (if not answered yet) and close. 0 = no minimum.
+   */
+  minBodyBytesPerSecond: number;
+  /** Time a request body may take before `minBodyBytesPerSecond` is enforced. */
+  bodyRateGraceMs: number;
+  /**
+   * Longest wait for the next byte of a request body while the engine is reading it → 408
+   * (if not answered yet) and close. 0 = no limit.
+   */
+  bodyIdleTimeoutMs: number;
+  /**
    * How long output may wait for a client that does not read (the socket's buffer stays
    * full with no progress) before the connection is dropped.
    */
@@ -64,6 +77,12 @@ export const engineDefaults: Readonly<EngineOptions> = Object.freeze({
   maxChunkLineBytes: 4 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
+  // Kestrel's MinRequestBodyDataRate: a client trickling a byte every half second is cut off after
+  // the 5 s grace, while a slow honest upload (a few KiB/s) is far above 240 B/s.
+  minBodyBytesPerSecond: 240,
+  bodyRateGraceMs: 5_000,
+  // nginx's client_body_timeout is 60 s; 30 s bounds a body that stalls after a fast start.
+  bodyIdleTimeoutMs: 30_000,
   sendTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
   maxRequestsPerConnection: 100_000,
