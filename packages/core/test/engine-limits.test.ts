@@ -156,6 +156,150 @@ test('requestTimeoutMs: a body that never completes is answered 408 and closed',
   await s.close();
 });
 
+// ---- body pace: minBodyBytesPerSecond after bodyRateGraceMs, bodyIdleTimeoutMs ------------
+
+/** Writes `bytes` one at a time every `everyMs` until the socket closes or `max` were sent. */
+function trickle(wire: Wire, everyMs: number, max: number): () => void {
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (wire.closed || wire.ended || sent >= max) return clearInterval(timer);
+    wire.write('x');
+    sent++;
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
+test('minBodyBytesPerSecond: a client trickling its body is answered 408 and closed after the grace period', async (t) => {
+  let bodyError = '';
+  const s = await start(
+    async (ctx) => {
+      try {
+        await ctx.request.text();
+      } catch (error) {
+        bodyError = (error as { code: string }).code;
+        throw error;
+      }
+    },
+    { limits: { minBodyBytesPerSecond: 100, bodyRateGraceMs: 300, bodyIdleTimeoutMs: 0 } },
+  );
+  t.teardown(() => s.close());
+  const wire = await Wire.open(s.port);
+  t.teardown(() => wire.destroy());
+  wire.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n');
+  // 20 B/s, under the minimum of 100 B/s; still sending when cut off (the idle timeout is off).
+  const stop = trickle(wire, 50, 1000);
+  t.teardown(stop);
+  await wire.closedByServer(10_000);
+  stop();
+  const [res, ...more] = parseResponses(wire.text);
+  t.is(res.status, 408);
+  t.is(res.headers.connection, 'close');
+  t.is(more.length, 0);
+  t.is(bodyError, 'SLUICE_ERR_BODY_TOO_SLOW');
+  await eventually(() => s.app.connectionCount === 0);
+  await s.close();
+});
+
+test('bodyIdleTimeoutMs: a body that stops arriving is answered 408 and closed', async (t) => {
+  const s = await start(echo, { limits: { bodyIdleTimeoutMs: 300, minBodyBytesPerSecond: 0 } });
+  t.teardown(() => s.close());
+  const wire = await Wire.open(s.port);
+  t.teardown(() => wire.destroy());
+  wire.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n' + 'y'.repeat(500));
+  await wire.closedByServer(10_000);
+  const [res] = parseResponses(wire.text);
+  t.is(res.status, 408);
+  t.is(res.headers.connection, 'close');
+  t.regex(res.body, /stalled/);
+  await s.close();
+});
+
+test('a client keeping a steady pace above minBodyBytesPerSecond is never cut off', async (t) => {
+  const s = await start(echo, { limits: { minBodyBytesPerSecond: 2000, bodyRateGraceMs: 200, bodyIdleTimeoutMs: 1000 } });
+  t.teardown(() => s.close());
+  const wire = await Wire.open(s.port);
+  t.teardown(() => wire.destroy());
+  const total = 40 * 1024;
+  wire.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
+  // 1 KiB every 50 ms: about 20 KiB/s, ten times the minimum, for about two seconds.
+  for (let sent = 0; sent < total; sent += 1024) {
+    wire.write('z'.repeat(1024));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const [res] = await wire.responses(1, [], 10_000);
+  t.is(res.status, 200);
+  t.is(res.body.length, 'POST / '.length + total);
+  t.true(await wire.stillOpenAfter(20));
+  await s.close();
+});
+
+test('the app reading slowly does not count against the client: paused time is neither idle nor slow', async (t) => {
+  const total = 4 * 1024 * 1024;
+  const s = await start(
+    async (ctx) => {
+      // Not reading for longer than both limits allow: the engine stops reading the socket
+      // once the body's buffer is full, and the client's clock stops with it.
+      await new Promise((r) => setTimeout(r, 1000));
+      let n = 0;
+      for await (const chunk of ctx.req) {
+        n += (chunk as Buffer).length;
+        await new Promise((r) => setImmediate(r));
+      }
+      ctx.body = String(n);
+    },
+    { limits: { bodyIdleTimeoutMs: 200, minBodyBytesPerSecond: 1024 * 1024, bodyRateGraceMs: 200, maxBodyBytes: 1e9 } },
+  );
+  t.teardown(() => s.close());
+  const wire = await Wire.open(s.port);
+  t.teardown(() => wire.destroy());
+  wire.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
+  wire.write(Buffer.alloc(total, 0x61));
+  const [res] = await wire.responses(1, [], 20_000);
+  t.is(res.status, 200);
+  t.is(res.body, String(total));
+  await s.close();
+});
+
+test('a client waiting for 100 Continue is not timed before it is sent', async (t) => {
+  const s = await start(
+    async (ctx) => {
+      await new Promise((r) => setTimeout(r, 800));
+      ctx.body = await ctx.request.text();
+    },
+    { limits: { bodyIdleTimeoutMs: 200, minBodyBytesPerSecond: 1000, bodyRateGraceMs: 200 } },
+  );
+  t.teardown(() => s.close());
+  const wire = await Wire.open(s.port);
+  t.teardown(() => wire.destroy());
+  wire.write('POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
+  await wire.until(() => wire.text.includes('100 Continue'), 5000, '100 Continue');
+  wire.write('hello');
+  const responses = await wire.responses(2);
+  t.deepEqual(responses.map((r) => [r.status, r.body]), [[100, ''], [200, 'hello']]);
+  await s.close();
+});
+
+test('a body trickling after the answer (being drained) is cut off by closing, with no second answer', async (t) => {
+  const s = await start(
+    (ctx) => {
+      ctx.body = 'answered early';
+    },
+    { limits: { minBodyBytesPerSecond: 100, bodyRateGraceMs: 300, bodyIdleTimeoutMs: 0 } },
+  );
+  t.teardown(() => s.close());
+  const wire = await Wire.open(s.port);
+  t.teardown(() => wire.destroy());
+  wire.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nx');
+  const [res] = await wire.responses(1);
+  t.is(res.body, 'answered early');
+  const stop = trickle(wire, 50, 1000);
+  t.teardown(stop);
+  await wire.closedByServer(10_000);
+  stop();
+  t.deepEqual(parseResponses(wire.text).map((r) => r.status), [200]);
+  await s.close();
+});
+
 test('requestTimeoutMs does not limit how long the app takes once the request is complete', async (t) => {
   const s = await start(
     async (ctx) => {
