@@ -1,19 +1,37 @@
 // Memory suite: sluice against node:http under the same 60 s mixed load, in the same run:
 // keep-alive GETs, pipelined GETs, chunked POSTs echoed, aborted requests and responses, and
 // 5,000 idle connections held open (reopened when the server closes them). The server's RSS
-// (from /proc) and heap (process.memoryUsage through /__mem) are sampled every second; the
+// (from /proc) and heap (process.memoryUsage through /__mem) are sampled every second, each
+// time after a full GC in the server (--expose-gc), so they measure what is retained; the
 // figure is the least-squares slope over the second half of the run, in MB per minute.
 // `pnpm bench memory`; MEMORY_SECONDS, MEMORY_IDLE and MEMORY_ROUNDS shorten or lengthen it;
-// MEMORY_SNAPSHOTS=<dir> writes a heap snapshot of each server at mid-run and at the end.
+// MEMORY_SNAPSHOTS=<dir> writes a heap snapshot of each server at a third of the run and at the
+// end (taking one stalls the server: the figures of such a run are not comparable);
+// MEMORY_SERVERS=sluice runs one of the two.
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const servers = new URL('../servers/', import.meta.url);
 const peers = [
   ['sluice', 'memory-sluice.mjs'],
   ['node:http', 'memory-node.mjs'],
-];
+].filter(([name]) => !process.env.MEMORY_SERVERS || process.env.MEMORY_SERVERS.split(',').includes(name));
+
+/** Waits until no snapshot in `dir` is empty or still growing (writing one takes seconds under load). */
+async function snapshotsWritten(dir) {
+  let last = '';
+  let stable = 0;
+  for (let i = 0; i < 300 && stable < 3; i++) {
+    await sleep(1000);
+    const sizes = readdirSync(dir).map((f) => statSync(join(dir, f)).size);
+    const key = sizes.join(',');
+    stable = key === last && !sizes.includes(0) ? stable + 1 : 0;
+    last = key;
+  }
+}
+
 const BODY_CHUNKS = ['a'.repeat(1024), 'b'.repeat(1024), 'c'.repeat(1024), 'd'.repeat(1024)];
 const CHUNKED_POST =
   'POST /echo HTTP/1.1\r\nHost: bench\r\nTransfer-Encoding: chunked\r\n\r\n' + BODY_CHUNKS.map((c) => `400\r\n${c}\r\n`).join('') + '0\r\n\r\n';
@@ -185,7 +203,7 @@ export async function run(lib) {
   for (let round = 0; round < rounds; round++) {
     for (const [name, file] of peers) {
       const port = await lib.freePort();
-      const nodeArgs = snapshots ? [`--diagnostic-dir=${snapshots}`, '--heapsnapshot-signal=SIGUSR2'] : [];
+      const nodeArgs = ['--expose-gc', ...(snapshots ? [`--diagnostic-dir=${snapshots}`, '--heapsnapshot-signal=SIGUSR2'] : [])];
       const server = await lib.startServer({
         cmd: process.execPath,
         args: [...nodeArgs, new URL(file, servers).pathname],
@@ -195,15 +213,18 @@ export async function run(lib) {
       });
       const rss = [];
       const heap = [];
+      const external = [];
       let snapped = false;
       const counts = await mixedLoad(port, seconds, idleTarget, async (t) => {
-        rss.push([t, rssMb(server.pid)]);
         try {
+          // The server runs a full GC before answering: both figures are retained memory.
           const mem = await (await fetch(`http://127.0.0.1:${port}/__mem`)).json();
           heap.push([t, mem.heapUsed / 1048576]);
+          external.push([t, mem.external / 1048576]);
         } catch {
           // a sample lost to load: the slope is fitted on the others
         }
+        rss.push([t, rssMb(server.pid)]);
         if (snapshots && !snapped && t >= seconds / 3) {
           snapped = true;
           process.kill(server.pid, 'SIGUSR2');
@@ -211,7 +232,7 @@ export async function run(lib) {
       });
       if (snapshots) {
         process.kill(server.pid, 'SIGUSR2');
-        await sleep(5000);
+        await snapshotsWritten(snapshots);
       }
       await server.stop();
       const half = (points) => points.filter(([t]) => t >= seconds / 2);
@@ -220,6 +241,7 @@ export async function run(lib) {
         round,
         rssSlope: slopePerMinute(half(rss)),
         heapSlope: slopePerMinute(half(heap)),
+        externalSlope: slopePerMinute(half(external)),
         rssStart: rss[0]?.[1] ?? NaN,
         rssEnd: rss.at(-1)?.[1] ?? NaN,
         counts,
@@ -227,12 +249,12 @@ export async function run(lib) {
     }
   }
   console.log(`\n## memory under a ${seconds} s mixed load (${idleTarget} idle connections; slope over the second half, MB/min; lower is better)`);
-  console.log('| server | round | RSS slope | heap slope | RSS first → last (MB) | keep-alive | pipelined | chunked echo | aborts | idle opened |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| server | round | RSS slope | heap slope | external slope | RSS first → last (MB) | keep-alive | pipelined | chunked echo | aborts | idle opened |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const c = r.counts;
     console.log(
-      `| ${r.name} | ${r.round + 1} | ${r.rssSlope.toFixed(2)} | ${r.heapSlope.toFixed(2)} | ${r.rssStart.toFixed(0)} → ${r.rssEnd.toFixed(0)} | ${c.keepAlive} | ${c.pipelined} | ${c.chunkedEcho} | ${c.aborts} | ${c.idleOpened} |`,
+      `| ${r.name} | ${r.round + 1} | ${r.rssSlope.toFixed(2)} | ${r.heapSlope.toFixed(2)} | ${r.externalSlope.toFixed(2)} | ${r.rssStart.toFixed(0)} → ${r.rssEnd.toFixed(0)} | ${c.keepAlive} | ${c.pipelined} | ${c.chunkedEcho} | ${c.aborts} | ${c.idleOpened} |`,
     );
   }
 }
