@@ -142,6 +142,21 @@ test('a connection that never sends a byte is closed after headersTimeoutMs', as
   await s.close();
 });
 
+test('a connection that never sends a byte is freed at once, not kept for lingerMs after a half-close', async (t) => {
+  // lingerMs far beyond the wait below: a half-close and linger would keep the server's socket
+  // for a client that keeps its side open (allowHalfOpen), as idle-connection floods do.
+  const s = await start(echo, { limits: { headersTimeoutMs: 200, lingerMs: 60_000 } });
+  t.teardown(() => s.close());
+  const socket = net.connect({ port: s.port, host: '127.0.0.1', allowHalfOpen: true });
+  t.teardown(() => socket.destroy());
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  await eventually(() => s.app.connectionCount === 1);
+  await eventually(() => s.app.connectionCount === 0, 10_000, 'the server to free the connection');
+  t.is(s.app.connectionCount, 0);
+  await s.close();
+});
+
 test('requestTimeoutMs: a body that never completes is answered 408 and closed', async (t) => {
   const s = await start(echo, { limits: { requestTimeoutMs: 300 } });
   t.teardown(() => s.close());

@@ -601,7 +601,11 @@ export class Connection implements ExchangeOwner, BodySource {
     switch (this.#state) {
       case State.Idle:
         this.#inputClosed = true;
-        this.#closeGracefully();
+        // A connection that never sent a byte has no answer to protect: closed at once, it
+        // frees its socket now instead of after a half-close and lingerMs (what a client
+        // holding thousands of idle connections would otherwise keep alive in the server).
+        if (this.#requests === 0 && this.#buf === null) this.socket.destroy();
+        else this.#closeGracefully();
         return;
       case State.Head:
         this.#protocolFailure(protocolError('HEADERS_TIMEOUT'), null);
