@@ -11,9 +11,9 @@ export interface Running {
 }
 
 /** A fresh app with `middleware` in order (Koa middleware are passed as is, unmodified). */
-export async function start(middleware: unknown[], options: ApplicationOptions = {}): Promise<Running> {
+export async function start(middleware: Middleware[], options: ApplicationOptions = {}): Promise<Running> {
   const app = new Application(options);
-  for (const fn of middleware) app.use(fn as Middleware);
+  for (const fn of middleware) app.use(fn);
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;

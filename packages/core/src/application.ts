@@ -10,7 +10,8 @@ import type net from 'node:net';
 import { inspect } from 'node:util';
 import compose from 'koa-compose';
 import createError from 'http-errors';
-import { Context } from './context.js';
+import { Context, type DefaultState } from './context.js';
+import type { KoaMiddleware } from './koa-middleware.js';
 import { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
 import type { Exchange } from './engine/exchange.js';
 import type { EngineOptions } from './engine/limits.js';
@@ -23,8 +24,26 @@ import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEver
 import { Request } from './request.js';
 import { Response } from './response.js';
 
-/** A middleware: Koa's signature. */
-export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
+/** What `next` is in a middleware: runs the rest of the chain. */
+export type Next = () => Promise<void>;
+
+/**
+ * The `ctx` of an `Application<StateT, ContextT>`: a {@link Context} whose `state` is
+ * `StateT`, with the app's own context members `ContextT` (those it adds through
+ * `app.context`). Members added to every app go into `Context` by module augmentation.
+ */
+export type ParameterizedContext<StateT = DefaultState, ContextT = {}> = Context & ContextT & { state: StateT };
+
+/**
+ * A middleware: Koa's signature.
+ * @example
+ * const timing: Middleware = async (ctx, next) => {
+ *   const start = Date.now();
+ *   await next();
+ *   ctx.set('Server-Timing', `app;dur=${Date.now() - start}`);
+ * };
+ */
+export type Middleware<StateT = DefaultState, ContextT = {}> = (ctx: ParameterizedContext<StateT, ContextT>, next: Next) => unknown;
 
 /** Where diagnostics go (CGI stderr, worker output, unhandled errors). */
 export interface Logger {
@@ -130,16 +149,21 @@ const resolvedNext = (): Promise<void> => Promise.resolve();
 const GENERATED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding']);
 
 /**
- * A sluice application.
+ * A sluice application. `StateT` types `ctx.state`; `ContextT` types what this app adds
+ * to its contexts (as Koa's `Application<StateT, ContextT>`).
  *
  * @example
  * const app = new Application();
  * app.use(async (ctx) => { ctx.body = 'Hello'; });
  * app.listen(8080);
+ * @example
+ * interface State { user?: { name: string } }
+ * const app = new Application<State>();
+ * app.use(async (ctx) => { ctx.body = ctx.state.user?.name ?? 'anonymous'; });
  */
-export class Application extends EventEmitter implements EngineHandler {
-  /** The middleware, in order. */
-  readonly middleware: Middleware[] = [];
+export class Application<StateT = DefaultState, ContextT = {}> extends EventEmitter implements EngineHandler {
+  /** The middleware, in order (typed loosely: an app of any state type is an `Application`). */
+  readonly middleware: Array<Middleware<any, any>> = [];
   env: string;
   keys: string[] | undefined;
   proxy: boolean;
@@ -154,9 +178,9 @@ export class Application extends EventEmitter implements EngineHandler {
   readonly trace: boolean;
   readonly #methods = new MethodRegistry();
   // Middleware that also see requests answered without the chain (see kSeesEveryRequest).
-  readonly #observers: Middleware[] = [];
+  readonly #observers: Array<Middleware<any, any>> = [];
   readonly #engine: HttpEngine;
-  readonly #Context: new (app: Application, exchange: Exchange) => Context;
+  readonly #Context: new (app: Application<any, any>, exchange: Exchange) => Context;
   /** This app's request and response classes (subclasses, so `app.request.x = ...` stays per app). */
   readonly [kRequestClass]: typeof Request = class AppRequest extends Request {};
   readonly [kResponseClass]: typeof Response = class AppResponse extends Response {};
@@ -184,8 +208,8 @@ export class Application extends EventEmitter implements EngineHandler {
   }
 
   /** Prototype of this app's contexts: properties added here appear on every `ctx`. */
-  get context(): Context {
-    return this.#Context.prototype;
+  get context(): Context & ContextT {
+    return this.#Context.prototype as Context & ContextT;
   }
 
   /** Prototype of this app's `ctx.request` objects: properties added here appear on every one. */
@@ -203,11 +227,17 @@ export class Application extends EventEmitter implements EngineHandler {
     return this.#engine.options;
   }
 
-  /** Adds a middleware at the end of the chain. */
-  use(fn: Middleware): this {
+  /**
+   * Adds a middleware at the end of the chain: a sluice middleware, or one written for Koa
+   * (`@koa/cors`, `koa-bodyparser`, `@koa/router`'s `routes()`), checked against the
+   * Koa view of `ctx` (see the README's TypeScript section).
+   */
+  use(fn: Middleware<StateT, ContextT>): this;
+  use<KoaFn extends (ctx: any, next: Next) => unknown>(fn: KoaFn & KoaMiddleware<StateT, ContextT, Parameters<KoaFn>[0]>): this;
+  use(fn: Middleware<StateT, ContextT>): this {
     if (typeof fn !== 'function') throw new TypeError('middleware must be a function');
     this.middleware.push(fn);
-    if ((fn as Middleware & { [kSeesEveryRequest]?: boolean })[kSeesEveryRequest] === true) this.#observers.push(fn);
+    if ((fn as Middleware<StateT, ContextT> & { [kSeesEveryRequest]?: boolean })[kSeesEveryRequest] === true) this.#observers.push(fn);
     this.#composed = null;
     return this;
   }
@@ -223,12 +253,12 @@ export class Application extends EventEmitter implements EngineHandler {
    *   ctx.status = 204;
    * });
    */
-  method(name: string, ...middleware: Middleware[]): this {
+  method(name: string, ...middleware: Array<Middleware<StateT, ContextT>>): this {
     this.#methods.add(name);
     for (const fn of middleware) if (typeof fn !== 'function') throw new TypeError('middleware must be a function');
     if (middleware.length > 0) {
       const chain = compose(middleware as compose.Middleware<Context>[]);
-      this.use(function methodMiddleware(ctx, next) {
+      this.use(function methodMiddleware(ctx: Context, next: Next) {
         return ctx.method === name ? chain(ctx, next) : next();
       });
     }

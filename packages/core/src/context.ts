@@ -19,6 +19,15 @@ import type { Request } from './request.js';
 import type { Response, HeaderValue } from './response.js';
 import { kAllowed, kExchange, kRequestClass, kResponseClass } from './symbols.js';
 
+/**
+ * The type of `ctx.state` in an app that does not name one (`new Application<MyState>()`
+ * does). Augment it to type the state of every app:
+ * `declare module '@sluice/core' { interface DefaultState { user?: User } }`.
+ */
+export interface DefaultState {
+  [key: string]: unknown;
+}
+
 /** What `ctx.throw()` and `ctx.assert()` take after the condition: status, message, properties or an error. */
 export type HttpErrorArgument = number | string | Error | Record<string, unknown>;
 
@@ -93,9 +102,9 @@ export class Context {
   #req: NodeRequest | undefined = undefined;
   #res: NodeResponse | undefined = undefined;
   #cookies: Cookies | undefined = undefined;
-  #state: Record<string, unknown> | undefined = undefined;
+  #state: DefaultState | undefined = undefined;
 
-  constructor(app: Application, exchange: Exchange) {
+  constructor(app: Application<any, any>, exchange: Exchange) {
     this.app = app;
     this[kExchange] = exchange;
     this.response = new app[kResponseClass](app, this, exchange);
@@ -125,11 +134,11 @@ export class Context {
   }
 
   /** Per-request namespace for passing data between middleware (made on first use: a hello request never pays for it). */
-  get state(): Record<string, unknown> {
+  get state(): DefaultState {
     return (this.#state ??= {});
   }
 
-  set state(value: Record<string, unknown>) {
+  set state(value: DefaultState) {
     this.#state = value;
   }
 
@@ -228,6 +237,11 @@ export class Context {
     return this.toJSON();
   }
 
+  /** What `util.inspect` shows (Koa's `ctx.inspect()`): the JSON summary. */
+  inspect(): Record<string, unknown> {
+    return this.toJSON();
+  }
+
   // ---- delegated to ctx.request ----------------------------------------------------
 
   // The method is read on every request (sluice's own dispatch): no Request object for it.
@@ -263,10 +277,22 @@ export class Context {
   set accept(value: Request['accept']) { this.request.accept = value; }
   get(field: string): string { return this.request.get(field); }
   is(type?: string | string[], ...types: string[]): string | false | null { return this.request.is(type, ...types); }
-  accepts(...types: Array<string | string[]>): string | string[] | false { return this.request.accepts(...types); }
-  acceptsEncodings(...e: Array<string | string[]>): string | string[] | false { return this.request.acceptsEncodings(...e); }
-  acceptsCharsets(...c: Array<string | string[]>): string | string[] | false { return this.request.acceptsCharsets(...c); }
-  acceptsLanguages(...l: Array<string | string[]>): string | string[] | false { return this.request.acceptsLanguages(...l); }
+  accepts(): string[];
+  accepts(...types: string[]): string | false;
+  accepts(types: string[]): string | false;
+  accepts(...types: Array<string | string[]>): string | string[] | false { return this.request.accepts(...(types as string[])); }
+  acceptsEncodings(): string[];
+  acceptsEncodings(...e: string[]): string | false;
+  acceptsEncodings(e: string[]): string | false;
+  acceptsEncodings(...e: Array<string | string[]>): string | string[] | false { return this.request.acceptsEncodings(...(e as string[])); }
+  acceptsCharsets(): string[];
+  acceptsCharsets(...c: string[]): string | false;
+  acceptsCharsets(c: string[]): string | false;
+  acceptsCharsets(...c: Array<string | string[]>): string | string[] | false { return this.request.acceptsCharsets(...(c as string[])); }
+  acceptsLanguages(): string[];
+  acceptsLanguages(...l: string[]): string | false;
+  acceptsLanguages(l: string[]): string | false;
+  acceptsLanguages(...l: Array<string | string[]>): string | string[] | false { return this.request.acceptsLanguages(...(l as string[])); }
 
   // ---- delegated to ctx.response ------------------------------------------------------
 

@@ -3,8 +3,9 @@
  * exported here; nothing else is public.
  */
 
-export { Application, type ApplicationOptions, type ListenOptions, type Logger, type Middleware } from './application.js';
-export { Context, type HttpAssert, type HttpErrorArgument } from './context.js';
+export { Application, type ApplicationOptions, type ListenOptions, type Logger, type Middleware, type Next, type ParameterizedContext } from './application.js';
+export { Context, type DefaultState, type HttpAssert, type HttpErrorArgument } from './context.js';
+export type { KoaContextView, KoaMiddleware } from './koa-middleware.js';
 export { Request, type BodyReadOptions } from './request.js';
 export { Response, escapeHtml, type HeaderValue } from './response.js';
 export type { Body } from './body-types.js';

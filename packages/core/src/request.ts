@@ -14,6 +14,8 @@ import type { Application } from './application.js';
 import type { Context } from './context.js';
 import type { ConnectionInfo, Exchange } from './engine/exchange.js';
 import { SluiceError } from './errors.js';
+import type { NodeRequest, NodeResponse } from './node-adapters.js';
+import type { Response } from './response.js';
 import { kExchange } from './symbols.js';
 
 /** Options of the body readers. */
@@ -49,7 +51,7 @@ export class Request {
   /** Free for body-parsing middleware to fill, as in Koa. */
   body: unknown = undefined;
 
-  constructor(app: Application, ctx: Context, exchange: Exchange) {
+  constructor(app: Application<any, any>, ctx: Context, exchange: Exchange) {
     this.app = app;
     this.ctx = ctx;
     this[kExchange] = exchange;
@@ -353,18 +355,30 @@ export class Request {
   }
 
   /** Content negotiation on Accept (accepts semantics). */
+  accepts(): string[];
+  accepts(...types: string[]): string | false;
+  accepts(types: string[]): string | false;
   accepts(...types: Array<string | string[]>): string | string[] | false {
     return (this.#accepts().types as (...t: string[]) => string | string[] | false)(...types.flat());
   }
 
+  acceptsEncodings(): string[];
+  acceptsEncodings(...encodings: string[]): string | false;
+  acceptsEncodings(encodings: string[]): string | false;
   acceptsEncodings(...encodings: Array<string | string[]>): string | string[] | false {
     return (this.#accepts().encodings as (...t: string[]) => string | string[] | false)(...encodings.flat());
   }
 
+  acceptsCharsets(): string[];
+  acceptsCharsets(...charsets: string[]): string | false;
+  acceptsCharsets(charsets: string[]): string | false;
   acceptsCharsets(...charsets: Array<string | string[]>): string | string[] | false {
     return (this.#accepts().charsets as (...t: string[]) => string | string[] | false)(...charsets.flat());
   }
 
+  acceptsLanguages(): string[];
+  acceptsLanguages(...languages: string[]): string | false;
+  acceptsLanguages(languages: string[]): string | false;
   acceptsLanguages(...languages: Array<string | string[]>): string | string[] | false {
     return (this.#accepts().languages as (...t: string[]) => string | string[] | false)(...languages.flat());
   }
@@ -377,6 +391,28 @@ export class Request {
   /** What `util.inspect` shows. */
   [inspect.custom](): Record<string, unknown> {
     return this.toJSON();
+  }
+
+  /** What `util.inspect` shows (Koa's `request.inspect()`): the JSON summary. */
+  inspect(): Record<string, unknown> {
+    return this.toJSON();
+  }
+
+  // ---- siblings, as in Koa ---------------------------------------------------------
+
+  /** `ctx.req`: the request body stream with Node's `IncomingMessage` fields. */
+  get req(): NodeRequest {
+    return this.ctx.req;
+  }
+
+  /** `ctx.res`: the `ServerResponse`-like adapter. */
+  get res(): NodeResponse {
+    return this.ctx.res;
+  }
+
+  /** `ctx.response`. */
+  get response(): Response {
+    return this.ctx.response;
   }
 
   // ---- body readers --------------------------------------------------------------

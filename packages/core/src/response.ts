@@ -18,6 +18,8 @@ import type { Context } from './context.js';
 import type { ConnectionInfo, Exchange } from './engine/exchange.js';
 import { responseError } from './errors.js';
 import { checkHeaderName, checkHeaderValue, checkReasonPhrase, checkStatus, isHeaderValue } from './header-validation.js';
+import type { NodeRequest, NodeResponse } from './node-adapters.js';
+import type { Request } from './request.js';
 import { flushHead } from './respond.js';
 import { kExchange, kHeaders } from './symbols.js';
 
@@ -66,7 +68,7 @@ export class Response {
   #explicitNullBody = false;
   #body: Body = undefined;
 
-  constructor(app: Application, ctx: Context, exchange: Exchange) {
+  constructor(app: Application<any, any>, ctx: Context, exchange: Exchange) {
     this.app = app;
     this.ctx = ctx;
     this[kExchange] = exchange;
@@ -446,6 +448,28 @@ export class Response {
   /** What `util.inspect` shows. */
   [inspect.custom](): Record<string, unknown> {
     return { ...this.toJSON(), body: this.#body };
+  }
+
+  /** What `util.inspect` shows (Koa's `response.inspect()`): the JSON summary with the body. */
+  inspect(): Record<string, unknown> {
+    return this[inspect.custom]();
+  }
+
+  // ---- siblings, as in Koa ---------------------------------------------------------
+
+  /** `ctx.req`: the request body stream with Node's `IncomingMessage` fields. */
+  get req(): NodeRequest {
+    return this.ctx.req;
+  }
+
+  /** `ctx.res`: the `ServerResponse`-like adapter. */
+  get res(): NodeResponse {
+    return this.ctx.res;
+  }
+
+  /** `ctx.request`. */
+  get request(): Request {
+    return this.ctx.request;
   }
 }
 
