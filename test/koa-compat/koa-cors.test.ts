@@ -60,3 +60,14 @@ test('@koa/cors: CORS headers survive a thrown error (kept on err.headers)', asy
   t.is(await res.text(), 'bad input\n');
   await s.close();
 });
+
+test('@koa/cors: an unanswered request keeps Access-Control-Allow-Origin and Vary on its 404, as in Koa', async (t) => {
+  const s = await start([cors({ origin: 'https://app.example', credentials: true })]);
+  const res = await fetch(`${s.url}/todos/7`, { headers: { Origin: 'https://app.example', Accept: 'application/json' } });
+  t.is(res.status, 404);
+  t.is(res.headers.get('access-control-allow-origin'), 'https://app.example');
+  t.is(res.headers.get('access-control-allow-credentials'), 'true');
+  t.is(res.headers.get('vary'), 'Origin');
+  t.deepEqual(await res.json(), { error: 'Not Found', status: 404 });
+  await s.close();
+});

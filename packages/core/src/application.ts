@@ -82,6 +82,12 @@ export interface ApplicationOptions {
    * @example { 404: 'public/404.html', '5xx': (err, ctx) => `<h1>Sorry (${ctx.status})</h1>` }
    */
   errorPages?: ErrorPages;
+  /**
+   * Send an error page only to clients whose `Accept` prefers its type (HTML for a page
+   * function, else the file's) to JSON, or have no `Accept`; others (an API client asking for
+   * `application/json`) get the renderer's answer. `false`: pages for every client. Default true.
+   */
+  negotiateErrorPages?: boolean;
   /** Answer TRACE requests nothing else answered with an echo of the request (credentials left out). Default false: TRACE gets 405. */
   trace?: boolean;
   /** Methods the app implements besides GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS (same as `app.method(name)`). */
@@ -113,6 +119,7 @@ const defaults = {
   maxIpsCount: 0,
   subdomainOffset: 2,
   bodyLimit: 1024 * 1024,
+  negotiateErrorPages: true,
 };
 
 
@@ -128,6 +135,7 @@ const OPTION_CHECKS: Record<string, [(value: unknown) => boolean, string]> = {
   bodyLimit: [(v) => typeof v === 'number' && v >= 0, 'a non-negative number of bytes'],
   errorHandler: [(v) => typeof v === 'function', 'a function (error, ctx)'],
   errorPages: [(v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'an object of pages by status'],
+  negotiateErrorPages: [(v) => typeof v === 'boolean', 'a boolean'],
   trace: [(v) => typeof v === 'boolean', 'a boolean'],
   methods: [(v) => Array.isArray(v), 'an array of method names'],
   logger: [(v) => typeof v === 'object' && v !== null && ['info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), 'an object with info, warn and error functions'],
@@ -147,6 +155,11 @@ const resolvedNext = (): Promise<void> => Promise.resolve();
 
 // Error headers that describe the error response's own body, which the renderer produces (as Koa).
 const GENERATED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding']);
+// Headers describing a body that an unanswered request's error page replaces (RFC 9110 §8).
+const REPRESENTATION_HEADERS = new Set([
+  'content-type', 'content-length', 'transfer-encoding', 'content-encoding', 'content-language',
+  'content-location', 'content-range', 'content-disposition', 'etag', 'last-modified',
+]);
 
 /**
  * A sluice application. `StateT` types `ctx.state`; `ContextT` types what this app adds
@@ -198,7 +211,9 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     this.bodyLimit = options.bodyLimit ?? defaults.bodyLimit;
     this.logger = options.logger ?? consoleLogger;
     this.errorHandler = options.errorHandler ?? defaultErrorHandler;
-    if (options.errorPages !== undefined) this.errorHandler = withErrorPages(validateErrorPages(options.errorPages), this.errorHandler);
+    if (options.errorPages !== undefined) {
+      this.errorHandler = withErrorPages(validateErrorPages(options.errorPages), this.errorHandler, options.negotiateErrorPages ?? defaults.negotiateErrorPages);
+    }
     this.trace = options.trace ?? false;
     if (this.trace) this.#methods.add('TRACE');
     for (const name of options.methods ?? []) this.#methods.add(name);
@@ -351,12 +366,13 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
   /**
    * Nothing in the chain answered. In this order: a method nobody implements → 501;
    * OPTIONS → 204 with `Allow`; TRACE (when on) → the echo; a method the resource did
-   * not declare with `ctx.allow()` → 405; otherwise 404. Errors go through the renderer.
+   * not declare with `ctx.allow()` → 405; otherwise 404. Errors go through the renderer,
+   * keeping the headers middleware set (CORS, Vary, cookies), as Koa's 404 does: nothing failed.
    */
   async #unanswered(ctx: Context): Promise<void> {
     const method = ctx.method;
     if (!this.#methods.has(method)) {
-      await this.handleError(notImplemented(method, this.#methods), ctx, false);
+      await this.#render(notImplemented(method, this.#methods), ctx, false, true);
       return;
     }
     const declared = ctx[kAllowed];
@@ -372,10 +388,10 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
       return;
     }
     if (declared !== undefined && !declared.includes(method) && !(method === 'HEAD' && declared.includes('GET'))) {
-      await this.handleError(notAllowed(method, allowFor(declared)), ctx, false);
+      await this.#render(notAllowed(method, allowFor(declared)), ctx, false, true);
       return;
     }
-    await this.handleError(createError(404), ctx, false);
+    await this.#render(createError(404), ctx, false, true);
   }
 
   #answerOptions(ctx: Context, allow: string): void {
@@ -411,6 +427,11 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
    * connection instead. Emits 'error' (for logging) unless `report` is false.
    */
   async handleError(thrown: unknown, ctx: Context, report = true): Promise<void> {
+    return this.#render(thrown, ctx, report, false);
+  }
+
+  /** `handleError`; `keepHeaders` keeps what middleware set but the representation headers. */
+  async #render(thrown: unknown, ctx: Context, report: boolean, keepHeaders: boolean): Promise<void> {
     const error: HttpErrorLike = thrown instanceof Error ? thrown : new Error(`non-error thrown: ${inspect(thrown)}`);
     const exchange = ctx[kExchange];
     if (report) this.#report(error, ctx);
@@ -422,7 +443,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     ctx.respond = true;
     const status = errorStatus(error);
     try {
-      this.#resetHeaders(ctx, error);
+      this.#resetHeaders(ctx, error, keepHeaders);
       ctx.status = status;
       await this.errorHandler(error, ctx);
     } catch (renderError) {
@@ -444,10 +465,13 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     }
   }
 
-  /** Clears what the failed response had set, then applies the error's own headers. */
-  #resetHeaders(ctx: Context, error: HttpErrorLike): void {
+  /**
+   * Clears what the failed response had set (only its representation headers when
+   * `keepHeaders`), then applies the error's own headers.
+   */
+  #resetHeaders(ctx: Context, error: HttpErrorLike, keepHeaders: boolean): void {
     const headers = ctx.response[kHeaders];
-    for (const key of Object.keys(headers)) delete headers[key];
+    for (const key of Object.keys(headers)) if (!keepHeaders || REPRESENTATION_HEADERS.has(key)) delete headers[key];
     const own = error.headers;
     if (own === undefined || own === null || typeof own !== 'object') return;
     for (const name of Object.keys(own)) {

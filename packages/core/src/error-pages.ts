@@ -1,8 +1,9 @@
 /**
  * Custom error pages per status (`errorPages: { 404: 'public/404.html', 500: fn, '5xx': ... }`),
  * layered over an error renderer: a page for the exact status wins, then one for its
- * class, else the renderer underneath answers. Files are checked when the app is
- * built and read when rendered. Must never expose an error's message on its own:
+ * class, else the renderer underneath answers. A page goes only to a client that accepts
+ * its type over JSON (unless negotiation is off): an API client asking for JSON gets the
+ * renderer's JSON. Files are checked when the app is built and read when rendered. Must never expose an error's message on its own:
  * a page function decides what to show.
  */
 
@@ -56,12 +57,20 @@ export function validateErrorPages(pages: ErrorPages): Map<string, ErrorPage> {
   return out;
 }
 
-/** An error renderer that answers with the configured page and falls back to `fallback`. */
-export function withErrorPages(pages: Map<string, ErrorPage>, fallback: ErrorHandler): ErrorHandler {
+/**
+ * An error renderer that answers with the configured page and falls back to `fallback`.
+ * With `negotiate`, a page is used only when the client's `Accept` prefers its type
+ * (from a file's extension; HTML for a function) to JSON, or says nothing.
+ */
+export function withErrorPages(pages: Map<string, ErrorPage>, fallback: ErrorHandler, negotiate = true): ErrorHandler {
   return async (error, ctx) => {
     const status = ctx.status;
     const page = pages.get(String(status)) ?? pages.get(`${Math.floor(status / 100)}xx`);
     if (page === undefined) return fallback(error, ctx);
+    if (negotiate) {
+      const pageType = typeof page === 'string' ? extname(page).slice(1) || 'html' : 'html';
+      if (ctx.accepts(pageType, 'json') !== pageType) return fallback(error, ctx);
+    }
     if (typeof page === 'string') {
       ctx.type = extname(page) || 'html';
       ctx.body = await readFileAsync(page);
@@ -76,13 +85,14 @@ export function withErrorPages(pages: Map<string, ErrorPage>, fallback: ErrorHan
 
 /**
  * The renderer `errorPages` builds, for use outside an Application's options (e.g. one
- * set of pages per virtual host): pages checked now, `fallback` underneath.
+ * set of pages per virtual host): pages checked now, `fallback` underneath. `negotiate`
+ * (default true) sends a page only to clients that accept its type over JSON.
  * @example
  * const render = createErrorPagesHandler({ 404: 'site/404.html' });
  * const app = new Application({ errorHandler: (err, ctx) => render(err, ctx) });
  */
-export function createErrorPagesHandler(pages: ErrorPages, fallback: ErrorHandler = defaultErrorHandler): ErrorHandler {
-  return withErrorPages(validateErrorPages(pages), fallback);
+export function createErrorPagesHandler(pages: ErrorPages, fallback: ErrorHandler = defaultErrorHandler, negotiate = true): ErrorHandler {
+  return withErrorPages(validateErrorPages(pages), fallback, negotiate);
 }
 
 function badOption(message: string): SluiceError {

@@ -35,7 +35,9 @@ export class SocketView extends EventEmitter implements ConnectionInfo {
     this.localAddress = info.localAddress;
     this.localPort = info.localPort;
     this.encrypted = info.encrypted;
-    ctx[kExchange].onClose(() => this.emit('close', true));
+    // On the next tick: a view made after the client left would otherwise emit 'close'
+    // inside this constructor, before anyone could listen.
+    ctx[kExchange].onClose(() => process.nextTick(() => this.emit('close', true)));
   }
 
   /** False once the response is finished or the client left. */

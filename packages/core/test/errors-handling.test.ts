@@ -424,3 +424,87 @@ test("an 'error' listener that throws does not crash the server or cost the clie
   t.is(await (await fetch(s.url)).text(), 'alive');
   await s.close();
 });
+
+test('an unanswered request keeps the headers middleware set, but not their representation headers', async (t) => {
+  const s = await start([
+    async (ctx, next) => {
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.vary('Origin');
+      ctx.cookies.set('seen', '1');
+      ctx.set('Content-Type', 'image/png');
+      ctx.set('Content-Encoding', 'gzip');
+      ctx.etag = 'abc';
+      await next();
+    },
+  ]);
+  const { text } = await raw(s.port, 'GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const [head, body] = text.split('\r\n\r\n');
+  t.regex(head, /^HTTP\/1\.1 404 Not Found\r\n/);
+  t.regex(head, /\r\nAccess-Control-Allow-Origin: \*\r\n/i);
+  t.regex(head, /\r\nVary: Origin\r\n/i);
+  t.regex(head, /\r\nSet-Cookie: seen=1; path=\/; httponly\r\n/i);
+  t.regex(head, /\r\nContent-Type: text\/plain; charset=utf-8\r\n/i);
+  t.notRegex(head, /Content-Encoding|ETag|image\/png/i);
+  t.is(body, 'Not Found\n');
+  await s.close();
+});
+
+test('a 405 of an unanswered request keeps the headers middleware set', async (t) => {
+  const s = await start(async (ctx) => {
+    ctx.set('Access-Control-Allow-Origin', '*');
+    ctx.allow('GET');
+  });
+  const res = await fetch(s.url, { method: 'DELETE' });
+  t.is(res.status, 405);
+  t.is(res.headers.get('allow'), 'GET, HEAD, OPTIONS');
+  t.is(res.headers.get('access-control-allow-origin'), '*');
+  await s.close();
+});
+
+test('a thrown error still drops the headers set before it', async (t) => {
+  const s = await start((ctx) => {
+    ctx.set('Access-Control-Allow-Origin', '*');
+    ctx.throw(404, 'no such todo');
+  });
+  const res = await fetch(s.url);
+  t.is(res.status, 404);
+  t.is(res.headers.get('access-control-allow-origin'), null);
+  await s.close();
+});
+
+test('errorPages answer a client asking for JSON with the renderer\'s JSON, not the page', async (t) => {
+  const s = await start((ctx) => {
+    ctx.throw(404, 'no such todo');
+  }, { errorPages: { 404: PAGE_404, '5xx': () => '<h1>sorry</h1>' } });
+  const api = await fetch(`${s.url}/todos/7`, { headers: { Accept: 'application/json' } });
+  t.is(api.status, 404);
+  t.deepEqual(await api.json(), { error: 'no such todo', status: 404 });
+  const browser = await fetch(`${s.url}/todos/7`, { headers: { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  t.is(browser.headers.get('content-type'), 'text/html; charset=utf-8');
+  t.is(await browser.text(), '<!DOCTYPE html><title>Lost</title><h1>Nothing here</h1>\n');
+  const anything = await fetch(`${s.url}/todos/7`, { headers: { Accept: '*/*' } });
+  t.is(await anything.text(), '<!DOCTYPE html><title>Lost</title><h1>Nothing here</h1>\n');
+  const textOnly = await fetch(`${s.url}/todos/7`, { headers: { Accept: 'text/plain' } });
+  t.is(await textOnly.text(), 'no such todo\n');
+  await s.close();
+});
+
+test('errorPages: a client without Accept gets the page', async (t) => {
+  const s = await start(() => {}, { errorPages: { 404: PAGE_404 } });
+  const { text } = await raw(s.port, 'GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  t.true(text.endsWith('<h1>Nothing here</h1>\n'));
+  await s.close();
+});
+
+test('negotiateErrorPages: false sends the page to every client, JSON ones too', async (t) => {
+  const s = await start(() => {}, { errorPages: { 404: PAGE_404 }, negotiateErrorPages: false });
+  const res = await fetch(`${s.url}/x`, { headers: { Accept: 'application/json' } });
+  t.is(res.headers.get('content-type'), 'text/html; charset=utf-8');
+  t.is(await res.text(), '<!DOCTYPE html><title>Lost</title><h1>Nothing here</h1>\n');
+  await s.close();
+});
+
+test('negotiateErrorPages that is not a boolean is refused, naming the key', (t) => {
+  const error = t.throws(() => new Application({ negotiateErrorPages: 'yes' } as never));
+  t.regex(error.message, /application option "negotiateErrorPages" must be a boolean/);
+});

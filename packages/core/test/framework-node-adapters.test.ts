@@ -220,3 +220,33 @@ test('a stream piped into ctx.res gets backpressure and drain, and all of it arr
   t.is((await res.arrayBuffer()).byteLength, 160 * 64 * 1024);
   await s.close();
 });
+
+test('ctx.request.req and ctx.response.res are ctx.req and ctx.res, as in Koa', async (t) => {
+  const s = await start((ctx) => {
+    ctx.body = {
+      req: ctx.request.req === ctx.req,
+      res: ctx.response.res === ctx.res,
+      responseReq: ctx.response.req === ctx.req,
+      requestRes: ctx.request.res === ctx.res,
+      siblings: ctx.request.response === ctx.response && ctx.response.request === ctx.request,
+      method: ctx.request.req.method,
+    };
+  });
+  const res = await fetch(s.url);
+  t.deepEqual(await res.json(), { req: true, res: true, responseReq: true, requestRes: true, siblings: true, method: 'GET' });
+  await s.close();
+});
+
+test('ctx.inspect(), ctx.request.inspect() and ctx.response.inspect() give the JSON summaries, as in Koa', async (t) => {
+  const s = await start((ctx) => {
+    ctx.status = 201;
+    ctx.body = {
+      ctx: JSON.stringify(ctx.inspect()) === JSON.stringify(ctx.toJSON()),
+      request: (ctx.request.inspect() as { method: string }).method,
+      response: (ctx.response.inspect() as { status: number }).status,
+    };
+  });
+  const res = await fetch(s.url);
+  t.deepEqual(await res.json(), { ctx: true, request: 'GET', response: 201 });
+  await s.close();
+});
