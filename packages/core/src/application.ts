@@ -14,6 +14,8 @@ import { Context, type DefaultState } from './context.js';
 import type { KoaMiddleware } from './koa-middleware.js';
 import { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
 import type { Exchange } from './engine/exchange.js';
+import type { HttpExchange } from './http-exchange.js';
+import { NodeHttpExchange, type NodeServerRequest, type NodeServerResponse } from './node-http-exchange.js';
 import type { EngineOptions } from './engine/limits.js';
 import { defaultErrorHandler, errorStatus, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
 import { SluiceError, type ProtocolError } from './errors.js';
@@ -193,7 +195,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
   // Middleware that also see requests answered without the chain (see kSeesEveryRequest).
   readonly #observers: Array<Middleware<any, any>> = [];
   readonly #engine: HttpEngine;
-  readonly #Context: new (app: Application<any, any>, exchange: Exchange) => Context;
+  readonly #Context: new (app: Application<any, any>, exchange: HttpExchange) => Context;
   /** This app's request and response classes (subclasses, so `app.request.x = ...` stays per app). */
   readonly [kRequestClass]: typeof Request = class AppRequest extends Request {};
   readonly [kResponseClass]: typeof Response = class AppResponse extends Response {};
@@ -302,6 +304,30 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     if (options.path !== undefined) server.listen(options.path, cb);
     else server.listen({ port: options.port ?? 0, host: options.host, backlog: options.backlog }, cb);
     return server;
+  }
+
+  /**
+   * A `(req, res)` handler for `node:http`, `node:https` and `node:http2`'s compatibility
+   * API (`http2.createSecureServer(options, app.callback())`): the same middleware, ctx and
+   * error handling as `app.listen()`, for mounting the app in an existing Node server,
+   * serverless adapters, or `supertest`. Node's server parses and frames: its own limits
+   * apply instead of `limits`, only methods Node's parser knows reach the app, and
+   * `ctx.respondRaw()` is refused with 501. The promise resolves when the response has
+   * been handed over (or the client left).
+   * @example
+   * http.createServer(app.callback()).listen(8080);
+   * await request(app.callback()).get('/').expect(200);   // supertest
+   */
+  callback(): (req: NodeServerRequest, res: NodeServerResponse) => Promise<void> {
+    return (req, res) => {
+      const exchange = new NodeHttpExchange(req, res);
+      const done = new Promise<void>((resolve) => {
+        exchange.onFinish(resolve);
+        exchange.onClose(resolve);
+      });
+      void this.#handle(new this.#Context(this, exchange));
+      return done;
+    };
   }
 
   /**

@@ -11,7 +11,8 @@ import type Cookies from 'cookies';
 import createError from 'http-errors';
 import type { Application } from './application.js';
 import type { Body } from './body-types.js';
-import type { ConnectionInfo, Exchange } from './engine/exchange.js';
+import type { ConnectionInfo } from './engine/exchange.js';
+import type { HttpExchange } from './http-exchange.js';
 import { createCookies } from './cookies.js';
 import { checkMethodName } from './methods.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
@@ -96,7 +97,7 @@ export class Context {
   readonly response: Response;
   /** Set to false to bypass sluice's response handling (you write through `ctx.res`). */
   respond = true;
-  readonly [kExchange]: Exchange;
+  readonly [kExchange]: HttpExchange;
   [kAllowed]: string[] | undefined = undefined;
   #request: Request | undefined = undefined;
   #req: NodeRequest | undefined = undefined;
@@ -104,7 +105,7 @@ export class Context {
   #cookies: Cookies | undefined = undefined;
   #state: DefaultState | undefined = undefined;
 
-  constructor(app: Application<any, any>, exchange: Exchange) {
+  constructor(app: Application<any, any>, exchange: HttpExchange) {
     this.app = app;
     this[kExchange] = exchange;
     this.response = new app[kResponseClass](app, this, exchange);

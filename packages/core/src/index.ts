@@ -13,6 +13,8 @@ export { defaultErrorHandler, errorStatus, publicMessage, type ErrorHandler, typ
 export { SluiceError, ProtocolError, RequestAbortedError, protocolErrors, responseErrors, type SluiceErrorOptions, type ProtocolErrorName, type ResponseErrorName } from './errors.js';
 export { isHeaderName, isHeaderValue } from './header-validation.js';
 export type { NodeRequest, NodeResponse, SocketView } from './node-adapters.js';
+export type { NodeServerRequest, NodeServerResponse } from './node-http-exchange.js';
+export type { HttpExchange, ExchangeBody } from './http-exchange.js';
 export { createErrorPagesHandler, type ErrorPage, type ErrorPageFunction, type ErrorPages } from './error-pages.js';
 export { STANDARD_METHODS } from './methods.js';
 export { bufferBody, type BufferBodyOptions, type BufferedBody } from './body-buffer.js';

@@ -12,7 +12,8 @@ import fresh from 'fresh';
 import typeis from 'type-is';
 import type { Application } from './application.js';
 import type { Context } from './context.js';
-import type { ConnectionInfo, Exchange } from './engine/exchange.js';
+import type { ConnectionInfo } from './engine/exchange.js';
+import type { HttpExchange } from './http-exchange.js';
 import { SluiceError } from './errors.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
 import type { Response } from './response.js';
@@ -35,7 +36,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
 export class Request {
   readonly app: Application;
   readonly ctx: Context;
-  readonly [kExchange]: Exchange;
+  readonly [kExchange]: HttpExchange;
   /** The URL as first received; not changed by rewrites. */
   readonly originalUrl: string;
   #method: string;
@@ -51,7 +52,7 @@ export class Request {
   /** Free for body-parsing middleware to fill, as in Koa. */
   body: unknown = undefined;
 
-  constructor(app: Application<any, any>, ctx: Context, exchange: Exchange) {
+  constructor(app: Application<any, any>, ctx: Context, exchange: HttpExchange) {
     this.app = app;
     this.ctx = ctx;
     this[kExchange] = exchange;

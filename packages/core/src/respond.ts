@@ -25,7 +25,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import statuses from 'statuses';
 import { isAsyncIterable, isStream } from './body-types.js';
 import type { Context } from './context.js';
-import type { Exchange } from './engine/exchange.js';
+import type { HttpExchange } from './http-exchange.js';
 import { kExchange, kHeaders } from './symbols.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -97,7 +97,7 @@ export function flushHead(ctx: Context, status: number): void {
 }
 
 /** The head went out early: the body follows with the framing chosen then. */
-function sendAfterHead(exchange: Exchange, body: unknown): void {
+function sendAfterHead(exchange: HttpExchange, body: unknown): void {
   if (body === null || body === undefined) {
     exchange.end();
     return;

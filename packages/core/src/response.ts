@@ -15,9 +15,10 @@ import vary from 'vary';
 import type { Application } from './application.js';
 import { isStream, type Body } from './body-types.js';
 import type { Context } from './context.js';
-import type { ConnectionInfo, Exchange } from './engine/exchange.js';
+import type { ConnectionInfo } from './engine/exchange.js';
 import { responseError } from './errors.js';
 import { checkHeaderName, checkHeaderValue, checkReasonPhrase, checkStatus, isHeaderValue } from './header-validation.js';
+import type { HttpExchange } from './http-exchange.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
 import type { Request } from './request.js';
 import { flushHead } from './respond.js';
@@ -60,7 +61,7 @@ function contentTypeOf(type: string): string | false {
 export class Response {
   readonly app: Application;
   readonly ctx: Context;
-  readonly [kExchange]: Exchange;
+  readonly [kExchange]: HttpExchange;
   readonly [kHeaders]: Record<string, HeaderValue> = {};
   #status = 404;
   #message: string | undefined = undefined;
@@ -68,7 +69,7 @@ export class Response {
   #explicitNullBody = false;
   #body: Body = undefined;
 
-  constructor(app: Application<any, any>, ctx: Context, exchange: Exchange) {
+  constructor(app: Application<any, any>, ctx: Context, exchange: HttpExchange) {
     this.app = app;
     this.ctx = ctx;
     this[kExchange] = exchange;

@@ -1,0 +1,248 @@
+/**
+ * `NodeHttpExchange`: one request of `node:http`, `node:https` or `node:http2`'s
+ * compatibility API seen as an exchange, so that `app.callback()` runs the same middleware,
+ * ctx and error handling as sluice's own engine. Must never parse or frame bytes: Node's
+ * server does, and this file only maps the exchange calls onto `IncomingMessage`/`ServerResponse`.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { PassThrough, type Readable } from 'node:stream';
+import type { ConnectionInfo } from './engine/exchange.js';
+import { RequestHead } from './engine/parser.js';
+import type { OutgoingHeaders } from './engine/response-writer.js';
+import { SluiceError } from './errors.js';
+import type { ExchangeBody, HttpExchange } from './http-exchange.js';
+
+/** A request of `node:http`/`node:https`, or of `node:http2`'s compatibility API. */
+export type NodeServerRequest = IncomingMessage | Http2ServerRequest;
+/** The matching response. */
+export type NodeServerResponse = ServerResponse | Http2ServerResponse;
+
+// HTTP/2 refuses connection-specific fields (RFC 9113 §8.2.2): node:http2 throws on them.
+const HTTP2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
+
+/** The head sluice's framework reads, built from what Node's parser made of the request. */
+function headOf(req: NodeServerRequest): RequestHead {
+  const head = new RequestHead();
+  head.method = req.method ?? 'GET';
+  head.target = req.url ?? '/';
+  head.versionMinor = req.httpVersionMajor === 1 ? req.httpVersionMinor : 1;
+  const raw = req.rawHeaders;
+  let authority: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.startsWith(':')) {
+      // HTTP/2 pseudo-fields: only the authority matters, as the Host it replaces.
+      if (name === ':authority') authority = raw[i + 1];
+      continue;
+    }
+    const lower = name.toLowerCase();
+    head.rawNames.push(name);
+    head.names.push(lower);
+    head.values.push(raw[i + 1]);
+    if (lower === 'host' && head.host === undefined) head.host = raw[i + 1];
+    if (lower === 'content-length') head.contentLength = Number(raw[i + 1]);
+    if (lower === 'transfer-encoding') head.chunked = true;
+  }
+  if (head.host === undefined && authority !== undefined) {
+    head.host = authority;
+    head.rawNames.push('Host');
+    head.names.push('host');
+    head.values.push(authority);
+  }
+  return head;
+}
+
+/** Whether a request carries a body by its framing (RFC 9112 §6.3), as the engine decides. */
+function hasBody(req: NodeServerRequest, head: RequestHead): boolean {
+  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
+  return head.chunked || head.contentLength > 0;
+}
+
+/**
+ * One Node request/response pair as an exchange. Headers the framework collected are set
+ * on the `ServerResponse` in one go when the head is written; Node frames the body.
+ */
+export class NodeHttpExchange implements HttpExchange {
+  readonly head: RequestHead;
+  readonly body: ExchangeBody | null;
+  trailers: Array<[string, string]> | null = null;
+  reason: string | undefined = undefined;
+  status = 0;
+  bytesWritten = 0;
+  finished = false;
+  aborted = false;
+  readonly startTime = Date.now();
+  readonly connection: ConnectionInfo;
+  readonly #req: NodeServerRequest;
+  readonly #res: NodeServerResponse;
+  readonly #http2: boolean;
+  #closeListeners: Array<() => void> = [];
+  #finishListeners: Array<() => void> = [];
+
+  constructor(req: NodeServerRequest, res: NodeServerResponse) {
+    this.#req = req;
+    this.#res = res;
+    this.#http2 = req.httpVersionMajor === 2;
+    this.head = headOf(req);
+    const socket = req.socket;
+    this.connection = {
+      remoteAddress: socket?.remoteAddress ?? '',
+      remotePort: socket?.remotePort ?? 0,
+      localAddress: socket?.localAddress ?? '',
+      localPort: socket?.localPort ?? 0,
+      encrypted: (socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+    };
+    this.body = hasBody(req, this.head) ? this.#bodyStream() : null;
+    res.once('finish', () => this.#finished());
+    res.once('close', () => this.#closed());
+  }
+
+  get headersSent(): boolean {
+    return this.#res.headersSent;
+  }
+
+  // A PassThrough rather than the request itself: ctx.req gets Node's request fields over
+  // it without changing the caller's IncomingMessage; pipe() keeps the backpressure.
+  #bodyStream(): ExchangeBody {
+    const req = this.#req;
+    const body = Object.assign(new PassThrough(), { declaredLength: this.head.contentLength });
+    body.on('error', () => {});
+    req.once('end', () => {
+      const raw = req.rawTrailers;
+      const pairs: Array<[string, string]> = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i].toLowerCase(), raw[i + 1]]);
+      this.trailers = pairs;
+    });
+    (req as Readable).once('error', (error: Error) => body.destroy(error));
+    (req as Readable).pipe(body);
+    return body;
+  }
+
+  onClose(listener: () => void): void {
+    if (this.aborted) listener();
+    else if (!this.finished) this.#closeListeners.push(listener);
+  }
+
+  onFinish(listener: () => void): void {
+    if (this.finished && !this.aborted) listener();
+    else if (!this.finished) this.#finishListeners.push(listener);
+  }
+
+  #writeHead(status: number, headers: OutgoingHeaders, length: number): void {
+    const res = this.#res;
+    this.status = status;
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      if (this.#http2 && HTTP2_FORBIDDEN.has(name.toLowerCase())) continue;
+      res.setHeader(name, value as string | number | string[]);
+    }
+    // No length on 204 and 304 (RFC 9110 §8.6); HEAD gets GET's when known.
+    if (length >= 0 && status >= 200 && status !== 204 && status !== 304 && !res.hasHeader('content-length')) res.setHeader('Content-Length', length);
+    // HTTP/2 has no reason phrase (node:http2 warns when one is set).
+    if (this.reason !== undefined && !this.#http2) (res as ServerResponse).statusMessage = this.reason;
+    res.statusCode = status;
+  }
+
+  respond(status: number, headers: OutgoingHeaders, body: string | Uint8Array | null): boolean {
+    if (this.headersSent || this.finished) return false;
+    const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    this.#writeHead(status, headers, body === null && this.head.method === 'HEAD' ? -1 : length);
+    if (body !== null && this.#carriesBody(status)) this.bytesWritten = length;
+    if (body === null) this.#res.end();
+    else (this.#res as ServerResponse).end(body);
+    return true;
+  }
+
+  #carriesBody(status: number): boolean {
+    return this.head.method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
+  }
+
+  writeHead(status: number, headers: OutgoingHeaders, length: number): void {
+    if (this.headersSent || this.finished) return;
+    this.#writeHead(status, headers, length);
+    const res = this.#res;
+    if ('flushHeaders' in res) res.flushHeaders();
+    else res.writeHead(status);
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.finished) return false;
+    if (!this.headersSent) this.writeHead(200, {}, -1);
+    if (!this.#carriesBody(this.status)) return true;
+    this.bytesWritten += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    return (this.#res as ServerResponse).write(chunk);
+  }
+
+  onDrain(listener: () => void): void {
+    if (this.finished) return;
+    this.#res.once('drain', listener);
+  }
+
+  end(chunk?: string | Uint8Array): void {
+    if (this.finished) return;
+    if (!this.headersSent) {
+      this.respond(200, {}, chunk ?? null);
+      return;
+    }
+    if (chunk !== undefined) this.write(chunk);
+    this.#res.end();
+  }
+
+  pipeFrom(source: Readable, status: number, headers: OutgoingHeaders, length: number): void {
+    this.writeHead(status, headers, length);
+    if (!this.#carriesBody(status) || this.finished) {
+      source.destroy();
+      this.end();
+      return;
+    }
+    source.on('data', (chunk: Uint8Array | string) => {
+      if (!this.write(chunk)) {
+        if (this.finished) {
+          source.destroy();
+          return;
+        }
+        source.pause();
+        this.onDrain(() => source.resume());
+      }
+    });
+    source.once('end', () => this.end());
+    source.once('error', () => this.abort());
+    this.onClose(() => source.destroy());
+  }
+
+  /** A raw HTTP response cannot go through Node's ServerResponse: refused with 501. */
+  sendRaw(source: Readable): void {
+    source.destroy();
+    throw new SluiceError(501, 'SLUICE_ERR_RAW_RESPONSE', 'raw (non-parsed-header) responses are not available through app.callback()', { expose: false });
+  }
+
+  abort(): void {
+    if (this.finished) return;
+    this.#res.destroy();
+    this.#closed();
+  }
+
+  #finished(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const listeners = this.#finishListeners;
+    this.#finishListeners = [];
+    this.#closeListeners = [];
+    for (const listener of listeners) listener();
+  }
+
+  // 'close' without 'finish' first: the client left, or the response was destroyed.
+  #closed(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.aborted = true;
+    this.body?.destroy();
+    const listeners = this.#closeListeners;
+    this.#closeListeners = [];
+    this.#finishListeners = [];
+    for (const listener of listeners) listener();
+  }
+}
