@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves @sluice/core is publishable on its own: builds it, `pnpm pack`s it, checks the
-# tarball ships dist/ (JS + .d.ts), package.json and README but no sources or tests, installs
+# tarball ships dist/ (JS + .d.ts), src/ (what source maps and the `sluice-source` condition
+# point at), package.json, README and LICENSE but no tests, installs
 # it with npm into an empty folder (no workspace, no hoisting) and imports it there: an app
 # answers a real HTTP request. Prints "pack-check ok" on success; any failure exits non-zero.
 set -euo pipefail
@@ -15,11 +16,11 @@ tarball="$(pnpm pack --pack-destination "$work" 2>/dev/null | grep -E '\.tgz$' |
 [ -f "$tarball" ] || { echo "pack-check: no tarball produced" >&2; exit 1; }
 
 listing="$(tar -tzf "$tarball")"
-for required in package/package.json package/README.md package/dist/index.js package/dist/index.d.ts package/dist/engine/parser.js; do
+for required in package/package.json package/README.md package/LICENSE package/dist/index.js package/dist/index.d.ts package/dist/engine/parser.js package/src/index.ts; do
   grep -qx "$required" <<<"$listing" || { echo "pack-check: $required missing from the tarball" >&2; exit 1; }
 done
-if grep -qE '^package/(src|test)/' <<<"$listing"; then
-  echo "pack-check: sources or tests leaked into the tarball" >&2
+if grep -qE '^package/test/' <<<"$listing"; then
+  echo "pack-check: tests leaked into the tarball" >&2
   exit 1
 fi
 

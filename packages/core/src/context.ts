@@ -22,11 +22,12 @@ import { kAllowed, kExchange, kRequestClass, kResponseClass } from './symbols.js
 
 /**
  * The type of `ctx.state` in an app that does not name one (`new Application<MyState>()`
- * does). Augment it to type the state of every app:
+ * does): any key, as Koa's. Middleware typed with it run in apps of any state type.
+ * Augment it to type the state of every app:
  * `declare module '@sluice/core' { interface DefaultState { user?: User } }`.
  */
 export interface DefaultState {
-  [key: string]: unknown;
+  [key: string]: any;
 }
 
 /** What `ctx.throw()` and `ctx.assert()` take after the condition: status, message, properties or an error. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 test('pnpm pack of @sluice/core installs and imports in an empty folder', async (t) => {
   const { stdout } = await run('bash', ['scripts/pack-check.sh'], { cwd: root, timeout: 110_000 });
