@@ -1,6 +1,9 @@
 /**
- * @sluice/cgi — public API: the `cgi()` middleware (CGI/1.1, RFC 3875), its options
+ * `@sluice/cgi` — public API: the `cgi()` middleware (CGI/1.1, RFC 3875), its options
  * and defaults, and its errors. Everything else in this package is internal.
+ *
+ * @packageDocumentation
+ * @module @sluice/cgi
  */
 
 export { cgi, type CgiMiddleware } from './cgi.js';

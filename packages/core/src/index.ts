@@ -1,6 +1,9 @@
 /**
- * @sluice/core — public API. Everything a user or another package may rely on is
+ * `@sluice/core` — public API. Everything a user or another package may rely on is
  * exported here; nothing else is public.
+ *
+ * @packageDocumentation
+ * @module @sluice/core
  */
 
 export { Application, type ApplicationOptions, type ListenOptions, type Logger, type Middleware, type Next, type ParameterizedContext } from './application.js';

@@ -1,6 +1,9 @@
 /**
- * @sluice/server — the `sluice` command as a library: run it with an argv, or reuse
+ * `@sluice/server` — the `sluice` command as a library: run it with an argv, or reuse
  * its pieces (configuration resolution, the app builder, the proxy-trust middleware).
+ *
+ * @packageDocumentation
+ * @module @sluice/server
  */
 
 export { main, version } from './main.js';

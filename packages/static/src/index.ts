@@ -1,6 +1,9 @@
 /**
- * @sluice/static — public API: the `serveStatic` middleware, its options, and its
+ * `@sluice/static` — public API: the `serveStatic` middleware, its options, and its
  * errors. Everything another package may rely on is exported here; nothing else is public.
+ *
+ * @packageDocumentation
+ * @module @sluice/static
  */
 
 export { serveStatic } from './serve-static.js';

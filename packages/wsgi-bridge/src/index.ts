@@ -1,6 +1,9 @@
 /**
- * @sluice/wsgi-bridge — public API: the `wsgi()` middleware that serves Python WSGI
+ * `@sluice/wsgi-bridge` — public API: the `wsgi()` middleware that serves Python WSGI
  * applications (Django, Flask, any PEP 3333 callable) from a pool of Python workers.
+ *
+ * @packageDocumentation
+ * @module @sluice/wsgi-bridge
  */
 
 export { wsgi, type WsgiMiddleware } from './middleware.js';
