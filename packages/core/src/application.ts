@@ -21,6 +21,7 @@ import { defaultErrorHandler, errorStatus, type ErrorHandler, type HttpErrorLike
 import { SluiceError, type ProtocolError } from './errors.js';
 import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pages.js';
 import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
+import { normalizePath, pathAboveRootError } from './path-normalization.js';
 import { respond } from './respond.js';
 import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEveryRequest } from './symbols.js';
 import { Request } from './request.js';
@@ -96,6 +97,14 @@ export interface ApplicationOptions {
   methods?: string[];
   /** Where diagnostics go. Default: the console (warnings and errors only). */
   logger?: Logger;
+  /**
+   * Normalise `ctx.path` once, before any middleware runs: `//` merged, `.` and `..`
+   * segments removed (also percent-encoded: `%2e`), other encoded unreserved characters
+   * decoded; a path climbing above `/` gets 400. Every handler then matches the same path
+   * (a CGI or WSGI mount cannot be bypassed with `//cgi-bin/...`). `ctx.originalUrl` keeps
+   * what the client sent. Default true; false gives Koa's behaviour (the path as sent).
+   */
+  normalizePath?: boolean;
 }
 
 /** Options of `app.listen()` in object form. */
@@ -122,6 +131,7 @@ const defaults = {
   subdomainOffset: 2,
   bodyLimit: 1024 * 1024,
   negotiateErrorPages: true,
+  normalizePath: true,
 };
 
 
@@ -140,6 +150,7 @@ const OPTION_CHECKS: Record<string, [(value: unknown) => boolean, string]> = {
   negotiateErrorPages: [(v) => typeof v === 'boolean', 'a boolean'],
   trace: [(v) => typeof v === 'boolean', 'a boolean'],
   methods: [(v) => Array.isArray(v), 'an array of method names'],
+  normalizePath: [(v) => typeof v === 'boolean', 'a boolean'],
   logger: [(v) => typeof v === 'object' && v !== null && ['info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), 'an object with info, warn and error functions'],
 };
 
@@ -191,6 +202,8 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
   errorHandler: ErrorHandler;
   /** Whether TRACE is answered (see the `trace` option). */
   readonly trace: boolean;
+  /** Whether request paths are normalised before the middleware (see the `normalizePath` option). */
+  readonly normalizePath: boolean;
   readonly #methods = new MethodRegistry();
   // Middleware that also see requests answered without the chain (see kSeesEveryRequest).
   readonly #observers: Array<Middleware<any, any>> = [];
@@ -217,6 +230,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
       this.errorHandler = withErrorPages(validateErrorPages(options.errorPages), this.errorHandler, options.negotiateErrorPages ?? defaults.negotiateErrorPages);
     }
     this.trace = options.trace ?? false;
+    this.normalizePath = options.normalizePath ?? defaults.normalizePath;
     if (this.trace) this.#methods.add('TRACE');
     for (const name of options.methods ?? []) this.#methods.add(name);
     this.#engine = new HttpEngine(this, options.limits);
@@ -364,6 +378,17 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
         this.#observe(ctx);
         this.#answerOptions(ctx, this.#methods.allowAll);
         return;
+      }
+      if (this.normalizePath) {
+        const path = ctx.path;
+        const normal = normalizePath(path);
+        if (normal === null) {
+          // Refused before the chain, as a malformed request is: the access log still sees it.
+          this.#observe(ctx);
+          await this.handleError(pathAboveRootError(), ctx, false);
+          return;
+        }
+        if (normal !== path) ctx.path = normal;
       }
       try {
         await this.dispatch(ctx);

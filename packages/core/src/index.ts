@@ -19,6 +19,7 @@ export type { NodeRequest, NodeResponse, SocketView } from './node-adapters.js';
 export type { NodeServerRequest, NodeServerResponse } from './node-http-exchange.js';
 export type { HttpExchange, ExchangeBody } from './http-exchange.js';
 export { createErrorPagesHandler, type ErrorPage, type ErrorPageFunction, type ErrorPages } from './error-pages.js';
+export { normalizePath } from './path-normalization.js';
 export { STANDARD_METHODS } from './methods.js';
 export { bufferBody, type BufferBodyOptions, type BufferedBody } from './body-buffer.js';
 export { accessLog, type AccessLogOptions } from './access-log.js';
