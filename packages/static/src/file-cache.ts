@@ -9,7 +9,7 @@
 
 import type { Stats } from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import etag from 'etag';
 import mime from 'mime-types';
 import type { StaticConfig } from './options.js';
@@ -39,10 +39,13 @@ export interface FileEntry {
   checkedAt: number;
 }
 
-/** A path that is not a regular file. */
+/** A path that is not a regular file that may be sent. */
 export interface OtherEntry {
-  /** `outside`: a symlink leading out of the root (refused unless `followSymlinks`). */
-  readonly kind: 'directory' | 'missing' | 'outside';
+  /**
+   * `outside`: a symlink leading out of the root (refused unless `followSymlinks`);
+   * `hidden`: a script (`scriptExtensions`) or anything in `excludeDirectories`, never sent.
+   */
+  readonly kind: 'directory' | 'missing' | 'outside' | 'hidden';
   readonly relative: string;
   readonly path: string;
   readonly ino: number;
@@ -215,9 +218,37 @@ export class FileCache {
     if (!(await this.insideRoot(path))) {
       return this.#store({ kind: 'outside', relative, path, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, checkedAt: Date.now() });
     }
+    if (await this.#hidden(relative, path, stats)) {
+      return this.#store({ kind: 'hidden', relative, path, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, checkedAt: Date.now() });
+    }
     if (stats.isFile()) return this.#store(this.#fileEntry(relative, path, stats));
     const kind = stats.isDirectory() ? 'directory' : 'missing';
     return this.#store({ kind, relative, path, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, checkedAt: Date.now() });
+  }
+
+  /** Whether a file name has a `scriptExtensions` extension, also under a precompressed suffix (`index.PHP.gz`). */
+  isScript(name: string): boolean {
+    const scripts = this.#config.scriptExtensions;
+    if (scripts.size === 0) return false;
+    let lower = name.toLowerCase();
+    if (lower.endsWith('.gz') || lower.endsWith('.br')) lower = lower.slice(0, -3);
+    return scripts.has(extname(lower));
+  }
+
+  /** A script by its name or its real name, or a path inside an excluded directory: never sent. */
+  async #hidden(relative: string, path: string, stats: Stats): Promise<boolean> {
+    const config = this.#config;
+    if (config.scriptExtensions.size === 0 && config.excludeDirectories.length === 0) return false;
+    if (stats.isFile() && this.isScript(basename(relative))) return true;
+    let real: string;
+    try {
+      real = await fsp.realpath(path);
+    } catch (error) {
+      if (isAbsent(error)) return true; // vanished meanwhile: nothing to send
+      throw error;
+    }
+    if (stats.isFile() && this.isScript(basename(real))) return true;
+    return config.excludeDirectories.some((dir) => real === dir || real.startsWith(dir === '/' ? dir : dir + '/'));
   }
 
   /** Whether `path` may be served under the symlink policy: true with `followSymlinks`, else its real path must be under the root. */

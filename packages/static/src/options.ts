@@ -73,6 +73,20 @@ export interface StaticOptions {
   memoryCacheMaxBytes?: number;
   /** Read size when streaming a file, in bytes. Default 64 KiB. */
   streamChunkBytes?: number;
+  /**
+   * Extensions of files another middleware runs (CGI interpreters: `['.php']`). Such a file
+   * is never sent, whatever the path: not by name in any letter case, not through a symlink,
+   * not through `extensions`, not as a precompressed variant (`index.php.gz`), not in a
+   * range. Found as a directory's index, it is reached by an internal redirect: `ctx.path`
+   * becomes `/dir/index.php` and the app's chain runs again (`ctx.app.dispatch`), so its
+   * handler runs it, as nginx's `index` does. Default `[]`.
+   */
+  scriptExtensions?: readonly string[];
+  /**
+   * Directories whose files are never sent, whatever the path reaching them (compared on
+   * real paths): CGI directories, application source. Such paths answer as missing. Default `[]`.
+   */
+  excludeDirectories?: readonly string[];
 }
 
 /** The defaults, in one place. */
@@ -99,6 +113,8 @@ export const defaults = {
   memoryCacheMaxFileBytes: 1024 * 1024,
   memoryCacheMaxBytes: 64 * 1024 * 1024,
   streamChunkBytes: 64 * 1024,
+  scriptExtensions: [] as readonly string[],
+  excludeDirectories: [] as readonly string[],
 };
 
 /** Options after defaults and validation. */
@@ -130,6 +146,10 @@ export interface StaticConfig {
   readonly memoryCacheMaxFileBytes: number;
   readonly memoryCacheMaxBytes: number;
   readonly streamChunkBytes: number;
+  /** Lowercased extensions with their dot. */
+  readonly scriptExtensions: ReadonlySet<string>;
+  /** Real absolute paths, no trailing slash. */
+  readonly excludeDirectories: readonly string[];
 }
 
 const KNOWN = new Set<string>(['root', 'cacheControl', 'mime', ...Object.keys(defaults)]);
@@ -185,6 +205,31 @@ function mimeOf(value: unknown): Map<string, string> {
   return out;
 }
 
+function scriptExtensionsOf(value: unknown): ReadonlySet<string> {
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && /^\.?[^./\0]+$/.test(v))) {
+    throw badOption('scriptExtensions', 'a list of extensions such as ".php"');
+  }
+  return new Set(value.map((ext: string) => (ext.startsWith('.') ? ext : '.' + ext).toLowerCase()));
+}
+
+function excludeDirectoriesOf(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '' && !v.includes('\0'))) {
+    throw badOption('excludeDirectories', 'a list of directory paths');
+  }
+  return value.map((dir: string) => {
+    const absolute = resolve(dir);
+    let real: string;
+    try {
+      real = realpathSync(absolute);
+    } catch {
+      real = absolute; // not there yet: excluded by the path it will have
+    }
+    return real.length > 1 && real.endsWith('/') ? real.slice(0, -1) : real;
+  });
+}
+
 function precompressedOf(value: unknown): readonly Precompressed[] {
   if (value === undefined || value === false) return defaults.precompressed;
   if (value === true) return ['br', 'gzip'];
@@ -231,5 +276,7 @@ export function resolveOptions(options: StaticOptions): StaticConfig {
     memoryCacheMaxFileBytes: count(options, 'memoryCacheMaxFileBytes', 0),
     memoryCacheMaxBytes: count(options, 'memoryCacheMaxBytes', 0),
     streamChunkBytes: count(options, 'streamChunkBytes', 1024),
+    scriptExtensions: scriptExtensionsOf(options.scriptExtensions),
+    excludeDirectories: excludeDirectoriesOf(options.excludeDirectories),
   };
 }

@@ -1,9 +1,13 @@
 /**
  * Turns the percent-encoded URL path of a request into a path relative to the
- * root, segment by segment, so that nothing decoded can climb out of it: a decoded
- * segment holding `/`, `\`, NUL, or being `.`/`..`, or malformed/overlong
- * percent-encoding, rejects the whole path. Must never touch the file system.
+ * root, segment by segment, so that nothing decoded can climb out of it: dot segments
+ * are removed first (core's `normalizePath`, RFC 3986 §5.2.4) and a path climbing
+ * above the root is refused; then a decoded segment holding `/`, `\`, NUL, or
+ * malformed/overlong percent-encoding rejects the whole path. Must never touch the
+ * file system.
  */
+
+import { normalizePath } from '@sluice/core';
 
 /** A URL path mapped under the root. */
 export interface MappedPath {
@@ -16,7 +20,7 @@ export interface MappedPath {
 }
 
 /** Why a path was refused. */
-export type PathRejection = 'malformed-encoding' | 'forbidden-character' | 'dot-segment';
+export type PathRejection = 'malformed-encoding' | 'forbidden-character' | 'above-root';
 
 // Characters that, once decoded, would change how the path splits or reads on some OS.
 function hasForbiddenCharacter(segment: string): boolean {
@@ -25,11 +29,16 @@ function hasForbiddenCharacter(segment: string): boolean {
 
 /**
  * Maps `urlPath` (starting with `/`, still percent-encoded) to a relative path, or names
- * why it is refused. Empty segments (`//`) are dropped.
+ * why it is refused. Empty segments (`//`) are dropped, `.` and `..` segments (also
+ * `%2e`) removed; one that climbs above the root is refused. The application normalises
+ * paths already (its `normalizePath` option); this holds when an app turns that off.
  *
  * @example mapUrlPath('/docs/a%20b.txt') // { relative: 'docs/a b.txt', trailingSlash: false, dotSegment: false }
+ * @example mapUrlPath('/sub/../hello.txt') // { relative: 'hello.txt', trailingSlash: false, dotSegment: false }
  */
-export function mapUrlPath(urlPath: string): MappedPath | PathRejection {
+export function mapUrlPath(requestPath: string): MappedPath | PathRejection {
+  const urlPath = normalizePath(requestPath);
+  if (urlPath === null) return 'above-root';
   const trailingSlash = urlPath.charCodeAt(urlPath.length - 1) === 0x2f;
   // Fast path, the common case: nothing encoded, no dot segment, no doubled or back slash.
   if (!urlPath.includes('%') && !urlPath.includes('/.') && !urlPath.includes('//') && !urlPath.includes('\\') && !urlPath.includes('\0')) {
@@ -48,7 +57,8 @@ export function mapUrlPath(urlPath: string): MappedPath | PathRejection {
       }
     }
     if (hasForbiddenCharacter(segment)) return 'forbidden-character';
-    if (segment === '.' || segment === '..') return 'dot-segment';
+    // Not reachable after normalizePath; kept so that no later change can let one through.
+    if (segment === '.' || segment === '..') return 'above-root';
     if (segment.charCodeAt(0) === 0x2e) dotSegment = true;
     segments.push(segment);
   }

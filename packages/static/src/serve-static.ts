@@ -111,6 +111,8 @@ class StaticHandler {
         return config.redirect ? this.#redirectToDirectory(ctx, mapped.relative) : this.#notFound(next);
       case 'outside':
         throw staticError('SYMLINK_OUTSIDE_ROOT');
+      case 'hidden':
+        return this.#notFound(next);
       case 'missing':
         return mapped.trailingSlash ? this.#notFound(next) : this.#tryExtensions(ctx, next, mapped.relative);
     }
@@ -143,9 +145,21 @@ class StaticHandler {
       const entry = await this.#files.get(relative === '' ? name : `${relative}/${name}`);
       if (entry.kind === 'file') return this.#serveFile(ctx, next, entry);
       if (entry.kind === 'outside') throw staticError('SYMLINK_OUTSIDE_ROOT');
+      if (entry.kind === 'hidden' && this.#files.isScript(name)) return this.#runIndex(ctx, relative, name);
     }
     if (!this.#config.listing) return this.#notFound(next);
     return this.#list(ctx, next, directory);
+  }
+
+  /**
+   * An index that is a script (`index.php`) is run, never sent: an internal redirect to its
+   * path through the whole chain, as nginx's `index` and Apache's `DirectoryIndex` do, so
+   * its handler sees `/dir/index.php` (SCRIPT_NAME). Back here, it is hidden: no loop.
+   */
+  #runIndex(ctx: Context, relative: string, name: string): Promise<void> {
+    const segments = relative === '' ? [name] : [...relative.split('/'), name];
+    ctx.path = `${this.#config.prefix}/${segments.map(encodeURIComponent).join('/')}`;
+    return ctx.app.dispatch(ctx);
   }
 
   async #list(ctx: Context, next: Next, directory: OtherEntry): Promise<void> {

@@ -14,14 +14,39 @@ test('percent-encoding is decoded per segment, doubled slashes are dropped', (t)
   t.deepEqual(mapUrlPath('/%252e%252e'), { relative: '%2e%2e', trailingSlash: false, dotSegment: false });
 });
 
-test('dot files are flagged, dot segments refused', (t) => {
+test('dot files are flagged', (t) => {
   t.deepEqual(mapUrlPath('/.env'), { relative: '.env', trailingSlash: false, dotSegment: true });
   t.deepEqual(mapUrlPath('/a/.git/config'), { relative: 'a/.git/config', trailingSlash: false, dotSegment: true });
-  t.is(mapUrlPath('/..'), 'dot-segment');
-  t.is(mapUrlPath('/a/../b'), 'dot-segment');
-  t.is(mapUrlPath('/./a'), 'dot-segment');
-  t.is(mapUrlPath('/%2e%2e/a'), 'dot-segment');
-  t.is(mapUrlPath('/a/%2E'), 'dot-segment');
+  t.deepEqual(mapUrlPath('/a/./.git/../.env'), { relative: 'a/.env', trailingSlash: false, dotSegment: true });
+});
+
+test('dot segments are removed as RFC 3986 §5.2.4 says, also percent-encoded', (t) => {
+  t.deepEqual(mapUrlPath('/sub/./page.txt'), { relative: 'sub/page.txt', trailingSlash: false, dotSegment: false });
+  t.deepEqual(mapUrlPath('/sub/../hello.txt'), { relative: 'hello.txt', trailingSlash: false, dotSegment: false });
+  t.deepEqual(mapUrlPath('/sub/%2e%2E/hello.txt'), { relative: 'hello.txt', trailingSlash: false, dotSegment: false });
+  t.deepEqual(mapUrlPath('/./a'), { relative: 'a', trailingSlash: false, dotSegment: false });
+  t.deepEqual(mapUrlPath('/a/%2E'), { relative: 'a', trailingSlash: true, dotSegment: false });
+  t.deepEqual(mapUrlPath('/a/b/..'), { relative: 'a', trailingSlash: true, dotSegment: false });
+  t.deepEqual(mapUrlPath('/a/..'), { relative: '', trailingSlash: true, dotSegment: false });
+});
+
+test('a path climbing above the root is refused, however it is spelled', (t) => {
+  for (const path of ['/..', '/../a', '/a/../../b', '/%2e%2e/a', '/a/.%2E/%2e./x', '//..//a', `/${'../'.repeat(50)}etc/passwd`]) {
+    t.is(mapUrlPath(path), 'above-root', path);
+  }
+});
+
+test('the mapped path never leaves the root, for every dot and slash combination', (t) => {
+  const alphabet = ['', '.', '..', '%2e', '%2E%2e', 'a', 'b', '.x'];
+  let checked = 0;
+  for (const a of alphabet) for (const b of alphabet) for (const c of alphabet) for (const d of alphabet) {
+    const mapped = mapUrlPath(`/${a}/${b}/${c}/${d}`);
+    checked++;
+    if (typeof mapped === 'string') continue;
+    t.false(mapped.relative.split('/').some((s) => s === '..' || s === '.'), `/${a}/${b}/${c}/${d}`);
+    t.false(mapped.relative.startsWith('/'));
+  }
+  t.is(checked, alphabet.length ** 4);
 });
 
 test('decoded separators and NUL are refused', (t) => {
