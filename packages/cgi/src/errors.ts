@@ -12,6 +12,7 @@ export const cgiErrors = {
   BAD_PATH: [400, 'SLUICE_ERR_CGI_BAD_PATH', 'Malformed path'],
   NOT_FOUND: [404, 'SLUICE_ERR_CGI_NOT_FOUND', 'No such script'],
   NOT_EXECUTABLE: [403, 'SLUICE_ERR_CGI_NOT_EXECUTABLE', 'Script is not executable'],
+  DOTFILE: [403, 'SLUICE_ERR_CGI_DOTFILE', 'Forbidden'],
   BUSY: [503, 'SLUICE_ERR_CGI_BUSY', 'Too many CGI programs running'],
   SPAWN_FAILED: [500, 'SLUICE_ERR_CGI_SPAWN', 'CGI program could not be started'],
   SPAWN_UNAVAILABLE: [503, 'SLUICE_ERR_CGI_SPAWN_UNAVAILABLE', 'CGI program could not be started (resources)'],

@@ -16,6 +16,9 @@ export type HelperKind = 'auto' | 'native' | 'python';
 /** Whether a request body is read whole before a program starts (`buffer`) or streamed to it (`stream`). */
 export type RequestBuffering = 'buffer' | 'stream';
 
+/** What happens to a path with a segment starting with `.`. */
+export type DotfilesPolicy = 'ignore' | 'allow' | 'deny';
+
 /** Options of {@link cgi}. Sizes in bytes, times in milliseconds. */
 export interface CgiOptions {
   /** URL prefix → directory; every executable file in the directory is a CGI program (`{ '/cgi-bin': './cgi-bin' }`). */
@@ -26,6 +29,12 @@ export interface CgiOptions {
   root?: string;
   /** Extension → interpreter (`{ '.php': '/usr/bin/php-cgi', '.py': ['python3', '-u'] }`); applies under `root` and in mounts. */
   interpreters?: Record<string, string | string[]>;
+  /**
+   * Paths with a segment starting with `.` before the script (`/cgi-bin/.git/hooks/x`), as
+   * `@sluice/static`'s option: `ignore` (as if absent: 404 in a mount, the next middleware
+   * under `root`), `allow`, or `deny` (403). Default `'ignore'`.
+   */
+  dotfiles?: DotfilesPolicy;
   /** Extra environment variables for every program (CGI meta-variables win over these). */
   env?: Record<string, string>;
   /** Names of the server's own environment variables passed through when set. */
@@ -117,6 +126,7 @@ export interface ResolvedOptions {
   readonly programs: readonly ProgramMount[];
   readonly root: string | undefined;
   readonly interpreters: ReadonlyMap<string, readonly string[]>;
+  readonly dotfiles: DotfilesPolicy;
   readonly env: Readonly<Record<string, string>>;
   readonly passEnv: readonly string[];
   readonly path: string;
@@ -147,6 +157,7 @@ export interface ResolvedOptions {
 export const cgiDefaults = Object.freeze({
   passAuthorization: false,
   killProcessGroup: true,
+  dotfiles: 'ignore' as DotfilesPolicy,
   timeoutMs: 30_000,
   maxRuntimeMs: 300_000,
   killGraceMs: 2_000,
@@ -172,7 +183,7 @@ const NUMBER_KEYS = [
 ] as const;
 const POSITIVE_KEYS = new Set(['timeoutMs', 'maxRuntimeMs', 'maxProcesses', 'maxHeaderBytes']);
 const KNOWN_KEYS = new Set([
-  'mounts', 'programs', 'root', 'interpreters', 'env', 'passEnv', 'path', 'passAuthorization', 'serverSoftware', 'spawner',
+  'mounts', 'programs', 'root', 'interpreters', 'dotfiles', 'env', 'passEnv', 'path', 'passAuthorization', 'serverSoftware', 'spawner',
   'helper', 'helperPython', 'tempDir', 'requestBuffering', 'killProcessGroup', ...NUMBER_KEYS,
 ]);
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -278,6 +289,8 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
   if (helper !== 'auto' && helper !== 'native' && helper !== 'python') throw bad('helper', 'must be "auto", "native" or "python"');
   const requestBuffering = user.requestBuffering ?? cgiDefaults.requestBuffering;
   if (requestBuffering !== 'buffer' && requestBuffering !== 'stream') throw bad('requestBuffering', 'must be "buffer" or "stream"');
+  const dotfiles = user.dotfiles ?? cgiDefaults.dotfiles;
+  if (dotfiles !== 'ignore' && dotfiles !== 'allow' && dotfiles !== 'deny') throw bad('dotfiles', 'must be "ignore", "allow" or "deny"');
   const tempDir = user.tempDir === undefined ? tmpdir() : directory('tempDir', user.tempDir);
   const serverSoftware = user.serverSoftware ?? cgiDefaults.serverSoftware;
   if (typeof serverSoftware !== 'string') throw bad('serverSoftware', 'must be a string');
@@ -291,6 +304,7 @@ export function resolveOptions(user: CgiOptions): ResolvedOptions {
     programs,
     root,
     interpreters,
+    dotfiles,
     env,
     passEnv,
     path: searchPath,

@@ -1,14 +1,17 @@
 /**
  * Maps a request path to a CGI program: programs (prefix → one file), mounts
  * (prefix → directory) and extensions under the document root, walked segment by
- * segment; the first file found is the script and the rest of the path is PATH_INFO. Must never accept a path that
- * leaves its directory (`..`, encoded slashes, symlinks out) and never run a directory.
+ * segment after dot segments are removed (RFC 3986 §5.2.4, core's `normalizePath`);
+ * the first file found is the script and the rest of the path is PATH_INFO. Must never
+ * accept a path that leaves its directory (`..` above it, encoded slashes, symlinks out),
+ * never run a directory, and never walk into a dot path unless `dotfiles` allows it.
  */
 
 import { accessSync, constants, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, extname, join, sep } from 'node:path';
+import { normalizePath } from '@sluice/core';
 import { CgiError } from './errors.js';
-import type { Mount, ProgramMount, ResolvedOptions } from './options.js';
+import type { DotfilesPolicy, Mount, ProgramMount, ResolvedOptions } from './options.js';
 
 /** A CGI program found for a request. */
 export interface Script {
@@ -64,8 +67,10 @@ export class ScriptResolver {
   readonly #programs: readonly { program: ProgramMount; segments: string[] }[];
   readonly #root: string | undefined;
   readonly #interpreters: ResolvedOptions['interpreters'];
+  readonly #dotfiles: DotfilesPolicy;
 
   constructor(options: ResolvedOptions) {
+    this.#dotfiles = options.dotfiles;
     this.#mounts = options.mounts.map((mount) => ({ mount, segments: mount.prefix.split('/') }));
     this.#programs = options.programs.map((program) => ({ program, segments: program.prefix.split('/') }));
     this.#root = options.root;
@@ -74,12 +79,17 @@ export class ScriptResolver {
 
   /**
    * The script for `path` (still percent-encoded), or undefined when the path is not
-   * the CGI middleware's business. Throws 400 for malformed or climbing paths under a
-   * mount, 404 for a missing script in a mount, 403 for a directory or non-executable.
+   * the CGI middleware's business. Dot segments are removed first (the application
+   * normally did already; this holds when it does not). Throws 400 for malformed or
+   * climbing paths under a mount, 404 for a missing script in a mount, 403 for a
+   * directory or non-executable.
    */
-  async resolve(path: string): Promise<Script | undefined> {
+  async resolve(requestPath: string): Promise<Script | undefined> {
+    const normal = normalizePath(requestPath);
+    const path = normal ?? requestPath;
     let segments: string[];
     try {
+      if (normal === null) throw new CgiError('BAD_PATH', 'path climbs above "/"');
       segments = decodeSegments(path);
     } catch (error) {
       const raw = path.split('/');
@@ -121,6 +131,12 @@ export class ScriptResolver {
     for (let i = base.prefixLength; i < segments.length; i++) {
       const segment = segments[i];
       if (segment === '') continue;
+      if (segment.charCodeAt(0) === 0x2e && this.#dotfiles !== 'allow') {
+        // The same policy as static files: `.git`, `.env`, `.htpasswd` are not programs.
+        if (this.#dotfiles === 'deny') throw new CgiError('DOTFILE', scriptName + '/' + segment);
+        if (base.owned) throw new CgiError('NOT_FOUND', scriptName + '/' + segment);
+        return undefined;
+      }
       const candidate = join(dir, segment);
       // Synchronous on purpose: a local stat takes microseconds, while a trip through
       // libuv's thread pool costs two context switches, which on a busy CGI server (its
