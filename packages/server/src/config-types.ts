@@ -8,7 +8,10 @@ import type { Application } from '@sluice/core';
 
 /** What a site serves: one document root with its mounts. Valid at the top level and under `hosts`. */
 export interface SiteConfig {
-  /** Document root (static files, extension-mapped CGI scripts). Default `.`. */
+  /**
+   * Document root (static files, extension-mapped CGI scripts). Default `.`; but when a
+   * WSGI app is mounted and no root is given, no static files are served at all.
+   */
   root?: string;
   /** Index file names tried for a directory, in order. Default `['index.html']`. */
   index?: string[];
@@ -68,6 +71,10 @@ export type SetupHook = (app: Application) => void | Promise<void>;
 /** A site with every key decided and every path absolute. */
 export interface ResolvedSite {
   root: string;
+  /** Serve static files from `root` (false: a WSGI app is mounted and no root was given). */
+  staticFiles: boolean;
+  /** Real paths of the WSGI apps' packages or module files: never sent as static files. */
+  appSources: string[];
   index: string[];
   listing: boolean;
   mime: Record<string, string>;
@@ -100,6 +107,8 @@ export interface ResolvedConfig {
   /** Host pattern (lowercase) → site, in declaration order. */
   hosts: Array<[pattern: string, site: ResolvedSite]>;
   setup: SetupHook | null;
+  /** What the server says at startup about what it will not serve (one line each). */
+  notices: string[];
 }
 
 /** The defaults, in one place. */

@@ -7,7 +7,7 @@
  */
 
 import { constants as fsConstants } from 'node:fs';
-import { access, open, readFile, stat } from 'node:fs/promises';
+import { access, open, readFile, realpath, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,14 +76,15 @@ function mapValues(map: Record<string, string>, fn: (value: string) => string): 
 async function finish(config: ServerConfig, cwd: string): Promise<ResolvedConfig> {
   const quiet = config.quiet ?? false;
   const tls = await resolveTls(config.tlsCert, config.tlsKey);
-  const site = await resolveSite(config, 'root', cwd);
+  const notices: string[] = [];
+  const site = await resolveSite(config, 'root', cwd, notices);
   const hosts: ResolvedConfig['hosts'] = [];
   for (const [name, entry] of Object.entries(config.hosts ?? {})) {
     const inherited: SiteConfig = {};
     for (const key of inheritedSiteKeys) {
       if (config[key] !== undefined) (inherited as Record<string, unknown>)[key] = config[key];
     }
-    hosts.push([name.toLowerCase(), await resolveSite({ ...inherited, ...entry }, `hosts["${name}"]`, cwd)]);
+    hosts.push([name.toLowerCase(), await resolveSite({ ...inherited, ...entry }, `hosts["${name}"]`, cwd, notices)]);
   }
   const accessLog = config.accessLog === undefined ? (quiet ? null : '-') : config.accessLog === false ? null : config.accessLog;
   if (accessLog !== null && accessLog !== '-') await checkWritable(accessLog);
@@ -100,10 +101,11 @@ async function finish(config: ServerConfig, cwd: string): Promise<ResolvedConfig
     site,
     hosts,
     setup: config.setup ?? null,
+    notices,
   };
 }
 
-async function resolveSite(site: SiteConfig, where: string, cwd: string): Promise<ResolvedSite> {
+async function resolveSite(site: SiteConfig, where: string, cwd: string, notices: string[]): Promise<ResolvedSite> {
   const root = site.root ?? path.resolve(cwd, defaults.root);
   await checkDirectory(root, `${where === 'root' ? 'root' : `${where}.root`} directory`);
   const prefix = where === 'root' ? '' : `${where}.`;
@@ -137,8 +139,23 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string): Promis
   }
   const mime: Record<string, string> = {};
   for (const [ext, type] of Object.entries(site.mime ?? {})) mime[ext.startsWith('.') ? ext : `.${ext}`] = type;
+  const siteName = where === 'root' ? '' : `${where}: `;
+  // A project directory is not a document root: with an app mounted, files are served only when asked.
+  const staticFiles = site.root !== undefined || Object.keys(wsgi).length === 0;
+  if (!staticFiles) notices.push(`${siteName}no static files are served: a WSGI app is mounted and no root was given (--root DIR or "root" serves a directory)`);
+  const appSources: string[] = [];
+  for (const [mount, target] of Object.entries(wsgi)) {
+    const source = await findAppSource(target, [cwd, ...wsgiPath]);
+    if (source === undefined) continue;
+    appSources.push(source.path);
+    if (staticFiles && (source.dir === (await realDirectory(root)) || source.dir.startsWith(withSlash(await realDirectory(root))))) {
+      notices.push(`${siteName}warning: the static root ${root} contains the directory of wsgi["${mount}"]'s module, ${source.dir}: its other files (settings, secrets) are served as static files; serve a directory of public files instead`);
+    }
+  }
   return {
     root,
+    staticFiles,
+    appSources,
     index: site.index ?? [...defaults.index],
     listing: site.listing ?? defaults.listing,
     mime,
@@ -150,6 +167,43 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string): Promis
     python,
     errorPages,
   };
+}
+
+/**
+ * Where Python imports a WSGI target's top-level module from, as the bridge's workers
+ * search (their working directory first, then `wsgiPath`): the package directory
+ * (`mysite/` for `mysite.wsgi:application`) or the module file (`app.py`), with the
+ * directory holding its source. Undefined when it is not found as a file (an installed
+ * package, a C module): nothing of it lies in a document root then.
+ */
+async function findAppSource(target: string, searchPath: string[]): Promise<{ path: string; dir: string } | undefined> {
+  const top = target.split(':', 1)[0].split('.', 1)[0];
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(top)) return undefined;
+  for (const dir of searchPath) {
+    for (const [candidate, isPackage] of [[path.join(dir, top), true], [path.join(dir, `${top}.py`), false]] as const) {
+      try {
+        const info = await stat(candidate);
+        if (isPackage ? !info.isDirectory() : !info.isFile()) continue;
+        const real = await realpath(candidate);
+        return { path: real, dir: isPackage ? real : path.dirname(real) };
+      } catch {
+        // Not here: the next candidate.
+      }
+    }
+  }
+  return undefined;
+}
+
+async function realDirectory(dir: string): Promise<string> {
+  try {
+    return await realpath(dir);
+  } catch {
+    return dir;
+  }
+}
+
+function withSlash(dir: string): string {
+  return dir.endsWith('/') ? dir : `${dir}/`;
 }
 
 /** `/app/` → `/app`; refuses prefixes a URL path could never match exactly. */

@@ -29,8 +29,10 @@ export interface Site {
 /**
  * Builds `site`; `where` names it in messages ('' for the top-level site, `hosts["a.test"]`
  * for a virtual host). Order of the handlers: WSGI apps mounted below `/` (longest prefix
- * first), CGI (mounts and extension handlers), static files, then a WSGI app mounted
- * at `/`, which so receives every request that no file answers.
+ * first), CGI (mounts and extension handlers), static files (unless `staticFiles` is
+ * off), then a WSGI app mounted at `/`, which so receives every request that no file
+ * answers. Static serving never sends a CGI directory's files, a `cgiHandlers` script
+ * (an index one is run by internal redirect) or a WSGI app's package or module.
  */
 export function buildSite(site: ResolvedSite, where: string, logger: Logger): Site {
   const at = where === '' ? '' : `${where}.`;
@@ -58,7 +60,17 @@ export function buildSite(site: ResolvedSite, where: string, logger: Logger): Si
       closeCgi = () => programs.close();
       handlers.push(programs);
     }
-    handlers.push(serveStatic({ root: site.root, index: site.index, listing: site.listing, mime: site.mime }));
+    if (site.staticFiles) {
+      handlers.push(serveStatic({
+        root: site.root,
+        index: site.index,
+        listing: site.listing,
+        mime: site.mime,
+        // Programs are run, never sent: not the CGI directories, not a handler's scripts, not an app's source.
+        scriptExtensions: Object.keys(site.cgiHandlers),
+        excludePaths: [...Object.values(site.cgi), ...site.appSources],
+      }));
+    }
     const atRoot = wsgiApps.find(([mount]) => mount === '/');
     if (atRoot) handlers.push(atRoot[1]);
   } catch (error) {

@@ -91,6 +91,8 @@ export class Supervisor {
         this.#port = readyPort;
         this.#state = 'running';
         if (!this.#config.quiet) process.stdout.write(`listening on ${listeningUrl(this.#config, this.#port)}\n`);
+        // What is not served, and roots that expose an app's source: said once the server is up.
+        for (const notice of this.#config.notices) this.#note(notice);
       },
       (error: unknown) => {
         if (this.#state === 'stopping') return;
@@ -146,6 +148,7 @@ export class Supervisor {
       this.#port = nextPort;
       this.#state = 'running';
       if (changed && !next.quiet) process.stdout.write(`listening on ${listeningUrl(next, nextPort)}\n`);
+      for (const notice of next.notices) this.#note(notice);
       this.#note(`configuration reloaded (${next.workers} worker${next.workers === 1 ? '' : 's'})`);
     } catch (error) {
       if (this.#state !== 'reloading') return;

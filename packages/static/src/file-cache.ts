@@ -43,7 +43,7 @@ export interface FileEntry {
 export interface OtherEntry {
   /**
    * `outside`: a symlink leading out of the root (refused unless `followSymlinks`);
-   * `hidden`: a script (`scriptExtensions`) or anything in `excludeDirectories`, never sent.
+   * `hidden`: a script (`scriptExtensions`) or anything in `excludePaths`, never sent.
    */
   readonly kind: 'directory' | 'missing' | 'outside' | 'hidden';
   readonly relative: string;
@@ -235,10 +235,10 @@ export class FileCache {
     return scripts.has(extname(lower));
   }
 
-  /** A script by its name or its real name, or a path inside an excluded directory: never sent. */
+  /** A script by its name or its real name, or an excluded path or what is inside one: never sent. */
   async #hidden(relative: string, path: string, stats: Stats): Promise<boolean> {
     const config = this.#config;
-    if (config.scriptExtensions.size === 0 && config.excludeDirectories.length === 0) return false;
+    if (config.scriptExtensions.size === 0 && config.excludePaths.length === 0) return false;
     if (stats.isFile() && this.isScript(basename(relative))) return true;
     let real: string;
     try {
@@ -248,7 +248,7 @@ export class FileCache {
       throw error;
     }
     if (stats.isFile() && this.isScript(basename(real))) return true;
-    return config.excludeDirectories.some((dir) => real === dir || real.startsWith(dir === '/' ? dir : dir + '/'));
+    return config.excludePaths.some((dir) => real === dir || real.startsWith(dir === '/' ? dir : dir + '/'));
   }
 
   /** Whether `path` may be served under the symlink policy: true with `followSymlinks`, else its real path must be under the root. */

@@ -83,10 +83,11 @@ export interface StaticOptions {
    */
   scriptExtensions?: readonly string[];
   /**
-   * Directories whose files are never sent, whatever the path reaching them (compared on
-   * real paths): CGI directories, application source. Such paths answer as missing. Default `[]`.
+   * Directories (everything inside them) and files never sent, whatever the path reaching
+   * them, symlinks included (compared on real paths): CGI directories, an application's
+   * package or module. Such paths answer as missing. Default `[]`.
    */
-  excludeDirectories?: readonly string[];
+  excludePaths?: readonly string[];
 }
 
 /** The defaults, in one place. */
@@ -114,7 +115,7 @@ export const defaults = {
   memoryCacheMaxBytes: 64 * 1024 * 1024,
   streamChunkBytes: 64 * 1024,
   scriptExtensions: [] as readonly string[],
-  excludeDirectories: [] as readonly string[],
+  excludePaths: [] as readonly string[],
 };
 
 /** Options after defaults and validation. */
@@ -149,7 +150,7 @@ export interface StaticConfig {
   /** Lowercased extensions with their dot. */
   readonly scriptExtensions: ReadonlySet<string>;
   /** Real absolute paths, no trailing slash. */
-  readonly excludeDirectories: readonly string[];
+  readonly excludePaths: readonly string[];
 }
 
 const KNOWN = new Set<string>(['root', 'cacheControl', 'mime', ...Object.keys(defaults)]);
@@ -213,10 +214,10 @@ function scriptExtensionsOf(value: unknown): ReadonlySet<string> {
   return new Set(value.map((ext: string) => (ext.startsWith('.') ? ext : '.' + ext).toLowerCase()));
 }
 
-function excludeDirectoriesOf(value: unknown): readonly string[] {
+function excludePathsOf(value: unknown): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '' && !v.includes('\0'))) {
-    throw badOption('excludeDirectories', 'a list of directory paths');
+    throw badOption('excludePaths', 'a list of directory or file paths');
   }
   return value.map((dir: string) => {
     const absolute = resolve(dir);
@@ -277,6 +278,6 @@ export function resolveOptions(options: StaticOptions): StaticConfig {
     memoryCacheMaxBytes: count(options, 'memoryCacheMaxBytes', 0),
     streamChunkBytes: count(options, 'streamChunkBytes', 1024),
     scriptExtensions: scriptExtensionsOf(options.scriptExtensions),
-    excludeDirectories: excludeDirectoriesOf(options.excludeDirectories),
+    excludePaths: excludePathsOf(options.excludePaths),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * What serveStatic never sends: files with a `scriptExtensions` extension (by any
  * path, letter case, symlink, `extensions` fallback, precompressed variant or range)
- * and anything in `excludeDirectories`. A script found as an index is run through an
+ * and anything in `excludePaths`. A script found as an index is run through an
  * internal redirect instead: the test app's own middleware answers for it.
  */
 import test from 'ava';
@@ -98,13 +98,14 @@ test('with nothing to run it, a script index is a 404, not its source', async (t
   }
 });
 
-test('files inside an excluded directory are never sent, however the path reaches them', async (t) => {
+test('an excluded directory and what it holds, and an excluded file, are never sent, however the path reaches them', async (t) => {
   const site = makeSite({ 'cgi-bin/env.sh': '#!/bin/sh\necho TOPSECRET\n', 'cgi-bin/data.txt': 'TOPSECRET', 'public.txt': 'public\n' });
   mkdirSync(join(site.root, 'other'));
   symlinkSync(join(site.root, 'cgi-bin'), join(site.root, 'other/alias'));
-  const s = await start(serveStatic({ root: site.root, excludeDirectories: [join(site.root, 'cgi-bin')], listing: true, fallthrough: false }));
+  writeFileSync(join(site.root, 'settings.py'), 'SECRET_KEY = "TOPSECRET"');
+  const s = await start(serveStatic({ root: site.root, excludePaths: [join(site.root, 'cgi-bin'), join(site.root, 'settings.py')], listing: true, fallthrough: false }));
   try {
-    for (const path of ['/cgi-bin/env.sh', '//cgi-bin/env.sh', '/cgi-bin/data.txt', '/other/alias/env.sh', '/x/../cgi-bin/env.sh', '/cgi-bin/', '/%63gi-bin/env.sh']) {
+    for (const path of ['/settings.py', '/SETTINGS.py/..//settings.py', '/cgi-bin/env.sh', '//cgi-bin/env.sh', '/cgi-bin/data.txt', '/other/alias/env.sh', '/x/../cgi-bin/env.sh', '/cgi-bin/', '/%63gi-bin/env.sh']) {
       const res = await rawRequest(s.port, path);
       t.is(res.status, 404, path);
       t.false(res.body.toString().includes('TOPSECRET'), path);
@@ -116,12 +117,12 @@ test('files inside an excluded directory are never sent, however the path reache
   }
 });
 
-test('scriptExtensions and excludeDirectories are validated naming the key', (t) => {
+test('scriptExtensions and excludePaths are validated naming the key', (t) => {
   const site = makeSite({});
   try {
     t.throws(() => serveStatic({ root: site.root, scriptExtensions: ['a/b'] }), { message: /scriptExtensions/ });
     t.throws(() => serveStatic({ root: site.root, scriptExtensions: '.php' as unknown as string[] }), { message: /scriptExtensions/ });
-    t.throws(() => serveStatic({ root: site.root, excludeDirectories: [''] }), { message: /excludeDirectories/ });
+    t.throws(() => serveStatic({ root: site.root, excludePaths: [''] }), { message: /excludePaths/ });
   } finally {
     site.remove();
   }
