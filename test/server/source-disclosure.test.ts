@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import { repoRoot, startSluice, tempSite } from './helpers.js';
+import { repoRoot, startSluice, tempSite, until } from './helpers.js';
 
 const fixtures = path.join(repoRoot, 'test/server/fixtures');
 
@@ -128,7 +128,9 @@ test.serial('--wsgi /=app:application without --root serves no static files and 
   t.is(reply.status, 200);
   t.regex(reply.body.toString(), /^pid=\d+ .* path=\/settings\.py /);
   t.false(reply.body.toString().includes('SOURCE-MARKER'));
-  t.regex(sluice.stderr(), /no static files are served: a WSGI app is mounted and no root was given/);
+  const notice = /no static files are served: a WSGI app is mounted and no root was given/;
+  await until(() => notice.test(sluice.stderr()), 10_000);
+  t.regex(sluice.stderr(), notice);
 });
 
 test.serial('a static root holding an app\'s module directory gets a startup warning naming it, and the app\'s package is never sent', async (t) => {
@@ -139,7 +141,9 @@ test.serial('a static root holding an app\'s module directory gets a startup war
     'public.txt': 'public\n',
   });
   const sluice = await startSluice(t, ['--port', '0', '--root', '.', '--wsgi', '/app=mysite.wsgi:application', '--wsgi-workers', '1'], { cwd: dir });
-  t.regex(sluice.stderr(), new RegExp(`warning: the static root .* contains the directory of wsgi\\["/app"\\]'s module, ${dir.replaceAll('/', '\\/')}\\/mysite`));
+  const warning = new RegExp(`warning: the static root .* contains the directory of wsgi\\["/app"\\]'s module, ${dir.replaceAll('/', '\\/')}\\/mysite`);
+  await until(() => warning.test(sluice.stderr()), 10_000);
+  t.regex(sluice.stderr(), warning);
   for (const target of ['/mysite/settings.py', '//mysite/settings.py', '/app/../mysite/settings.py', '/mysite/']) {
     const reply = await get(sluice.port, target);
     t.is(reply.status, 404, target);
