@@ -139,6 +139,7 @@ test.serial('a static root holding an app\'s module directory gets a startup war
     'mysite/wsgi.py': readFileSync(path.join(fixtures, 'pid_app.py')),
     'mysite/settings.py': 'SECRET_KEY = "SOURCE-MARKER"\n',
     'public.txt': 'public\n',
+    'app/secret.txt': 'SOURCE-MARKER under the mount',
   });
   const sluice = await startSluice(t, ['--port', '0', '--root', '.', '--wsgi', '/app=mysite.wsgi:application', '--wsgi-workers', '1'], { cwd: dir });
   const warning = new RegExp(`warning: the static root .* contains the directory of wsgi\\["/app"\\]'s module, ${dir.replaceAll('/', '\\/')}\\/mysite`);
@@ -150,5 +151,7 @@ test.serial('a static root holding an app\'s module directory gets a startup war
     t.false(reply.body.toString().includes('SOURCE-MARKER'), target);
   }
   t.regex((await get(sluice.port, '//app//x')).body.toString(), /script=\/app path=\/x /, '//app/... reaches the app');
+  const underMount = await get(sluice.port, '//app/secret.txt');
+  t.regex(underMount.body.toString(), /script=\/app path=\/secret\.txt /, 'a file under the mount path is the app\'s business, not a static file');
   t.is((await get(sluice.port, '/public.txt')).body.toString(), 'public\n');
 });

@@ -215,10 +215,15 @@ export class FileCache {
       this.#entries.set(relative, previous);
       return previous;
     }
-    if (!(await this.insideRoot(path))) {
+    // One realpath for both policies, and none when neither applies.
+    const config = this.#config;
+    const checks = !config.followSymlinks || config.scriptExtensions.size > 0 || config.excludePaths.length > 0;
+    const real = checks ? await realPathOf(path) : path;
+    if (real === undefined) return this.#store({ kind: 'missing', relative, path, ino: 0, size: 0, mtimeMs: 0, checkedAt: Date.now() });
+    if (!config.followSymlinks && !this.#underRoot(real)) {
       return this.#store({ kind: 'outside', relative, path, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, checkedAt: Date.now() });
     }
-    if (await this.#hidden(relative, path, stats)) {
+    if (this.#hidden(relative, real, stats)) {
       return this.#store({ kind: 'hidden', relative, path, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, checkedAt: Date.now() });
     }
     if (stats.isFile()) return this.#store(this.#fileEntry(relative, path, stats));
@@ -236,19 +241,13 @@ export class FileCache {
   }
 
   /** A script by its name or its real name, or an excluded path or what is inside one: never sent. */
-  async #hidden(relative: string, path: string, stats: Stats): Promise<boolean> {
-    const config = this.#config;
-    if (config.scriptExtensions.size === 0 && config.excludePaths.length === 0) return false;
-    if (stats.isFile() && this.isScript(basename(relative))) return true;
-    let real: string;
-    try {
-      real = await fsp.realpath(path);
-    } catch (error) {
-      if (isAbsent(error)) return true; // vanished meanwhile: nothing to send
-      throw error;
-    }
-    if (stats.isFile() && this.isScript(basename(real))) return true;
-    return config.excludePaths.some((dir) => real === dir || real.startsWith(dir === '/' ? dir : dir + '/'));
+  #hidden(relative: string, real: string, stats: Stats): boolean {
+    if (stats.isFile() && (this.isScript(basename(relative)) || this.isScript(basename(real)))) return true;
+    return this.#config.excludePaths.some((excluded) => real === excluded || real.startsWith(excluded === '/' ? excluded : excluded + '/'));
+  }
+
+  #underRoot(real: string): boolean {
+    return real === this.#config.root || real.startsWith(this.#rootSlash);
   }
 
   /** Whether `path` may be served under the symlink policy: true with `followSymlinks`, else its real path must be under the root. */
@@ -261,7 +260,7 @@ export class FileCache {
       if (isAbsent(error)) return true; // vanished: the next stat says "missing"
       throw error;
     }
-    return real === this.#config.root || real.startsWith(this.#rootSlash);
+    return this.#underRoot(real);
   }
 
   #fileEntry(relative: string, path: string, stats: Stats): FileEntry {
@@ -294,6 +293,16 @@ export class FileCache {
     }
     this.#entries.set(entry.relative, entry);
     return entry;
+  }
+}
+
+/** The real path, or undefined when the path vanished meanwhile. */
+async function realPathOf(path: string): Promise<string | undefined> {
+  try {
+    return await fsp.realpath(path);
+  } catch (error) {
+    if (isAbsent(error)) return undefined;
+    throw error;
   }
 }
 
