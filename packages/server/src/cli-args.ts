@@ -49,7 +49,7 @@ Serves static files, CGI scripts and Python WSGI apps.
   --config FILE             JSON config (sluice.schema.json) or sluice.config.js; flags override it
   --host HOST               address to listen on (default 127.0.0.1)
   --port PORT               port to listen on, 0 for any free port (default 8080)
-  --root DIR                document root (default .)
+  --root DIR                document root (default .; none when a WSGI app is mounted)
   --index NAME              index file for directories, repeatable (default index.html)
   --cgi PREFIX=DIR          run the executables in DIR under URL PREFIX, repeatable
   --cgi-handler EXT=PROGRAM run files ending in EXT under the root with PROGRAM, repeatable
