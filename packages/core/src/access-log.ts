@@ -72,7 +72,12 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     stream.write(line);
   };
 
+  // Contexts already logged: an internal redirect (`ctx.app.dispatch`: a CGI local redirect,
+  // a script index) runs the chain again, and a request is still one line.
+  const seen = new WeakSet<Context>();
   const middleware = async function accessLogMiddleware(ctx: Context, next: () => Promise<void>): Promise<void> {
+    if (seen.has(ctx)) return next();
+    seen.add(ctx);
     const started = process.hrtime.bigint();
     // Captured now: later middleware may rewrite ctx.method and ctx.url.
     const exchange = ctx[kExchange];

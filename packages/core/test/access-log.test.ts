@@ -187,3 +187,21 @@ test('a stream that does not drain gets lines dropped and counted, not buffered 
   t.true(stream.writableLength <= 200 + 300);
   await s.close();
 });
+
+test('a request redispatched through the chain (an internal redirect) is logged once, with the request line the client sent', async (t) => {
+  const s = await logged({ format: 'common', responseTime: false }, async (ctx) => {
+    if (ctx.path === '/dir/') {
+      ctx.path = '/dir/index.php';
+      await ctx.app.dispatch(ctx);
+      return;
+    }
+    ctx.body = `at ${ctx.path}`;
+  });
+  await raw(s.port, 'GET /dir/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+  await raw(s.port, 'GET /next HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+  const lines = await s.lines(2);
+  t.regex(lines[0], /"GET \/dir\/ HTTP\/1\.1" 200 17$/);
+  t.regex(lines[1], /"GET \/next HTTP\/1\.1" 200 8$/);
+  t.is(lines.length, 2);
+  await s.close();
+});
