@@ -1,11 +1,12 @@
 /**
  * `wsgi()`: the middleware that serves a Python WSGI application from a pool of
  * workers, with `ready()`, `close()` and `stats()` attached. Decides only whether a
- * request is for the application (the mount prefix) and what SCRIPT_NAME and the
- * remaining path are. Must never touch the workers' protocol: the pool and calls do.
+ * request is for the application (the mount prefix, on the normalised path) and what
+ * SCRIPT_NAME and the remaining path are. Must never touch the workers' protocol: the
+ * pool and calls do.
  */
 
-import { bufferBody, type Context, type Middleware } from '@sluice/core';
+import { bufferBody, normalizePath, type Context, type Middleware } from '@sluice/core';
 import { resolveOptions, type WsgiOptions } from './options.js';
 import { WorkerPool, type PoolStats } from './pool.js';
 
@@ -49,7 +50,10 @@ export function wsgi(options: WsgiOptions): WsgiMiddleware {
     return pool.run(ctx, scriptName, rawPath, await bufferBody(ctx, bodyOptions));
   };
   const middleware = (ctx: Context, next: () => Promise<void>): Promise<void> => {
-    const path = ctx.path;
+    // Matched on the normal form even when the app does not normalise paths, so that
+    // `//app/x` or `/x/../app/x` cannot pass the mount by to a static file server.
+    const path = normalizePath(ctx.path);
+    if (path === null) return next();
     if (mount === '') return run(ctx, '', path);
     // Mounted at "/app": "/app" and "/app/..." belong to the application, "/apple" does not.
     if (!path.startsWith(mount) || (path.length > mount.length && path.charCodeAt(mount.length) !== 0x2f)) return next();
