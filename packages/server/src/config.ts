@@ -144,11 +144,12 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string, notices
   const staticFiles = site.root !== undefined || Object.keys(wsgi).length === 0;
   if (!staticFiles) notices.push(`${siteName}no static files are served: a WSGI app is mounted and no root was given (--root DIR or "root" serves a directory)`);
   const appSources: string[] = [];
+  const realRoot = await realpath(root);
   for (const [mount, target] of Object.entries(wsgi)) {
     const source = await findAppSource(target, [cwd, ...wsgiPath]);
     if (source === undefined) continue;
     appSources.push(source.path);
-    if (staticFiles && (source.dir === (await realDirectory(root)) || source.dir.startsWith(withSlash(await realDirectory(root))))) {
+    if (staticFiles && (source.dir === realRoot || source.dir.startsWith(realRoot.endsWith('/') ? realRoot : `${realRoot}/`))) {
       notices.push(`${siteName}warning: the static root ${root} contains the directory of wsgi["${mount}"]'s module, ${source.dir}: its other files (settings, secrets) are served as static files; serve a directory of public files instead`);
     }
   }
@@ -192,18 +193,6 @@ async function findAppSource(target: string, searchPath: string[]): Promise<{ pa
     }
   }
   return undefined;
-}
-
-async function realDirectory(dir: string): Promise<string> {
-  try {
-    return await realpath(dir);
-  } catch {
-    return dir;
-  }
-}
-
-function withSlash(dir: string): string {
-  return dir.endsWith('/') ? dir : `${dir}/`;
 }
 
 /** `/app/` → `/app`; refuses prefixes a URL path could never match exactly. */
