@@ -43,7 +43,8 @@ async function exchange(port: number, chunks: Buffer[], timeoutMs: number): Prom
 }
 
 test('any split of valid pipelined requests over a socket is answered like the unsplit parse', async (t) => {
-  const s = await start(echo);
+  // The framing is under test, so the echo shows each target as sent (path normalisation has its own tests).
+  const s = await start(echo, { normalizePath: false });
   await fc.assert(
     fc.asyncProperty(stream, fc.array(fc.nat(), { maxLength: 30 }), async (bytes, cuts) => {
       const parsed = parseStream([bytes]);
