@@ -71,7 +71,8 @@ async function startHelper(t: ExecutionContext, kind: Kind): Promise<Helper> {
   });
   child.stderr.on('data', (c: Buffer) => (err += c.toString('latin1')));
   child.stdin.on('error', () => {});
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  // 'close', not 'exit': stderr may still hold the helper's last words when the process has exited.
+  const exited = once(child, 'close').then(([code]) => code as number | null);
   const helper: Helper = {
     stdout: () => out,
     stderr: () => err,
