@@ -5,7 +5,7 @@
  * never touch core internals: only @sluice/core's public API.
  */
 
-import type { Context, Logger, Middleware } from '@sluice/core';
+import { applyGatewayHead, type Context, type Logger, type Middleware } from '@sluice/core';
 import { DirectSpawner } from './direct-spawner.js';
 import { baseEnvironment, cgiEnvironment } from './environment.js';
 import { CgiError } from './errors.js';
@@ -182,32 +182,20 @@ export function cgi(options: CgiOptions): CgiMiddleware {
  * the body streamed as the program writes it.
  */
 function respondWith(ctx: Context, { head, rest }: HeadResult, invocation: Invocation): void {
-  const seen = new Set<string>();
-  let contentLength: string | undefined;
-  let hasType = false;
-  for (const [name, value] of head.headers) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-length') {
-      contentLength = value;
-      continue;
-    }
-    if (lower === 'content-type') hasType = true;
-    if (seen.has(lower)) ctx.append(name, value);
-    else ctx.set(name, value);
-    seen.add(lower);
-  }
-  if (head.location !== undefined) ctx.set('Location', head.location);
-  ctx.status = head.status ?? (head.location !== undefined ? 302 : 200);
-  if (head.reason !== undefined) ctx.message = head.reason;
+  const status = head.status ?? (head.location !== undefined ? 302 : 200);
+  const headers = head.location === undefined ? head.headers : [...head.headers, ['Location', head.location] as const];
+  const facts = applyGatewayHead(ctx, { ...head, status, headers }, { gateway: 'CGI', logger: ctx.app.logger, refuse: badHead });
   // All of it arrived already: sent with a Content-Length in one write, no stream to pipe.
   const complete = invocation.completeBody(rest);
-  if (complete !== undefined && (contentLength === undefined || contentLength === String(complete.length))) {
+  if (complete !== undefined && (facts.declaredLength === -1 || facts.declaredLength === complete.length)) {
     ctx.body = complete;
-    if (!hasType) ctx.remove('Content-Type');
+    if (!facts.hasType) ctx.remove('Content-Type');
     return;
   }
   ctx.body = invocation.output(rest);
   // The body setter types streams as octet-stream; a program that sent no type gets none.
-  if (!hasType) ctx.remove('Content-Type');
-  if (contentLength !== undefined) ctx.set('Content-Length', contentLength);
+  if (!facts.hasType) ctx.remove('Content-Type');
+  if (facts.declaredLength !== -1) ctx.set('Content-Length', String(facts.declaredLength));
 }
+
+const badHead = (message: string, cause?: unknown): CgiError => new CgiError('BAD_HEADER', message, { cause });

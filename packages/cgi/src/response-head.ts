@@ -1,23 +1,22 @@
 /**
  * The CGI response header block (RFC 3875 §6.3): finds its end in the program's
  * output (LF or CRLF line ends) and parses it into status, Location and headers,
- * dropping hop-by-hop fields. Pure functions on bytes and strings; must never
+ * split by core's forwardedFields (hop-by-hop fields dropped, Content-Length and
+ * `Connection: close` reported). Pure functions on bytes and strings; must never
  * touch a stream or a response.
  */
 
-import { isHeaderName, isHeaderValue } from '@sluice/core';
+import { forwardedFields, isHeaderName, isHeaderValue, type ForwardedFields } from '@sluice/core';
 import { CgiError } from './errors.js';
 
-/** A parsed CGI header block. */
-export interface CgiHead {
+/** A parsed CGI header block: the fields to forward, with what core's split reported. */
+export interface CgiHead extends ForwardedFields {
   /** From the `Status` field, if any. */
   readonly status: number | undefined;
   /** Reason phrase from `Status`, if any. */
   readonly reason: string | undefined;
   /** The `Location` field, if any. */
   readonly location: string | undefined;
-  /** Other fields in order, names as sent; hop-by-hop fields removed. */
-  readonly headers: ReadonlyArray<readonly [string, string]>;
 }
 
 /** Where the header block ends in `buf`: the index of the first body byte, or -1 if not yet. */
@@ -32,7 +31,6 @@ export function headEnd(buf: Uint8Array, from = 0): number {
 }
 
 const STATUS_RE = /^([2-5]\d\d)(?:[ \t]+(.*))?$/;
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
 /**
  * Parses a header block (latin1 text up to and including its blank line). Throws a 502
@@ -44,7 +42,6 @@ export function parseHead(block: string): CgiHead {
   let reason: string | undefined;
   let location: string | undefined;
   const headers: Array<readonly [string, string]> = [];
-  const dropped = new Set(HOP_BY_HOP);
   for (let line of lines) {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line === '') continue;
@@ -66,10 +63,9 @@ export function parseHead(block: string): CgiHead {
     } else if (lower === 'content-length' && !/^\d{1,15}$/.test(value)) {
       throw new CgiError('BAD_HEADER', `bad Content-Length: ${JSON.stringify(value.slice(0, 80))}`);
     } else {
-      if (lower === 'connection') for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
       headers.push([name, value]);
     }
   }
   if (status === undefined && location === undefined && headers.length === 0) throw new CgiError('BAD_HEADER', 'empty header block');
-  return { status, reason, location, headers: headers.filter(([name]) => !dropped.has(name.toLowerCase())) };
+  return { status, reason, location, ...forwardedFields(headers) };
 }

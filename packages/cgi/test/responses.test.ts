@@ -61,6 +61,24 @@ test('the program\'s Content-Length is used for the framing; hop-by-hop fields a
   t.true(responses[0].endsWith('\r\n\r\nhello'));
 });
 
+test('the program\'s Connection: close is honoured (the connection closes after its response) and other hop-by-hop fields are warned about once', async (t) => {
+  const dir = bin(t, { 'close.cgi': `printf 'Content-Type: text/plain\\nConnection: close\\nUpgrade: h2c\\nProxy-Authenticate: Basic\\n\\nbye'` });
+  const s = await startCgi({ mounts: { '/cgi-bin': dir } });
+  t.teardown(s.close);
+  const request = 'GET /cgi-bin/close.cgi HTTP/1.1\r\nHost: x\r\n\r\n';
+  for (let i = 0; i < 2; i++) {
+    const res = await raw(s.port, request + request);
+    t.is(res.text.split('HTTP/1.1 200 OK').length - 1, 1, 'one response, then the close');
+    t.regex(res.text, /\r\nConnection: close\r\n/);
+    t.notRegex(res.text, /upgrade|proxy-authenticate/i);
+    // Whole (Content-Length) or chunked, depending on whether the output had ended with the head.
+    t.regex(res.text, /\r\n\r\n(?:bye|3\r\nbye\r\n0\r\n\r\n)$/);
+    t.true(res.closed);
+  }
+  const warnings = s.logger.lines.filter((line) => line.level === 'warn' && /hop-by-hop/.test(line.message)).map((line) => /"([^"]+)"/.exec(line.message)![1]);
+  t.deepEqual(warnings.sort(), ['proxy-authenticate', 'upgrade']);
+});
+
 test('a local redirect re-runs the chain as a GET for the new path, without the request body', async (t) => {
   const dir = bin(t, {
     'a.cgi': `cat >/dev/null; printf 'Location: /cgi-bin/b.cgi/more?x=1\\n\\nignored body'`,

@@ -15,6 +15,8 @@ export type { Body } from './body-types.js';
 export { defaultErrorHandler, errorStatus, publicMessage, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
 export { SluiceError, ProtocolError, RequestAbortedError, protocolErrors, responseErrors, type SluiceErrorOptions, type ProtocolErrorName, type ResponseErrorName } from './errors.js';
 export { isHeaderName, isHeaderValue } from './header-validation.js';
+export { ownedHeaders, forwardedFields, hasCloseToken, isEngineWritten, type HeaderOwnership, type ForwardedFields } from './owned-headers.js';
+export { applyGatewayHead, type GatewayHead, type GatewayHeadFacts, type GatewayHeadOptions } from './gateway-head.js';
 export type { NodeRequest, NodeResponse, SocketView } from './node-adapters.js';
 export type { NodeServerRequest, NodeServerResponse } from './node-http-exchange.js';
 export type { HttpExchange, ExchangeBody } from './http-exchange.js';

@@ -20,6 +20,7 @@ import { responseError } from './errors.js';
 import { checkHeaderName, checkHeaderValue, checkReasonPhrase, checkStatus, isHeaderValue } from './header-validation.js';
 import type { HttpExchange } from './http-exchange.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
+import { forwardedFields } from './owned-headers.js';
 import type { Request } from './request.js';
 import { flushHead } from './respond.js';
 import { kExchange, kHeaders } from './symbols.js';
@@ -33,8 +34,6 @@ const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 const BIN = 'application/octet-stream';
 const typeCache = new Map<string, string>();
-// Fields of a fetch Response that describe its original framing and coding, not the body it yields.
-const FETCH_SKIPPED_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
 
 function contentTypeOf(type: string): string | false {
   let value = typeCache.get(type);
@@ -189,12 +188,12 @@ export class Response {
       return;
     }
     if (value instanceof globalThis.Response) {
-      // A fetch Response (e.g. proxied): its status and headers, minus the framing and
-      // encoding ones — fetch has already decoded the body it hands over.
+      // A fetch Response (e.g. proxied): its status and headers, minus those describing the
+      // connection it came over (owned-headers.ts) and its coding: fetch decoded the body.
       this.status = value.status;
       delete headers['content-length'];
-      for (const [name, fieldValue] of value.headers) {
-        if (!FETCH_SKIPPED_HEADERS.has(name)) this.set(name, fieldValue);
+      for (const [name, fieldValue] of forwardedFields(value.headers).headers) {
+        if (name !== 'content-encoding') this.set(name, fieldValue);
       }
       if (headers['content-type'] === undefined) headers['content-type'] = BIN;
       releaseStream(original, value);

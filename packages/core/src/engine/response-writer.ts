@@ -7,6 +7,7 @@
  */
 
 import statuses from 'statuses';
+import { hasCloseToken, isEngineWritten } from '../owned-headers.js';
 
 /** Response header values as the framework keeps them (lowercased names). */
 export type OutgoingHeaders = Record<string, string | number | readonly string[] | undefined>;
@@ -91,31 +92,17 @@ export interface HeaderFacts {
 }
 
 /**
- * Appends the app's headers to `head`, skipping those the engine owns
- * (framing and connection management), and reports what it saw.
+ * Appends the app's headers to `head`, skipping those the engine writes itself (the
+ * `framing` and `connection` rows of owned-headers.ts), and reports what it saw.
  */
 export function appendHeaders(head: string, headers: OutgoingHeaders, facts: HeaderFacts): string {
   for (const key in headers) {
     const value = headers[key];
     if (value === undefined) continue;
-    // Only names of these lengths can be engine-owned; one length test skips the rest.
-    switch (key.length) {
-      case 4:
-        if (key === 'date') facts.hasDate = true;
-        break;
-      case 10:
-        if (key === 'connection') {
-          if (String(value).toLowerCase().includes('close')) facts.close = true;
-          continue;
-        }
-        if (key === 'keep-alive') continue;
-        break;
-      case 14:
-        if (key === 'content-length') continue;
-        break;
-      case 17:
-        if (key === 'transfer-encoding') continue;
-        break;
+    if (key === 'date') facts.hasDate = true;
+    else if (isEngineWritten(key)) {
+      if (key === 'connection' && hasCloseToken(String(value))) facts.close = true;
+      continue;
     }
     const name = canonicalName(key);
     if (typeof value === 'object') {
