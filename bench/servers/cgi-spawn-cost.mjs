@@ -2,9 +2,7 @@
 // through @sluice/cgi's spawners (HELPER = native | python for the helper), in a process holding BALLAST_MB of live heap, and prints
 // JSON: ms per spawn-and-exit, and the event loop's p99/max delay while spawning.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-
-const { DirectSpawner } = await import(new URL('../../packages/cgi/dist/direct-spawner.js', import.meta.url));
-const { HelperSpawner, helperCommand } = await import(new URL('../../packages/cgi/dist/helper-spawner.js', import.meta.url));
+import { DirectSpawner, HelperSpawner, helperCommand } from '@sluice/cgi/spawners';
 
 const ballast = [];
 for (let i = 0; i < Number(process.env.BALLAST_MB ?? 0); i++) {

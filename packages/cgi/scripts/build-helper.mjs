@@ -1,4 +1,4 @@
-// Builds the native spawn helper (src/spawn-helper.c → dist/spawn-helper) with the
+// Builds the native spawn helper (src/spawn-helper/spawn-helper.c → dist/spawn-helper/spawn-helper) with the
 // system's C compiler ($CC, else cc). Without a compiler, or if the build fails, it
 // says so and leaves no binary: @sluice/cgi then uses the Python helper, which does the
 // same job at a higher CPU cost per request. Must never fail the package's build.
@@ -6,11 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const source = fileURLToPath(new URL('../src/spawn-helper.c', import.meta.url));
-const output = fileURLToPath(new URL('../dist/spawn-helper', import.meta.url));
+const source = fileURLToPath(new URL('../src/spawn-helper/spawn-helper.c', import.meta.url));
+const output = fileURLToPath(new URL('../dist/spawn-helper/spawn-helper', import.meta.url));
 const compiler = process.env.CC || 'cc';
 
-mkdirSync(fileURLToPath(new URL('../dist/', import.meta.url)), { recursive: true });
+mkdirSync(fileURLToPath(new URL('../dist/spawn-helper/', import.meta.url)), { recursive: true });
 rmSync(output, { force: true });
 const result = spawnSync(compiler, ['-O2', '-Wall', '-o', output, source], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
 if (result.error !== undefined || result.status !== 0) {

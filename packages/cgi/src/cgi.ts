@@ -9,7 +9,8 @@ import { applyGatewayHead, type Context, type Logger, type Middleware } from '@s
 import { DirectSpawner } from './direct-spawner.js';
 import { baseEnvironment, cgiEnvironment } from './environment.js';
 import { CgiError } from './errors.js';
-import { helperCommand, HelperSpawner } from './helper-spawner.js';
+import { helperCommand } from './spawn-helper/helper-command.js';
+import { HelperSpawner } from './spawn-helper/helper-spawner.js';
 import { Invocation, type HeadResult } from './invocation.js';
 import { resolveOptions, type CgiOptions, type ResolvedOptions } from './options.js';
 import { ProcessLimiter } from './process-limiter.js';

@@ -1,7 +1,7 @@
 /**
  * What starting a CGI program means, whichever way it is done: a spec in, a running
  * program out (its stdio streams, a process-group kill, its exit status). The two
- * implementations are `direct-spawner.ts` and `helper-spawner.ts`. Must never hold
+ * implementations are `direct-spawner.ts` and `spawn-helper/helper-spawner.ts`. Must never hold
  * request logic.
  */
 

@@ -146,7 +146,7 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 
 /**
  * The spawners every behaviour test runs with: the native helper (built by `pnpm build`
- * from spawn-helper.c), the Python helper, and child_process.spawn.
+ * from src/spawn-helper/spawn-helper.c), the Python helper, and child_process.spawn.
  */
 export const SPAWNERS = ['helper', 'python-helper', 'direct'] as const;
 export type TestSpawner = CgiOptions['spawner'] | (typeof SPAWNERS)[number];

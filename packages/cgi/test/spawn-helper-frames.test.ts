@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 
-const C_SOURCE = fileURLToPath(new URL('../src/spawn-helper.c', import.meta.url));
-const PY_SOURCE = fileURLToPath(new URL('../src/spawn-helper.py', import.meta.url));
+const C_SOURCE = fileURLToPath(new URL('../src/spawn-helper/spawn-helper.c', import.meta.url));
+const PY_SOURCE = fileURLToPath(new URL('../src/spawn-helper/spawn-helper.py', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'sluice-helper-frames-'));
 const asanHelper = join(work, 'spawn-helper-asan');
 

@@ -1,6 +1,6 @@
 /*
  * sluice CGI spawn helper, native build: the same job and protocol as
- * spawn-helper.py (see its header for the protocol), in C because the helper works
+ * spawn-helper.py (the protocol: PROTOCOL.md, beside this file), in C because the helper works
  * for every CGI request and a Python interpreter costs ~0.3 ms of CPU per request
  * more than this (bench/README.md). Starts programs with posix_spawn (vfork-style:
  * the cost does not grow with anyone's memory), relays their stdout and stderr to
@@ -657,7 +657,8 @@ static void close_inherited(void) {
   for (int fd = 3; fd < max; fd++) close(fd);
 }
 
-int main(int argc, char **argv) {
+/* Reads the command line; 0, or the exit status for a bad one (64). */
+static int parse_arguments(int argc, char **argv) {
   if (argc < 2 || strlen(argv[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
     fprintf(stderr, "usage: spawn-helper <socket path> [initial credit] [program slice in us] [kill groups on exit: 1|0]\n");
     return 64;
@@ -669,7 +670,11 @@ int main(int argc, char **argv) {
   }
   if (argc > 3 && parse_number(argv[3], 0, 100000, &number)) init_slice(number);
   if (argc > 4) kill_groups_on_exit = strcmp(argv[4], "0") != 0;
-  close_inherited();
+  return 0;
+}
+
+/* The self-pipe for SIGCHLD, /dev/null, and the listening socket at `path`; 0, or 71. */
+static int set_up(const char *path) {
   signal(SIGPIPE, SIG_IGN);
   int wake[2];
   if (cloexec_pipe(wake) != 0) {
@@ -691,7 +696,7 @@ int main(int argc, char **argv) {
   struct sockaddr_un address;
   memset(&address, 0, sizeof address);
   address.sun_family = AF_UNIX;
-  strcpy(address.sun_path, argv[1]);
+  strcpy(address.sun_path, path);
   if (devnull < 0 || listener < 0 || bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 256) != 0) {
     perror("sluice spawn helper: cannot listen");
     return 71;
@@ -699,59 +704,87 @@ int main(int argc, char **argv) {
   fcntl(listener, F_SETFD, FD_CLOEXEC);
   set_blocking(listener, 0);
   set_blocking(0, 0);
-  emit("ready\n", 6);
-  struct pollfd *fds = NULL;
-  long *owners = NULL; /* program id of each pipe entry in fds */
-  size_t cap_fds = 0, cap_owners = 0;
-  while (control_open) {
-    size_t count = 3 + n_conns + 2 * n_progs;
-    fds = grow(fds, &cap_fds, count, sizeof *fds);
-    owners = grow(owners, &cap_owners, count, sizeof *owners);
-    size_t k = 0;
-    fds[k++] = (struct pollfd){.fd = listener, .events = POLLIN};
-    fds[k++] = (struct pollfd){.fd = wake_r, .events = POLLIN};
-    fds[k++] = (struct pollfd){.fd = 0, .events = POLLIN};
-    size_t first_conn = k;
-    for (size_t i = 0; i < n_conns; i++) fds[k++] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
-    size_t first_pipe = k;
-    for (size_t i = 0; i < n_progs; i++) {
-      struct program *p = &progs[i];
-      if (p->err_fd >= 0) {
-        owners[k] = p->id;
-        fds[k++] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
-      }
-      /* Without credit the pipe is not read: the program blocks on it (backpressure). */
-      if (p->out_fd >= 0 && p->credit > 0) {
-        owners[k] = p->id;
-        fds[k++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
+  return 0;
+}
+
+/* What one poll() waits on: three fixed slots, then body connections, then program pipes. */
+enum { SLOT_LISTENER, SLOT_WAKE, SLOT_CONTROL, FIXED_SLOTS };
+struct poll_set {
+  struct pollfd *fds;
+  long *owners; /* the program id of each pipe entry */
+  size_t cap_fds, cap_owners;
+  size_t count, first_conn, first_pipe;
+};
+
+/* Rebuilt before every poll(): connections and programs come and go between two calls. */
+static void build_poll_set(struct poll_set *set) {
+  size_t count = FIXED_SLOTS + n_conns + 2 * n_progs;
+  set->fds = grow(set->fds, &set->cap_fds, count, sizeof *set->fds);
+  set->owners = grow(set->owners, &set->cap_owners, count, sizeof *set->owners);
+  struct pollfd *fds = set->fds;
+  fds[SLOT_LISTENER] = (struct pollfd){.fd = listener, .events = POLLIN};
+  fds[SLOT_WAKE] = (struct pollfd){.fd = wake_r, .events = POLLIN};
+  fds[SLOT_CONTROL] = (struct pollfd){.fd = 0, .events = POLLIN};
+  size_t k = FIXED_SLOTS;
+  set->first_conn = k;
+  for (size_t i = 0; i < n_conns; i++) fds[k++] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+  set->first_pipe = k;
+  for (size_t i = 0; i < n_progs; i++) {
+    struct program *p = &progs[i];
+    if (p->err_fd >= 0) {
+      set->owners[k] = p->id;
+      fds[k++] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
+    }
+    /* Without credit the pipe is not read: the program blocks on it (backpressure). */
+    if (p->out_fd >= 0 && p->credit > 0) {
+      set->owners[k] = p->id;
+      fds[k++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
+    }
+  }
+  set->count = k;
+}
+
+/* Handles what poll() reported: output first (it comes before the exit status), then exits, then new work. */
+static void dispatch(const struct poll_set *set) {
+  const struct pollfd *fds = set->fds;
+  for (size_t i = set->first_pipe; i < set->count; i++) {
+    if (!fds[i].revents) continue;
+    struct program *p = find_program(set->owners[i]);
+    if (p == NULL) continue;
+    if (fds[i].fd == p->err_fd) read_stderr(p);
+    else if (fds[i].fd == p->out_fd) read_stdout(p);
+    maybe_forget(p);
+  }
+  if (fds[SLOT_WAKE].revents) reap();
+  for (size_t i = set->first_conn; i < set->first_pipe; i++) {
+    if (!fds[i].revents) continue;
+    for (size_t j = 0; j < n_conns; j++) {
+      if (conns[j].fd == fds[i].fd) {
+        read_conn(j);
+        break;
       }
     }
-    if (poll(fds, k, -1) < 0) {
+  }
+  if (fds[SLOT_CONTROL].revents) control();
+  if (fds[SLOT_LISTENER].revents) accept_all();
+}
+
+int main(int argc, char **argv) {
+  int status = parse_arguments(argc, argv);
+  if (status != 0) return status;
+  close_inherited();
+  status = set_up(argv[1]);
+  if (status != 0) return status;
+  emit("ready\n", 6);
+  struct poll_set set = {0};
+  while (control_open) {
+    build_poll_set(&set);
+    if (poll(set.fds, set.count, -1) < 0) {
       if (errno == EINTR) continue;
       perror("poll");
       break;
     }
-    /* Output first (it comes before the exit status), then exits, then new work. */
-    for (size_t i = first_pipe; i < k; i++) {
-      if (!fds[i].revents) continue;
-      struct program *p = find_program(owners[i]);
-      if (p == NULL) continue;
-      if (fds[i].fd == p->err_fd) read_stderr(p);
-      else if (fds[i].fd == p->out_fd) read_stdout(p);
-      maybe_forget(p);
-    }
-    if (fds[1].revents) reap();
-    for (size_t i = first_conn; i < first_pipe; i++) {
-      if (!fds[i].revents) continue;
-      for (size_t j = 0; j < n_conns; j++) {
-        if (conns[j].fd == fds[i].fd) {
-          read_conn(j);
-          break;
-        }
-      }
-    }
-    if (fds[2].revents) control();
-    if (fds[0].revents) accept_all();
+    dispatch(&set);
   }
   shutdown_all();
   return 0;

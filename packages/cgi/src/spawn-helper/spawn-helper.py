@@ -4,37 +4,12 @@ memory and the server's event loop never blocks on fork), relays their output, r
 them, and signals their process groups. Must never run a shell, never read past a
 request frame, never send more output than granted, and never leave a program running
 once the server is gone. spawn-helper.c is the same program in C (used when it could
-be built: it costs less CPU per request); both speak this protocol.
+be built: it costs less CPU per request); both speak the protocol of PROTOCOL.md.
 
 Usage: spawn-helper.py <socket path> [initial credit] [program slice in microseconds] [kill groups on exit: 1|0]
 
-Each program runs in its own session (setsid), so in its own process group; unless the
-last argument is 0, the group is killed (SIGKILL) as soon as the program exits, so that
-background children it left (`(sleep 120 &)`) do not outlive it.
-
-Frames (server to helper): a 4-byte big-endian length, then fields each ending with a
-NUL byte. On the helper's stdin:
-  o, id, stdin (1 or 0), releases (ids, comma-separated), file, cwd, argc, argv..., env (NAME=value)...
-        start a program (releases: programs the server is done with)
-  k, id, signal     signal the program's process group
-  c, id, bytes      the server consumed this much of the program's stdout: send as much more
-  r, id             the server is done with the program
-A program with a request body gets its stdin from a connection to the Unix socket given
-as argv[1], on which the server sends one frame (i, id) and then the body; otherwise its
-stdin is /dev/null. Its stdout and stderr are pipes the helper reads.
-Messages (helper to server), lines on the helper's stdout: "ready"; "p <id> <pid>"
-(started); "f <id> <ERRNO> <text>" (could not start); "d <id> <n>" and "e <id> <n>",
-each followed by n bytes the program wrote on stdout or stderr; "z <id>" (end of its
-stdout); "x <id> <code>" (exited: an exit code, or minus the signal number). All the
-stderr and as much of the stdout as the credit allows come before the exit line. Each
-program may have `initial credit` (default 65536) stdout bytes unacknowledged; without
-credit its pipe is not read, so it blocks: backpressure. One pipe to the server for
-every program, instead of a connection each: connections and the wake-ups they cause
-were most of what a CGI request cost the server (bench/README.md).
-EOF on stdin: every running group is killed, reaped, and the helper exits (status 0).
-A malformed frame is refused, never trusted (a spawn frame gets "f <id> EINVAL"; other
-frames are ignored) and the helper goes on; a frame longer than 4 MiB ends it with
-status 65, a bad command line with 64 (the same codes as spawn-helper.c).
+The protocol (command line, frames, messages, what is refused and how) is written down in
+PROTOCOL.md, beside this file.
 """
 
 import errno
