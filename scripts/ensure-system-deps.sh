@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Makes sure the programs the test suite runs for real are installed:
 # curl, ab, wrk, wget (HTTP clients), git, openssl (test certificates), php-cgi, Perl's CGI.pm, Django and Flask
-# for /usr/bin/python3, nginx (reverse-proxy test), and a C compiler (the native CGI spawn helper). Installs what is missing with
-# apt-get when run as root (as CI does); otherwise names what to install and fails.
+# for /usr/bin/python3, nginx (reverse-proxy test), and a C toolchain that compiles (the native CGI spawn helper). Installs what
+# is missing with apt-get when run as root (as CI does), then checks again; otherwise names what to install and fails.
 set -euo pipefail
 
-# "command-or-check|debian-package" pairs. A check starting with "perl:" or "py:" is a module.
+# "command-or-check|debian-packages" pairs. A check starting with "perl:" or "py:" is a module; "cc:" compiles a program
+# that includes the C library's headers (gcc alone, without libc6-dev, has no errno.h).
 needs=(
   "curl|curl"
   "ab|apache2-utils"
@@ -19,19 +20,29 @@ needs=(
   "py:django|python3-django"
   "py:flask|python3-flask"
   "nginx|nginx-light"
-  "cc|gcc"
+  "cc:errno.h|gcc libc6-dev"
 )
 
-missing=()
-for entry in "${needs[@]}"; do
-  check=${entry%%|*}
-  pkg=${entry##*|}
-  case "$check" in
-    perl:*) perl -M"${check#perl:}" -e 1 2>/dev/null || missing+=("$pkg") ;;
-    py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null || missing+=("$pkg") ;;
-    *) command -v "$check" >/dev/null 2>&1 || [ -x "/usr/sbin/$check" ] || missing+=("$pkg") ;;
+# Whether the check passes.
+present() {
+  case "$1" in
+    perl:*) perl -M"${1#perl:}" -e 1 2>/dev/null ;;
+    py:*) /usr/bin/python3 -c "import ${1#py:}" 2>/dev/null ;;
+    cc:*) printf '#include <%s>\nint main(void) { return 0; }\n' "${1#cc:}" | "${CC:-cc}" -x c -o /dev/null - 2>/dev/null ;;
+    *) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] ;;
   esac
-done
+}
+
+# The packages of every entry whose check fails (word-split: an entry may name several packages).
+missing_packages() {
+  local entry
+  for entry in "${needs[@]}"; do
+    present "${entry%%|*}" || echo "${entry##*|}"
+  done
+}
+
+# shellcheck disable=SC2207
+missing=($(missing_packages))
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -45,3 +56,10 @@ echo "installing system packages for the tests: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# A package that installed but did not provide what its check looks for must not pass silently.
+# shellcheck disable=SC2207
+still=($(missing_packages))
+if [ ${#still[@]} -ne 0 ]; then
+  echo "installed, but the checks still fail for: ${still[*]}" >&2
+  exit 1
+fi
