@@ -15,7 +15,9 @@ rmSync(output, { force: true });
 const result = spawnSync(compiler, ['-O2', '-Wall', '-o', output, source], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
 if (result.error !== undefined || result.status !== 0) {
   rmSync(output, { force: true });
-  const why = result.error !== undefined ? result.error.message : result.stderr.trim();
+  // One line: the compiler's first error (e.g. "errno.h: No such file or directory"), not its whole report.
+  const errors = result.error !== undefined ? [result.error.message] : result.stderr.split('\n').filter((line) => line.trim() !== '');
+  const why = errors.find((line) => /error/i.test(line)) ?? errors[0] ?? `${compiler} exited with ${result.status}`;
   console.warn(`@sluice/cgi: native spawn helper not built (${why}); the Python helper will be used`);
 } else if (result.stderr.trim() !== '') {
   console.warn(result.stderr.trim());

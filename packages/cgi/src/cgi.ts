@@ -77,6 +77,9 @@ class SpawnerChoice {
       programSliceMs: this.#options.programSliceMs,
       killProcessGroupOnExit: this.#options.killProcessGroup,
     });
+    if (this.#options.helper === 'auto' && helper.kind === 'python') {
+      logger.info('cgi: the native spawn helper was not built (no working C compiler when the package was installed); using the Python helper');
+    }
     if (this.#options.spawner === 'helper') {
       this.kind = 'helper';
       this.helper = helper;
