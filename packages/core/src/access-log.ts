@@ -1,6 +1,6 @@
 /**
- * The access-log middleware: one Common or Combined Log Format line per request,
- * with the response time in milliseconds appended, written to a stream when the
+ * The access-log middleware: one Common or Combined Log Format line (or JSON object with the
+ * same fields) per request, with the response time in milliseconds, written to a stream when the
  * response is finished or abandoned. Off unless `app.use(accessLog())`. Must never
  * delay or alter a response, and never let a client's bytes break a log line.
  */
@@ -15,8 +15,12 @@ import { kExchange, kSeesEveryRequest } from './symbols.js';
 export interface AccessLogOptions {
   /** Where lines go. Default: `process.stdout`. */
   stream?: Writable;
-  /** `'common'` (CLF) or `'combined'` (CLF plus Referer and User-Agent). Default `'combined'`. */
-  format?: 'common' | 'combined';
+  /**
+   * `'common'` (CLF), `'combined'` (CLF plus Referer and User-Agent), or `'json'`: one JSON object
+   * per line with the combined fields (`remoteAddr`, `remoteUser`, `time` in ISO 8601, `request`,
+   * `status`, `bytes`, `referer`, `userAgent`, `responseTimeMs`; absent values are null). Default `'combined'`.
+   */
+  format?: AccessLogFormat;
   /** Append the response time in milliseconds (3 decimals) as a last field. Default true. */
   responseTime?: boolean;
   /**
@@ -26,6 +30,10 @@ export interface AccessLogOptions {
   maxBufferedBytes?: number;
 }
 
+/** The line formats of {@link accessLog}. */
+export type AccessLogFormat = 'common' | 'combined' | 'json';
+
+const FORMATS: readonly string[] = ['common', 'combined', 'json'] satisfies AccessLogFormat[];
 const defaults: Required<Omit<AccessLogOptions, 'stream'>> = { format: 'combined', responseTime: true, maxBufferedBytes: 4 * 1024 * 1024 };
 const KNOWN_OPTIONS = new Set(['stream', 'format', 'responseTime', 'maxBufferedBytes']);
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -45,12 +53,11 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     if (!KNOWN_OPTIONS.has(key)) throw badOption(`unknown accessLog option "${key}"`);
   }
   const format = options.format ?? defaults.format;
-  if (format !== 'common' && format !== 'combined') throw badOption(`accessLog option "format" must be "common" or "combined"`);
+  if (!FORMATS.includes(format)) throw badOption(`accessLog option "format" must be "common", "combined" or "json", not ${JSON.stringify(format)}`);
   const responseTime = options.responseTime ?? defaults.responseTime;
   const maxBufferedBytes = options.maxBufferedBytes ?? defaults.maxBufferedBytes;
   if (typeof maxBufferedBytes !== 'number' || !(maxBufferedBytes >= 0)) throw badOption('accessLog option "maxBufferedBytes" must be a non-negative number');
   const stream = options.stream ?? process.stdout;
-  const combined = format === 'combined';
   // A failing log stream (disk full, closed pipe) must not take the server down: warn once, stop logging.
   let failed = false;
   let dropped = 0;
@@ -88,7 +95,8 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     const write = (): void => {
       if (written) return;
       written = true;
-      emit(formatLine(ctx, requestLine, combined, responseTime ? Number(process.hrtime.bigint() - started) / 1e6 : -1));
+      const elapsedMs = responseTime ? Number(process.hrtime.bigint() - started) / 1e6 : -1;
+      emit(format === 'json' ? jsonLine(ctx, requestLine, elapsedMs) : formatLine(ctx, requestLine, format === 'combined', elapsedMs));
     };
     exchange.onFinish(write);
     exchange.onClose(write);
@@ -102,10 +110,27 @@ function formatLine(ctx: Context, requestLine: string, combined: boolean, elapse
   const exchange = ctx[kExchange];
   const status = exchange.status === 0 ? '-' : String(exchange.status);
   const bytes = exchange.bytesWritten > 0 ? String(exchange.bytesWritten) : '-';
-  let line = `${ctx.ip || '-'} - ${field(basicUser(ctx.get('Authorization')))} [${clfDate(new Date(exchange.startTime))}] "${escapeField(requestLine)}" ${status} ${bytes}`;
+  let line = `${field(ctx.ip)} - ${field(basicUser(ctx.get('Authorization')))} [${clfDate(new Date(exchange.startTime))}] "${escapeField(requestLine)}" ${status} ${bytes}`;
   if (combined) line += ` "${escapeField(ctx.get('Referer')) || '-'}" "${escapeField(ctx.get('User-Agent')) || '-'}"`;
   if (elapsedMs >= 0) line += ' ' + elapsedMs.toFixed(3);
   return line + '\n';
+}
+
+/** The combined fields as one JSON object (JSON escapes quotes and controls: one request, one line). */
+function jsonLine(ctx: Context, requestLine: string, elapsedMs: number): string {
+  const exchange = ctx[kExchange];
+  const entry = {
+    remoteAddr: ctx.ip || null,
+    remoteUser: basicUser(ctx.get('Authorization')) || null,
+    time: new Date(exchange.startTime).toISOString(),
+    request: requestLine === '-' ? null : requestLine,
+    status: exchange.status === 0 ? null : exchange.status,
+    bytes: exchange.bytesWritten > 0 ? exchange.bytesWritten : null,
+    referer: ctx.get('Referer') || null,
+    userAgent: ctx.get('User-Agent') || null,
+    ...(elapsedMs >= 0 ? { responseTimeMs: Math.round(elapsedMs * 1000) / 1000 } : {}),
+  };
+  return JSON.stringify(entry) + '\n';
 }
 
 /** The user name of Basic credentials, else ''. */

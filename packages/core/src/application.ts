@@ -23,7 +23,8 @@ import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pag
 import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
 import { normalizePath, pathAboveRootError } from './path-normalization.js';
 import { respond } from './respond.js';
-import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEveryRequest } from './symbols.js';
+import { addressMatcher, isAddressOrRange, type AddressMatcher } from './proxy-trust.js';
+import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEveryRequest, kTrustedProxy } from './symbols.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
 
@@ -61,8 +62,15 @@ export interface ApplicationOptions {
   env?: string;
   /** Keys for signed cookies. */
   keys?: string[];
-  /** Trust X-Forwarded-* headers. Default false. */
+  /** Trust X-Forwarded-* headers (from `trustedProxies` only, when given). Default false. */
   proxy?: boolean;
+  /**
+   * With `proxy`, the peers (addresses or CIDR ranges) whose X-Forwarded-* headers are believed;
+   * of X-Forwarded-For, the right-most address that is not one of them is the client. Applies to
+   * every request, those answered before the middleware (TRACE, `OPTIONS *`) included.
+   * Default: any peer (Koa's behaviour).
+   */
+  trustedProxies?: readonly string[];
   /** Header holding client addresses when `proxy` is on. Default 'X-Forwarded-For'. */
   proxyIpHeader?: string;
   /** Most addresses read from `proxyIpHeader` (0 = all). */
@@ -141,6 +149,7 @@ const OPTION_CHECKS: Record<string, [(value: unknown) => boolean, string]> = {
   keys: [(v) => Array.isArray(v) && v.length > 0 && v.every((k) => typeof k === 'string' || Buffer.isBuffer(k)), 'a non-empty array of strings'],
   proxy: [(v) => typeof v === 'boolean', 'a boolean'],
   proxyIpHeader: [(v) => typeof v === 'string' && v.length > 0, 'a header name'],
+  trustedProxies: [(v) => Array.isArray(v) && v.every((entry) => typeof entry === 'string' && isAddressOrRange(entry)), 'an array of IP addresses or CIDR ranges'],
   maxIpsCount: [(v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
   subdomainOffset: [(v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
   limits: [(v) => typeof v === 'object' && v !== null, 'an object'],
@@ -195,6 +204,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
   proxy: boolean;
   proxyIpHeader: string;
   maxIpsCount: number;
+  readonly #trustedProxy: AddressMatcher | undefined;
   subdomainOffset: number;
   bodyLimit: number;
   logger: Logger;
@@ -221,6 +231,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     this.keys = options.keys;
     this.proxy = options.proxy ?? defaults.proxy;
     this.proxyIpHeader = options.proxyIpHeader ?? defaults.proxyIpHeader;
+    this.#trustedProxy = options.trustedProxies === undefined ? undefined : addressMatcher(options.trustedProxies);
     this.maxIpsCount = options.maxIpsCount ?? defaults.maxIpsCount;
     this.subdomainOffset = options.subdomainOffset ?? defaults.subdomainOffset;
     this.bodyLimit = options.bodyLimit ?? defaults.bodyLimit;
@@ -236,6 +247,19 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     this.#engine = new HttpEngine(this, options.limits);
     // A subclass per app, so `app.context.x = ...` extends this app's contexts only.
     this.#Context = class AppContext extends Context {};
+  }
+
+  /**
+   * Whether X-Forwarded-* headers from a peer at `address` are believed: `proxy` is on and the
+   * address is one of `trustedProxies` (any address when that option is not given).
+   */
+  trustsProxy(address: string): boolean {
+    return this.proxy && (this.#trustedProxy === undefined || this.#trustedProxy(address));
+  }
+
+  /** The `trustedProxies` matcher, if the option was given (for `ctx.ips`: where a forwarded chain stops). */
+  get [kTrustedProxy](): AddressMatcher | undefined {
+    return this.#trustedProxy;
   }
 
   /** Prototype of this app's contexts: properties added here appear on every `ctx`. */

@@ -24,7 +24,8 @@ export { createErrorPagesHandler, type ErrorPage, type ErrorPageFunction, type E
 export { normalizePath } from './path-normalization.js';
 export { STANDARD_METHODS } from './methods.js';
 export { bufferBody, type BufferBodyOptions, type BufferedBody } from './body-buffer.js';
-export { accessLog, type AccessLogOptions } from './access-log.js';
+export { accessLog, type AccessLogFormat, type AccessLogOptions } from './access-log.js';
+export { addressMatcher, forwardedAddresses, isAddressOrRange, type AddressMatcher } from './proxy-trust.js';
 export { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
 export type { Exchange, ConnectionInfo } from './engine/exchange.js';
 export { engineDefaults, type EngineOptions } from './engine/limits.js';

@@ -16,8 +16,9 @@ import type { ConnectionInfo } from './engine/exchange.js';
 import type { HttpExchange } from './http-exchange.js';
 import { SluiceError } from './errors.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
+import { forwardedAddresses } from './proxy-trust.js';
 import type { Response } from './response.js';
-import { kExchange } from './symbols.js';
+import { kExchange, kTrustedProxy } from './symbols.js';
 
 /** Options of the body readers. */
 export interface BodyReadOptions {
@@ -197,10 +198,15 @@ export class Request {
     return this[kExchange].connection;
   }
 
+  /** Whether this request's peer is a proxy whose X-Forwarded-* headers are believed (`app.proxy`, `trustedProxies`). */
+  get fromTrustedProxy(): boolean {
+    return this.app.trustsProxy(this[kExchange].connection.remoteAddress);
+  }
+
   /** `http` or `https`; with `app.proxy`, X-Forwarded-Proto from a trusted proxy wins. */
   get protocol(): string {
     if (this[kExchange].connection.encrypted) return 'https';
-    if (!this.app.proxy) return 'http';
+    if (!this.fromTrustedProxy) return 'http';
     const proto = this.get('X-Forwarded-Proto');
     return proto ? proto.split(/\s*,\s*/, 1)[0] : 'http';
   }
@@ -212,7 +218,7 @@ export class Request {
 
   /** Host (hostname:port) from Host, or X-Forwarded-Host when `app.proxy` is on. */
   get host(): string {
-    let host = this.app.proxy ? this.get('X-Forwarded-Host') : '';
+    let host = this.fromTrustedProxy ? this.get('X-Forwarded-Host') : '';
     if (host) host = host.split(/\s*,\s*/, 1)[0];
     if (!host) host = this.get('Host');
     if (!host) {
@@ -254,11 +260,14 @@ export class Request {
     return this.#parsedUrl;
   }
 
-  /** Client addresses from X-Forwarded-For (with `app.proxy`), closest proxy last. */
+  /**
+   * Client addresses from X-Forwarded-For (with `app.proxy`, from a trusted proxy), closest proxy
+   * last: only entries that parse as IP addresses, cut at the client (see `trustedProxies`).
+   */
   get ips(): string[] {
-    if (!this.app.proxy) return [];
+    if (!this.fromTrustedProxy) return [];
     const value = this.get(this.app.proxyIpHeader);
-    let ips = value ? value.split(/\s*,\s*/) : [];
+    let ips = value ? forwardedAddresses(value, this.app[kTrustedProxy]) : [];
     if (this.app.maxIpsCount > 0) ips = ips.slice(-this.app.maxIpsCount);
     return ips;
   }

@@ -19,3 +19,5 @@ export const kSeesEveryRequest = Symbol('sluice.seesEveryRequest');
 export const kRequestClass = Symbol('sluice.requestClass');
 /** An application's own Response subclass (what `app.response` is the prototype of). */
 export const kResponseClass = Symbol('sluice.responseClass');
+/** An application's `trustedProxies` matcher (read by `ctx.ips` to know where a forwarded chain stops). */
+export const kTrustedProxy = Symbol('sluice.trustedProxy');

@@ -149,7 +149,7 @@ test('a client leaving before the response is logged once', async (t) => {
 
 test('unknown or bad options are refused, naming the key', (t) => {
   t.throws(() => accessLog({ fromat: 'common' } as never), { message: /unknown accessLog option "fromat"/ });
-  t.throws(() => accessLog({ format: 'json' as never }), { message: /"format" must be "common" or "combined"/ });
+  t.throws(() => accessLog({ format: 'xml' as never }), { message: /"format" must be "common", "combined" or "json", not "xml"/ });
 });
 
 test('requests answered without the chain are logged too: TRACE refused, OPTIONS *, malformed', async (t) => {
@@ -205,3 +205,56 @@ test('a request redispatched through the chain (an internal redirect) is logged 
   t.is(lines.length, 2);
   await s.close();
 });
+
+test('format json: one object per line with the combined fields, quotes and controls escaped by JSON', async (t) => {
+  const s = await logged({ format: 'json' }, (ctx) => {
+    ctx.body = 'hello';
+  });
+  await raw(s.port, 'GET /a?b=1 HTTP/1.1\r\nHost: h\r\nReferer: http://r.example/\r\nUser-Agent: say "hi"\\\r\nAuthorization: Basic ' + Buffer.from('alice:pw').toString('base64') + '\r\nConnection: close\r\n\r\n');
+  const [line] = await s.lines();
+  const entry = JSON.parse(line) as Record<string, unknown>;
+  t.deepEqual(Object.keys(entry), ['remoteAddr', 'remoteUser', 'time', 'request', 'status', 'bytes', 'referer', 'userAgent', 'responseTimeMs']);
+  t.like(entry, { remoteAddr: '127.0.0.1', remoteUser: 'alice', request: 'GET /a?b=1 HTTP/1.1', status: 200, bytes: 5, referer: 'http://r.example/', userAgent: 'say "hi"\\' });
+  t.regex(entry.time as string, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  t.is(typeof entry.responseTimeMs, 'number');
+  await s.close();
+});
+
+test('format json: a malformed request has null for what it never said', async (t) => {
+  const s = await logged({ format: 'json', responseTime: false }, (ctx) => {
+    ctx.body = 'x';
+  });
+  await raw(s.port, 'GET / HTTP/1.1\r\nBad Header: x\r\n\r\n');
+  const entry = JSON.parse((await s.lines())[0]) as Record<string, unknown>;
+  t.like(entry, { remoteAddr: '127.0.0.1', remoteUser: null, request: null, status: 400, referer: null, userAgent: null });
+  t.false('responseTimeMs' in entry);
+  await s.close();
+});
+
+test('the client address field is escaped like every other field (a middleware may set ctx.ip)', async (t) => {
+  const s = await logged({ format: 'common', responseTime: false }, (ctx) => {
+    ctx.request.ip = '6.6.6.6 "forged\n';
+    ctx.body = 'x';
+  });
+  await raw(s.port, 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+  const lines = await s.lines();
+  t.is(lines.length, 1);
+  t.regex(lines[0], /^6\.6\.6\.6\\x20\\x22forged\\x0a - - \[/);
+  await s.close();
+});
+
+for (const [name, request] of [['TRACE', 'TRACE / HTTP/1.1'], ['OPTIONS *', 'OPTIONS * HTTP/1.1']]) {
+  test(`${name}, answered before the middleware, is logged with the address trustedProxies allow`, async (t) => {
+    const untrusted = await logged({ format: 'common', responseTime: false }, () => {}, { proxy: true, trustedProxies: ['10.0.0.0/8'] });
+    await raw(untrusted.port, `${request}\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6 "forged\r\nConnection: close\r\n\r\n`);
+    t.regex((await untrusted.lines())[0], /^127\.0\.0\.1 - - \[/);
+    await untrusted.close();
+    const trusted = await logged({ format: 'common', responseTime: false }, () => {}, { proxy: true, trustedProxies: ['127.0.0.1'] });
+    await raw(trusted.port, `${request}\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6 "forged, 203.0.113.9\r\nConnection: close\r\n\r\n`);
+    await raw(trusted.port, `${request}\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6 "forged\r\nConnection: close\r\n\r\n`);
+    const lines = await trusted.lines(2);
+    t.regex(lines[0], /^203\.0\.113\.9 - - \[/);
+    t.regex(lines[1], /^127\.0\.0\.1 - - \[/);
+    await trusted.close();
+  });
+}

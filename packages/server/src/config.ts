@@ -8,10 +8,10 @@
 
 import { constants as fsConstants } from 'node:fs';
 import { access, open, readFile, realpath, stat } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { isAddressOrRange } from '@sluice/core';
 import type { CommandLine } from './cli-args.js';
 import { loadConfigFile } from './config-file.js';
 import { assertValidConfig } from './config-schema.js';
@@ -271,11 +271,6 @@ async function resolveTls(cert: string | undefined, key: string | undefined): Pr
 
 /** `10.0.0.0/8`, `127.0.0.1`, `::1`: validated, returned as given. */
 function checkProxyAddress(entry: string): string {
-  const [address, bits, extra] = entry.split('/');
-  const family = net.isIP(address);
-  const max = family === 4 ? 32 : 128;
-  if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
-    throw new ConfigError(`trustedProxies: "${entry}" is not an IP address or CIDR range`);
-  }
+  if (!isAddressOrRange(entry)) throw new ConfigError(`trustedProxies: "${entry}" is not an IP address or CIDR range`);
   return entry;
 }

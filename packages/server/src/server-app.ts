@@ -47,6 +47,8 @@ export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp>
   const choose = hostChooser(hosts, fallback);
   const app = new Application({
     proxy: config.proxy,
+    // Core decides trust for every request, those it answers before the middleware (TRACE, OPTIONS *) included.
+    trustedProxies: config.trustedProxies,
     logger,
     errorHandler: (error, ctx) => choose(ctx).errorHandler(error, ctx),
   });
