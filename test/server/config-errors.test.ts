@@ -20,19 +20,26 @@ async function refused(t: ExecutionContext, args: string[], expected: RegExp, cw
 }
 
 test.serial('an unknown flag is refused', (t) => refused(t, ['--prot', '80'], /unknown flag "--prot"/));
-test.serial('a flag without its value is refused', (t) => refused(t, ['--port'], /flag --port needs a value/));
+test.serial('a flag without its value is refused, saying what it takes', (t) => refused(t, ['--port'], /--port needs a value: --port takes a whole number from 0 to 65535/));
 test.serial('a positional argument is refused', (t) => refused(t, ['site'], /unexpected argument 'site'/));
-test.serial('a non-numeric port is refused', (t) => refused(t, ['--port', 'http'], /--port expects a whole number, got "http"/));
-test.serial('a port above 65535 is refused', (t) => refused(t, ['--port', '70000'], /port must be <= 65535/));
+test.serial('a non-numeric port is refused', (t) => refused(t, ['--port', 'http'], /--port "http" is not a whole number: --port takes a whole number from 0 to 65535/));
+test.serial('a negative port is refused as out of range', (t) => refused(t, ['--port', '-1'], /--port "-1" is out of range: --port takes a whole number from 0 to 65535/));
+test.serial('a port above 65535 is refused', (t) => refused(t, ['--port', '70000'], /--port "70000" is out of range/));
 test.serial('a port that is not a number in the file is refused', async (t) => {
   const dir = tempSite(t, { 'sluice.json': JSON.stringify({ port: '8080' }) });
   await refused(t, ['--config', `${dir}/sluice.json`], /config file ".*sluice\.json": port must be a whole number/);
 });
-test.serial('a bad --workers value is refused', (t) => refused(t, ['--workers', 'many'], /--workers expects a whole number, got "many"/));
-test.serial('zero workers are refused', (t) => refused(t, ['--workers', '0'], /workers must be a whole number from 1 to 256, or "auto"/));
-test.serial('KEY=VALUE flags without "=" are refused', (t) => refused(t, ['--cgi', '/cgi-bin'], /--cgi expects PREFIX=DIR, got "\/cgi-bin"/));
-test.serial('a mount prefix without a leading slash is refused', (t) => refused(t, ['--cgi', 'cgi-bin=.'], /"cgi-bin" in cgi is not a URL prefix starting with "\/"/));
-test.serial('an error page for a non-error status is refused', (t) => refused(t, ['--error-page', '200=x.html'], /"200" in errorPages is not an HTTP error status/));
+test.serial('a bad --workers value is refused, naming auto', (t) => refused(t, ['--workers', 'many'], /--workers "many" is neither a whole number nor "auto": --workers takes a whole number from 1 to 256, or "auto"/));
+test.serial('zero workers are refused', (t) => refused(t, ['--workers', '0'], /--workers "0" is out of range: --workers takes a whole number from 1 to 256, or "auto"/));
+test.serial('KEY=VALUE flags without "=" are refused', (t) => refused(t, ['--cgi', '/cgi-bin'], /--cgi "\/cgi-bin" is not PREFIX=DIR: --cgi takes PREFIX=DIR/));
+test.serial('a mount prefix without a leading slash is refused', (t) => refused(t, ['--cgi', 'cgi-bin=.'], /--cgi "cgi-bin=\." is not accepted: --cgi takes PREFIX=DIR, a URL path prefix starting with "\/"/));
+test.serial('an error page for a non-error status is refused', (t) => refused(t, ['--error-page', '200=x.html'], /--error-page "200=x\.html" is not accepted: --error-page takes STATUS=FILE, an error status from 400 to 599/));
+test.serial('a bad static-file flag is refused, naming what it takes', (t) => refused(t, ['--dotfiles', 'hide'], /--dotfiles "hide" is not accepted: --dotfiles takes "ignore" \(as if absent\), "allow" or "deny" \(403\)/));
+test.serial('a bad access-log format is refused', (t) => refused(t, ['--access-log-format', 'xml'], /--access-log-format "xml" is not accepted: --access-log-format takes "combined", "common" or "json"/));
+test.serial('a bad static-file key in a file is refused', async (t) => {
+  const dir = tempSite(t, { 'sluice.json': JSON.stringify({ cacheControl: { '/a/': 'x\ny' } }) });
+  await refused(t, ['--config', `${dir}/sluice.json`], /cacheControl\["\/a\/"\] must be a header value without control characters/);
+});
 
 test.serial('a missing root directory is refused', (t) => refused(t, ['--root', '/nonexistent/site'], /root directory "\/nonexistent\/site" does not exist/));
 test.serial('a root that is a file is refused', async (t) => {

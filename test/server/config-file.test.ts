@@ -184,7 +184,9 @@ test.serial('every flag has a key in the published schema', (t) => {
     '--host': 'host', '--port': 'port', '--root': 'root', '--index': 'index', '--cgi': 'cgi', '--cgi-handler': 'cgiHandlers',
     '--wsgi': 'wsgi', '--wsgi-path': 'wsgiPath', '--wsgi-workers': 'wsgiWorkers', '--python': 'python', '--mime': 'mime',
     '--workers': 'workers', '--tls-cert': 'tlsCert', '--tls-key': 'tlsKey', '--access-log': 'accessLog',
-    '--error-page': 'errorPages', '--quiet': 'quiet',
+    '--error-page': 'errorPages', '--quiet': 'quiet', '--access-log-format': 'accessLogFormat', '--listing': 'listing',
+    '--extension': 'extensions', '--dotfiles': 'dotfiles', '--precompressed': 'precompressed', '--max-age': 'maxAgeSeconds',
+    '--immutable': 'immutable', '--cache-control': 'cacheControl', '--follow-symlinks': 'followSymlinks',
   };
   for (const [flag, key] of Object.entries(flagKeys)) t.true(key in published.properties, `${flag} → ${key}`);
 });

@@ -18,7 +18,8 @@ test.serial('--help prints the usage and exits 0', async (t) => {
   t.is(code, 0);
   t.is(stderr, '');
   t.regex(stdout, /^Usage: sluice \[options\]/);
-  for (const flag of ['--config', '--host', '--port', '--root', '--index', '--cgi', '--cgi-handler', '--wsgi', '--wsgi-path', '--wsgi-workers', '--python', '--mime', '--workers', '--tls-cert', '--tls-key', '--access-log', '--error-page', '--quiet', '--help', '--version']) {
+  for (const flag of ['--config', '--host', '--port', '--root', '--index', '--cgi', '--cgi-handler', '--wsgi', '--wsgi-path', '--wsgi-workers', '--python', '--mime', '--workers', '--tls-cert', '--tls-key', '--access-log', '--access-log-format', '--error-page', '--quiet', '--help', '--version',
+    '--listing', '--extension', '--dotfiles', '--precompressed', '--max-age', '--immutable', '--cache-control', '--follow-symlinks']) {
     t.true(stdout.includes(`${flag} `), flag);
   }
 });

@@ -22,12 +22,17 @@ const keyShapes: Record<string, string> = {
   mime: 'a file extension such as ".wasm"',
   cgiHandlers: 'a file extension such as ".php"',
   errorPages: 'an HTTP error status from 400 to 599, "4xx" or "5xx"',
+  cacheControl: 'a URL path prefix starting with "/"',
 };
 
 /** What a top-level value must look like, where the schema's own words would be cryptic (alternatives). */
 const valueShapes: Record<string, string> = {
   workers: 'a whole number from 1 to 256, or "auto"',
   accessLog: 'a file name, "-" (stdout) or false',
+  accessLogFormat: '"combined", "common" or "json"',
+  dotfiles: '"ignore", "allow" or "deny"',
+  precompressed: 'true, false or a list of "br" and "gzip"',
+  host: 'an IP address or host name',
 };
 
 /** What an entry of a map or list must look like, by the map's or list's name. */
@@ -35,6 +40,8 @@ const entryShapes: Record<string, string> = {
   wsgi: '"module:callable", e.g. "app:application"',
   mime: 'a media type such as "application/wasm"',
   index: 'a file name without "/"',
+  extensions: 'a file extension such as "html"',
+  cacheControl: 'a header value without control characters',
 };
 
 /**

@@ -4,7 +4,7 @@
  * Must never read files or the environment: `config.ts` does.
  */
 
-import type { Application } from '@sluice/core';
+import type { AccessLogFormat, Application } from '@sluice/core';
 
 /** What a site serves: one document root with its mounts. Valid at the top level and under `hosts`. */
 export interface SiteConfig {
@@ -17,6 +17,20 @@ export interface SiteConfig {
   index?: string[];
   /** Directory listing when a directory has no index file. Default false. */
   listing?: boolean;
+  /** Extensions tried when a path is not found (`['html']`: `/about` → `about.html`). Default none. */
+  extensions?: string[];
+  /** Paths with a segment starting with `.`: `ignore` (as if absent), `allow`, `deny` (403). Default `ignore`. */
+  dotfiles?: 'ignore' | 'allow' | 'deny';
+  /** Serve `file.br` / `file.gz` next to `file`: true (both, br first) or a list in preference order. Default false. */
+  precompressed?: boolean | Array<'br' | 'gzip'>;
+  /** `Cache-Control: public, max-age=N` on static files. Default 0. */
+  maxAgeSeconds?: number;
+  /** Add `immutable` to the static files' Cache-Control. Default false. */
+  immutable?: boolean;
+  /** URL path prefix → Cache-Control value for static files under it (longest prefix wins over maxAgeSeconds/immutable). */
+  cacheControl?: Record<string, string>;
+  /** Serve files reached through symlinks that lead outside `root`. Default false (403). */
+  followSymlinks?: boolean;
   /** Extra media types, extension → type. */
   mime?: Record<string, string>;
   /** CGI directories, URL prefix → directory. */
@@ -51,6 +65,8 @@ export interface ServerConfig extends SiteConfig {
   tlsKey?: string;
   /** Access-log destination: a file, `-` (stdout) or false. */
   accessLog?: string | false;
+  /** Access-log line format: `combined` (plus response time), `common` or `json`. Default `combined`. */
+  accessLogFormat?: AccessLogFormat;
   /** No `listening on` line, no warnings, no default access log. */
   quiet?: boolean;
   /** Honour X-Forwarded-* from `trustedProxies`. */
@@ -68,6 +84,12 @@ export interface ServerConfig extends SiteConfig {
 /** A function from `sluice.config.js` that receives the app (custom methods, middleware). */
 export type SetupHook = (app: Application) => void | Promise<void>;
 
+/** The site keys that are @sluice/static options of the same name and meaning. */
+export const staticSiteKeys = ['extensions', 'dotfiles', 'precompressed', 'maxAgeSeconds', 'immutable', 'cacheControl', 'followSymlinks'] as const;
+
+/** What a site sets of {@link staticSiteKeys}. */
+export type StaticSiteOptions = Pick<SiteConfig, (typeof staticSiteKeys)[number]>;
+
 /** A site with every key decided and every path absolute. */
 export interface ResolvedSite {
   root: string;
@@ -77,6 +99,8 @@ export interface ResolvedSite {
   appSources: string[];
   index: string[];
   listing: boolean;
+  /** Static serving options the configuration sets (absent: @sluice/static's defaults). */
+  static: StaticSiteOptions;
   mime: Record<string, string>;
   /** Mount prefix (normalised, no trailing slash) → absolute directory. */
   cgi: Record<string, string>;
@@ -98,6 +122,7 @@ export interface ResolvedConfig {
   tls: { cert: string; key: string } | null;
   /** Absolute file, `-` for stdout, or null for none. */
   accessLog: string | null;
+  accessLogFormat: AccessLogFormat;
   quiet: boolean;
   proxy: boolean;
   trustedProxies: string[];
@@ -119,6 +144,7 @@ export const defaults = {
   root: '.',
   index: ['index.html'],
   listing: false,
+  accessLogFormat: 'combined',
   wsgiWorkers: 2,
   python: 'python3',
   trustedProxies: ['127.0.0.1', '::1'],
@@ -126,4 +152,4 @@ export const defaults = {
 } as const;
 
 /** Site keys a host entry inherits from the top level when it omits them (mounts belong to their host). */
-export const inheritedSiteKeys = ['root', 'index', 'listing', 'mime', 'cgiHandlers', 'wsgiPath', 'wsgiWorkers', 'python', 'errorPages'] as const;
+export const inheritedSiteKeys = ['root', 'index', 'listing', ...staticSiteKeys, 'mime', 'cgiHandlers', 'wsgiPath', 'wsgiWorkers', 'python', 'errorPages'] as const;

@@ -15,7 +15,7 @@ import { isAddressOrRange } from '@sluice/core';
 import type { CommandLine } from './cli-args.js';
 import { loadConfigFile } from './config-file.js';
 import { assertValidConfig } from './config-schema.js';
-import { defaults, inheritedSiteKeys, type ResolvedConfig, type ResolvedSite, type ServerConfig, type SiteConfig } from './config-types.js';
+import { defaults, inheritedSiteKeys, staticSiteKeys, type ResolvedConfig, type ResolvedSite, type ServerConfig, type SiteConfig, type StaticSiteOptions } from './config-types.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -34,7 +34,7 @@ export async function resolveConfig(commandLine: CommandLine, cwd: string): Prom
   return finish(merged, cwd);
 }
 
-const siteMapKeys = ['mime', 'cgi', 'cgiHandlers', 'wsgi', 'errorPages'] as const;
+const siteMapKeys = ['mime', 'cgi', 'cgiHandlers', 'wsgi', 'errorPages', 'cacheControl'] as const;
 
 /** Flags win; maps merge entry by entry (a flag replaces the file's entry of the same key). */
 function merge(file: ServerConfig, flags: ServerConfig): ServerConfig {
@@ -94,6 +94,7 @@ async function finish(config: ServerConfig, cwd: string): Promise<ResolvedConfig
     workers: config.workers === 'auto' ? os.availableParallelism() : (config.workers ?? defaults.workers),
     tls,
     accessLog,
+    accessLogFormat: config.accessLogFormat ?? defaults.accessLogFormat,
     quiet,
     proxy: config.proxy ?? false,
     trustedProxies: (config.trustedProxies ?? [...defaults.trustedProxies]).map(checkProxyAddress),
@@ -159,6 +160,7 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string, notices
     appSources,
     index: site.index ?? [...defaults.index],
     listing: site.listing ?? defaults.listing,
+    static: staticOptionsOf(site),
     mime,
     cgi,
     cgiHandlers,
@@ -193,6 +195,13 @@ async function findAppSource(target: string, searchPath: string[]): Promise<{ pa
     }
   }
   return undefined;
+}
+
+/** The static options `site` sets; the others keep @sluice/static's defaults. */
+function staticOptionsOf(site: SiteConfig): StaticSiteOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of staticSiteKeys) if (site[key] !== undefined) out[key] = site[key];
+  return out as StaticSiteOptions;
 }
 
 /** `/app/` → `/app`; refuses prefixes a URL path could never match exactly. */

@@ -54,7 +54,7 @@ export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp>
   });
   if (config.proxy) app.use(trustProxies(config.trustedProxies));
   const logFile = config.accessLog !== null && config.accessLog !== '-' ? createWriteStream(config.accessLog, { flags: 'a' }) : null;
-  if (config.accessLog !== null) app.use(accessLog({ stream: logFile ?? process.stdout }));
+  if (config.accessLog !== null) app.use(accessLog({ stream: logFile ?? process.stdout, format: config.accessLogFormat }));
   if (config.setup !== null) {
     try {
       await config.setup(app);

@@ -13,6 +13,7 @@ import { wsgi, type WsgiMiddleware } from '@sluice/wsgi-bridge';
 import type { ResolvedSite } from './config-types.js';
 import { ConfigError } from './errors.js';
 import { startupLogger } from './startup-logger.js';
+import { staticOptionsFor } from './static-options.js';
 
 /** A built site. */
 export interface Site {
@@ -62,10 +63,7 @@ export function buildSite(site: ResolvedSite, where: string, logger: Logger): Si
     }
     if (site.staticFiles) {
       handlers.push(serveStatic({
-        root: site.root,
-        index: site.index,
-        listing: site.listing,
-        mime: site.mime,
+        ...staticOptionsFor(site),
         // Programs are run, never sent: not the CGI directories, not a handler's scripts, not an app's source.
         scriptExtensions: Object.keys(site.cgiHandlers),
         excludePaths: [...Object.values(site.cgi), ...site.appSources],
