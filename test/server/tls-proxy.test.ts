@@ -5,10 +5,13 @@
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { repoRoot, request, startSluice, tempSite } from './helpers.js';
 
+const run = promisify(execFile);
 const fixtures = path.join(repoRoot, 'test/server/fixtures');
 const endpoints = path.join(fixtures, 'endpoints.config.mjs');
 
@@ -34,7 +37,17 @@ test.serial('--tls-cert and --tls-key serve HTTPS', async (t) => {
   t.is((await request(`${sluice.url}/`, { ca })).body, 'secure\n');
   const client = JSON.parse((await request(`${sluice.url}/client`, { ca })).body) as { protocol: string };
   t.is(client.protocol, 'https');
-  await t.throwsAsync(request(`http://127.0.0.1:${sluice.port}/`));
+});
+
+test.serial('curl with http:// on the TLS port gets 400 saying plain HTTP was sent to an HTTPS port, and the server keeps serving HTTPS', async (t) => {
+  const { dir, cert, key } = certificate(t);
+  const site = tempSite(t, { 'index.html': 'secure\n' });
+  const sluice = await startSluice(t, ['--root', site, '--port', '0', '--tls-cert', cert, '--tls-key', key], { cwd: dir });
+  const { stdout } = await run('curl', ['-s', '-i', '--max-time', '20', `http://127.0.0.1:${sluice.port}/`]);
+  t.regex(stdout, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  t.regex(stdout, /\r\nConnection: close\r\n/);
+  t.true(stdout.endsWith('\r\n\r\nBad Request: a plain HTTP request was sent to an HTTPS port; use https://\n'));
+  t.is((await request(`${sluice.url}/`, { ca: readFileSync(cert) })).body, 'secure\n');
 });
 
 test.serial('tlsCert and tlsKey in a config file, with two workers', async (t) => {

@@ -12,6 +12,7 @@ import { Connection, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
 import { resolveEngineOptions, type EngineOptions } from './limits.js';
 import { httpDate } from './response-writer.js';
+import { answerPlainHttpOnTls } from './tls-sniff.js';
 
 /** What the engine calls for each request; implemented by the framework. */
 export interface EngineHandler {
@@ -78,6 +79,7 @@ export class HttpEngine implements ConnectionHost {
       server.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket, true));
       // A failed handshake never becomes a connection; tls destroys the socket.
       server.on('tlsClientError', () => {});
+      answerPlainHttpOnTls(server as tls.Server, { firstByteTimeoutMs: this.options.headersTimeoutMs, lingerMs: this.options.lingerMs });
     } else {
       server = net.createServer({ allowHalfOpen: true, noDelay: true });
       server.on('connection', (socket: net.Socket) => this.#accept(socket, false));
