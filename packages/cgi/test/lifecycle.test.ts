@@ -203,10 +203,14 @@ for (const spawner of HELPERS) {
     t.true(alive(helper));
     const socket = net.connect(s.port, '127.0.0.1');
     socket.on('error', () => {});
-    socket.resume();
     const closed = once(socket, 'close');
+    // The response head means the server has the program's pid (the helper reports it before any
+    // output); killed earlier, on a loaded machine, the helper may die before reporting it.
+    const head = once(socket, 'data');
     socket.write('GET /cgi-bin/long.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     const pid = await pidFile(join(dir, 'long.cgi.pid'));
+    await head;
+    socket.resume();
     process.kill(helper, 'SIGKILL');
     await eventually(() => !alive(pid), 15_000, 'orphaned program killed');
     await closed;
