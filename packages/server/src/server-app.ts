@@ -52,7 +52,7 @@ export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp>
     logger,
     errorHandler: (error, ctx) => choose(ctx).errorHandler(error, ctx),
   });
-  if (config.proxy) app.use(trustProxies(config.trustedProxies));
+  if (config.proxy) app.use(trustProxies());
   const logFile = config.accessLog !== null && config.accessLog !== '-' ? createWriteStream(config.accessLog, { flags: 'a' }) : null;
   if (config.accessLog !== null) app.use(accessLog({ stream: logFile ?? process.stdout, format: config.accessLogFormat }));
   if (config.setup !== null) {

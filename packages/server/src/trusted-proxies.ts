@@ -1,28 +1,32 @@
 /**
  * Proxy trust per request, for the handlers: with `proxy: true`, core decides whom to believe
- * (`trustedProxies`, `forwardedAddresses`); this middleware, placed first, makes the headers the
- * sites' handlers (CGI, WSGI) see agree with that decision. Must never let a client that connects
- * directly choose its own address or scheme, nor pass on a forwarded entry that is not an IP.
+ * (the app's `trustedProxies`: `ctx.request.fromTrustedProxy`, `ctx.ips`); this middleware,
+ * placed first, makes the headers the sites' handlers (CGI, WSGI) see agree with that decision.
+ * Must never decide anything itself, and never let a client that connects directly choose its
+ * own address or scheme.
  */
 
-import { addressMatcher, forwardedAddresses, type Middleware } from '@sluice/core';
+import type { Middleware } from '@sluice/core';
 
-export { addressMatcher };
+export { addressMatcher } from '@sluice/core';
 
 const forwardedHeaders = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'];
 
 /**
- * The trust check for `proxy: true`. For a peer outside `trustedProxies`, X-Forwarded-For,
- * -Proto, -Host and Forwarded are removed, so `ctx.ip`, `ctx.protocol` and `ctx.host` come
- * from the connection. For a trusted peer, X-Forwarded-For keeps the addresses from the
- * right-most untrusted one (the real client) onwards: entries a client wrote itself, to
- * the left of it, and any entry that is not an IP address, are dropped.
+ * The header clean-up for `proxy: true` (the app gets `trustedProxies`). For a peer core does not
+ * trust, X-Forwarded-For, -Proto, -Host and Forwarded are removed, so handlers see the connection's
+ * address and scheme. For a trusted peer, X-Forwarded-For becomes `ctx.ips`: from the right-most
+ * untrusted address (the real client) onwards, without entries a client wrote to the left of it
+ * or entries that are not IP addresses.
+ *
+ * @example
+ * const app = new Application({ proxy: true, trustedProxies: ['10.0.0.0/8'] });
+ * app.use(trustProxies());
  */
-export function trustProxies(trustedProxies: readonly string[]): Middleware {
-  const trusted = addressMatcher(trustedProxies);
+export function trustProxies(): Middleware {
   return function trustedProxiesMiddleware(ctx, next) {
     const headers = ctx.request.headers;
-    if (!trusted(ctx.socket.remoteAddress)) {
+    if (!ctx.request.fromTrustedProxy) {
       if (forwardedHeaders.some((name) => headers[name] !== undefined)) {
         const kept = { ...headers };
         for (const name of forwardedHeaders) delete kept[name];
@@ -30,9 +34,8 @@ export function trustProxies(trustedProxies: readonly string[]): Middleware {
       }
       return next();
     }
-    const forwardedFor = headers['x-forwarded-for'];
-    if (forwardedFor !== undefined) {
-      const chain = forwardedAddresses(Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor, trusted);
+    if (headers['x-forwarded-for'] !== undefined) {
+      const chain = ctx.request.ips;
       const kept = { ...headers };
       if (chain.length > 0) kept['x-forwarded-for'] = chain.join(', ');
       else delete kept['x-forwarded-for'];

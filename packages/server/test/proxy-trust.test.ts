@@ -24,10 +24,10 @@ test('addressMatcher: addresses, IPv4 and IPv6 ranges, IPv4-mapped IPv6', (t) =>
 });
 
 async function clientView(trusted: string[], headers: Record<string, string>): Promise<Record<string, unknown>> {
-  const app = new Application({ proxy: true });
-  app.use(trustProxies(trusted));
+  const app = new Application({ proxy: true, trustedProxies: trusted });
+  app.use(trustProxies());
   app.use((ctx) => {
-    ctx.body = { ip: ctx.ip, ips: ctx.ips, protocol: ctx.protocol, host: ctx.host, forwarded: ctx.get('Forwarded') };
+    ctx.body = { ip: ctx.ip, ips: ctx.ips, protocol: ctx.protocol, host: ctx.host, forwarded: ctx.get('Forwarded'), forwardedFor: ctx.get('X-Forwarded-For') };
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -45,6 +45,7 @@ test('an untrusted peer loses every forwarding header', async (t) => {
   const view = await clientView(['10.0.0.0/8'], forged);
   t.is(view.ip, '127.0.0.1');
   t.deepEqual(view.ips, []);
+  t.is(view.forwardedFor, '');
   t.is(view.protocol, 'http');
   t.regex(view.host as string, /^127\.0\.0\.1:\d+$/);
   t.is(view.forwarded, '');
@@ -61,6 +62,16 @@ test('a chain is cut at the right-most untrusted address', async (t) => {
   const view = await clientView(['127.0.0.1', '10.0.0.0/8'], { 'X-Forwarded-For': '6.6.6.6, 198.51.100.1, 10.0.0.2, 10.0.0.3' });
   t.is(view.ip, '198.51.100.1');
   t.deepEqual(view.ips, ['198.51.100.1', '10.0.0.2', '10.0.0.3']);
+  t.is(view.forwardedFor, '198.51.100.1, 10.0.0.2, 10.0.0.3');
+});
+
+test('handlers never see a forwarded entry that is not an IP address, nor anything left of it', async (t) => {
+  const view = await clientView(['127.0.0.1'], { 'X-Forwarded-For': '1.1.1.1, 6.6.6.6 "forged, 203.0.113.9' });
+  t.is(view.ip, '203.0.113.9');
+  t.is(view.forwardedFor, '203.0.113.9');
+  const none = await clientView(['127.0.0.1'], { 'X-Forwarded-For': '6.6.6.6 "forged' });
+  t.is(none.ip, '127.0.0.1');
+  t.is(none.forwardedFor, '');
 });
 
 test('a chain of trusted addresses only yields its left-most one', async (t) => {
