@@ -109,21 +109,21 @@ check_cgi() {
   local core cgi out
   core="$(pack core)"
   cgi="$(pack cgi)"
-  expect_files "$cgi" package.json README.md dist/index.js dist/index.d.ts dist/spawn-helper.py src/spawn-helper.c scripts/build-helper.mjs
-  if tar -tzf "$cgi" | grep -qE '^package/(test/|dist/spawn-helper$)'; then
+  expect_files "$cgi" package.json README.md dist/index.js dist/index.d.ts dist/spawn-helper/spawn-helper.py src/spawn-helper/spawn-helper.c scripts/build-helper.mjs
+  if tar -tzf "$cgi" | grep -qE '^package/(test/|dist/spawn-helper/spawn-helper$)'; then
     fail "tests or a prebuilt helper binary leaked into the @sluice/cgi tarball"
   fi
 
   # With a C compiler: the install builds the native helper and programs run through it.
   install_cgi cgi-with-cc "$core" "$cgi" >/dev/null
-  [ -x node_modules/@sluice/cgi/dist/spawn-helper ] || fail "npm install with a C compiler did not build dist/spawn-helper"
+  [ -x node_modules/@sluice/cgi/dist/spawn-helper/spawn-helper ] || fail "npm install with a C compiler did not build dist/spawn-helper/spawn-helper"
   out="$(run_cgi)"
   grep -qx 'helper: native' <<<"$out" || fail "with a C compiler the native helper is not used: $out"
 
   # Without one: no binary, one line at install saying so, the Python helper runs programs and says why once.
   install_cgi cgi-without-cc "$core" "$cgi" /nonexistent/cc > "$work/install.log"
   out="$(cat "$work/install.log")"
-  [ ! -e node_modules/@sluice/cgi/dist/spawn-helper ] || fail "a helper binary appeared without a C compiler"
+  [ ! -e node_modules/@sluice/cgi/dist/spawn-helper/spawn-helper ] || fail "a helper binary appeared without a C compiler"
   [ "$(grep -c 'native spawn helper not built' <<<"$out")" -eq 1 ] || fail "the install without a C compiler did not say so in one line: $out"
   out="$(run_cgi)"
   grep -qx 'helper: python' <<<"$out" || fail "without a C compiler the Python helper is not used: $out"

@@ -146,7 +146,7 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 }
 
 /** Where `pnpm build` (scripts/build-helper.mjs) puts the native spawn helper. */
-export const NATIVE_HELPER_FILE = fileURLToPath(new URL('../dist/spawn-helper', import.meta.url));
+export const NATIVE_HELPER_FILE = fileURLToPath(new URL('../dist/spawn-helper/spawn-helper', import.meta.url));
 
 /**
  * Whether the native helper was built. When it was not, native-helper.test.ts fails once and

@@ -9,15 +9,15 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { NATIVE_HELPER_FILE, nativeHelperBuilt } from './helpers.js';
 
-/** Why spawn-helper.c does not compile here: the compiler's message, or that there is no compiler. */
+/** Why src/spawn-helper/spawn-helper.c does not compile here: the compiler's message, or that there is no compiler. */
 function whyNotBuilt(): string {
-  const source = fileURLToPath(new URL('../src/spawn-helper.c', import.meta.url));
+  const source = fileURLToPath(new URL('../src/spawn-helper/spawn-helper.c', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'sluice-helper-build-'));
   try {
     const compiler = process.env.CC || 'cc';
     const result = spawnSync(compiler, ['-O2', '-Wall', '-o', join(dir, 'spawn-helper'), source], { encoding: 'utf8' });
     if (result.error !== undefined) return `no C compiler: ${compiler}: ${result.error.message}`;
-    if (result.status !== 0) return `${compiler} fails on src/spawn-helper.c:\n${result.stderr.trim()}`;
+    if (result.status !== 0) return `${compiler} fails on src/spawn-helper/spawn-helper.c:\n${result.stderr.trim()}`;
     return 'it compiles now: run pnpm -r build again';
   } finally {
     rmSync(dir, { recursive: true, force: true });
