@@ -8,7 +8,7 @@
 import type { Writable } from 'node:stream';
 import type { Context } from './context.js';
 import type { Middleware } from './application.js';
-import { SluiceError } from './errors.js';
+import { coreError, type SluiceError } from './errors.js';
 import { kExchange, kSeesEveryRequest } from './symbols.js';
 
 /** Options of {@link accessLog}. */
@@ -172,5 +172,5 @@ function clfDate(date: Date): string {
 }
 
 function badOption(message: string): SluiceError {
-  return new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', message, { expose: false });
+  return coreError('BAD_OPTION', message);
 }

@@ -18,7 +18,7 @@ import type { HttpExchange } from './http-exchange.js';
 import { NodeHttpExchange, type NodeServerRequest, type NodeServerResponse } from './node-http-exchange.js';
 import type { EngineOptions } from './engine/limits.js';
 import { defaultErrorHandler, errorStatus, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
-import { SluiceError, type ProtocolError } from './errors.js';
+import { coreError, type ProtocolError } from './errors.js';
 import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pages.js';
 import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
 import { normalizePath, pathAboveRootError } from './path-normalization.js';
@@ -166,9 +166,9 @@ const OPTION_CHECKS: Record<string, [(value: unknown) => boolean, string]> = {
 function validateOptions(options: ApplicationOptions): void {
   for (const [key, value] of Object.entries(options)) {
     const check = OPTION_CHECKS[key];
-    if (check === undefined) throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `unknown application option "${key}"`, { expose: false });
+    if (check === undefined) throw coreError('BAD_OPTION', `unknown application option "${key}"`);
     if (value !== undefined && !check[0](value)) {
-      throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `application option "${key}" must be ${check[1]}`, { expose: false });
+      throw coreError('BAD_OPTION', `application option "${key}" must be ${check[1]}`);
     }
   }
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Application } from './application.js';
 import type { Context } from './context.js';
-import { RequestAbortedError, SluiceError } from './errors.js';
+import { coreError, protocolErrorRegistry, RequestAbortedError, type SluiceError } from './errors.js';
 import { kExchange } from './symbols.js';
 
 /** Options of {@link bufferBody}. Sizes in bytes. */
@@ -56,20 +56,20 @@ function budgetOf(app: Application): { used: number } {
 }
 
 function budgetExhausted(limit: number): SluiceError {
-  return new SluiceError(503, 'SLUICE_ERR_BODY_BUFFER_FULL', `request bodies being buffered already hold the budget of ${limit} bytes`, {
+  return coreError('BODY_BUFFER_FULL', `request bodies being buffered already hold the budget of ${limit} bytes`, {
     expose: false,
     headers: { 'Retry-After': '1' },
   });
 }
 
 function tooLarge(limit: number): SluiceError {
-  return new SluiceError(413, 'SLUICE_ERR_BODY_TOO_LARGE', `Request body larger than ${limit} bytes`);
+  return protocolErrorRegistry.create('BODY_TOO_LARGE', `Request body larger than ${limit} bytes`);
 }
 
 function checkSize(key: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `bufferBody option "${key}" must be a non-negative number`, { expose: false });
+    throw coreError('BAD_OPTION', `bufferBody option "${key}" must be a non-negative number`);
   }
   return value;
 }
@@ -119,7 +119,7 @@ export async function bufferBody(ctx: Context, options: BufferBodyOptions = {}):
   const memoryBytes = checkSize('memoryBytes', options.memoryBytes, DEFAULT_MEMORY_BYTES);
   const maxBytes = checkSize('maxBytes', options.maxBytes, ctx.app.limits.maxBodyBytes);
   if (options.tempDir !== undefined && typeof options.tempDir !== 'string') {
-    throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', 'bufferBody option "tempDir" must be a directory path', { expose: false });
+    throw coreError('BAD_OPTION', 'bufferBody option "tempDir" must be a directory path');
   }
   if (!ctx.request.hasBody) return inMemory(Buffer.alloc(0), null);
   const body = ctx.req;

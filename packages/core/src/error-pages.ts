@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type { Body } from './body-types.js';
 import type { Context } from './context.js';
 import { defaultErrorHandler, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
-import { SluiceError } from './errors.js';
+import { coreError, type SluiceError } from './errors.js';
 
 const readFileAsync = promisify(readFile);
 
@@ -96,5 +96,5 @@ export function createErrorPagesHandler(pages: ErrorPages, fallback: ErrorHandle
 }
 
 function badOption(message: string): SluiceError {
-  return new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', message, { expose: false });
+  return coreError('BAD_OPTION', message);
 }

@@ -1,62 +1,15 @@
 /**
- * Errors as values: every error sluice raises is a `SluiceError` with an HTTP
- * `status`, a stable `code`, an `expose` flag (may its message reach the client?)
- * and optional response `headers`. Engine, framework and the other packages all
- * extend this one base. Must never depend on anything but the standard library.
+ * Core's error registries: the engine's protocol errors, core's own errors (options,
+ * bodies, methods) and the response-validation errors, each a table checked by
+ * `defineErrors`, and the subclasses built from them. Must never hold behaviour beyond
+ * building these values, and never a code that is not in one of the tables.
  */
 
-const kSluiceError = Symbol.for('sluice.error');
+import { defineErrors } from './error-registry.js';
+import { brandErrorClass, SluiceError, type SluiceErrorOptions } from './sluice-error.js';
 
-/** Options accepted by {@link SluiceError}. */
-export interface SluiceErrorOptions {
-  /** Whether `message` may be shown to the client. Defaults to `status < 500`. */
-  expose?: boolean;
-  /** Headers to add to the error response (e.g. `Allow`, `Retry-After`). */
-  headers?: Record<string, string>;
-  /** The underlying cause, kept for logs. */
-  cause?: unknown;
-}
-
-/**
- * The base of every error sluice raises.
- *
- * `instanceof SluiceError` works across duplicate copies of the package
- * (it checks a `Symbol.for` brand), so a package bundling its own copy of core
- * still recognises errors from another copy.
- *
- * @example
- * throw new SluiceError(409, 'APP_CONFLICT', 'version mismatch');
- */
-export class SluiceError extends Error {
-  /** HTTP status this error maps to. */
-  readonly status: number;
-  /** Stable machine-readable code, e.g. `SLUICE_ERR_HEADER_TOO_LARGE`. */
-  readonly code: string;
-  /** Whether `message` may be sent to the client. */
-  expose: boolean;
-  /** Headers the error response carries. */
-  headers: Record<string, string> | undefined;
-
-  constructor(status: number, code: string, message: string, options: SluiceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'SluiceError';
-    this.status = status;
-    this.code = code;
-    this.expose = options.expose ?? status < 500;
-    this.headers = options.headers;
-  }
-
-  /** Alias of `status`, as http-errors and Koa expose it. */
-  get statusCode(): number {
-    return this.status;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this !== SluiceError) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kSluiceError] === true;
-  }
-}
-Object.defineProperty(SluiceError.prototype, kSluiceError, { value: true });
+export { SluiceError, brandErrorClass, type SluiceErrorOptions } from './sluice-error.js';
+export { defineErrors, isErrorRegistry, type ErrorRegistry, type ErrorRow, type ErrorTable } from './error-registry.js';
 
 /**
  * A client's protocol mistake, found by the engine (malformed request line,
@@ -64,11 +17,12 @@ Object.defineProperty(SluiceError.prototype, kSluiceError, { value: true });
  * into application code.
  */
 export class ProtocolError extends SluiceError {
-  constructor(status: number, code: string, message: string) {
-    super(status, code, message, { expose: true });
+  constructor(name: ProtocolErrorName, message?: string) {
+    super(...protocolErrorRegistry.resolve(name, message), { expose: true });
     this.name = 'ProtocolError';
   }
 }
+brandErrorClass(ProtocolError, 'sluice.error.ProtocolError');
 
 /** Codes of the errors the engine reports, with their status. */
 export const protocolErrors = {
@@ -107,38 +61,71 @@ export const protocolErrors = {
   HTTP2_PREFACE: [505, 'SLUICE_ERR_HTTP2_PREFACE', 'HTTP/2 is not supported on this port'],
 } as const;
 
+/** The registry of {@link protocolErrors}. */
+export const protocolErrorRegistry = defineErrors('SLUICE_ERR_', protocolErrors);
+
 /** Name of an engine protocol error. */
 export type ProtocolErrorName = keyof typeof protocolErrors;
 
 /** Builds the {@link ProtocolError} registered under `name`. */
 export function protocolError(name: ProtocolErrorName): ProtocolError {
-  const [status, code, message] = protocolErrors[name];
-  return new ProtocolError(status, code, message);
+  return new ProtocolError(name);
+}
+
+/**
+ * Core's errors outside the wire protocol: a bad option, a body an application could not
+ * read, a method nobody implements. Message given at the throw site, or the default here.
+ */
+export const coreErrors = {
+  BAD_OPTION: [500, 'SLUICE_ERR_BAD_OPTION', 'Invalid option'],
+  BAD_METHOD_NAME: [500, 'SLUICE_ERR_BAD_METHOD_NAME', 'Method name is not an HTTP token'],
+  METHOD_NOT_IMPLEMENTED: [501, 'SLUICE_ERR_METHOD_NOT_IMPLEMENTED', 'Method not implemented by this server'],
+  METHOD_NOT_ALLOWED: [405, 'SLUICE_ERR_METHOD_NOT_ALLOWED', 'Method not allowed here'],
+  BODY_CONSUMED: [500, 'SLUICE_ERR_BODY_CONSUMED', 'request body was already read'],
+  BODY_READ: [400, 'SLUICE_ERR_BODY_READ', 'Request body could not be read'],
+  BAD_JSON: [400, 'SLUICE_ERR_BAD_JSON', 'Malformed JSON body'],
+  BODY_BUFFER_FULL: [503, 'SLUICE_ERR_BODY_BUFFER_FULL', 'Request bodies being buffered already hold the budget'],
+  REQUEST_ABORTED: [400, 'SLUICE_ERR_REQUEST_ABORTED', 'Request aborted by the client'],
+} as const;
+
+/** The registry of {@link coreErrors}. */
+export const coreErrorRegistry = defineErrors('SLUICE_ERR_', coreErrors);
+
+/** Name of one of core's own errors. */
+export type CoreErrorName = keyof typeof coreErrors;
+
+/** Builds the {@link SluiceError} registered under `name` in {@link coreErrors}. */
+export function coreError(name: CoreErrorName, message?: string, options?: SluiceErrorOptions): SluiceError {
+  return coreErrorRegistry.create(name, message, options);
 }
 
 /** The request body was aborted by the client before it was complete. */
 export class RequestAbortedError extends SluiceError {
   constructor() {
-    super(400, 'SLUICE_ERR_REQUEST_ABORTED', 'Request aborted by the client');
+    super(...coreErrorRegistry.resolve('REQUEST_ABORTED'));
     this.name = 'RequestAbortedError';
   }
 }
+brandErrorClass(RequestAbortedError, 'sluice.error.RequestAbortedError');
 
 /**
- * Codes of the errors `ctx.response` raises for an app's invalid status or header (see
+ * The errors `ctx.response` raises for an app's invalid status or header (see
  * `header-validation.ts`): the app's mistake, so 500 and never shown to the client.
  */
 export const responseErrors = {
-  INVALID_STATUS: 'SLUICE_ERR_INVALID_STATUS',
-  INVALID_STATUS_MESSAGE: 'SLUICE_ERR_INVALID_STATUS_MESSAGE',
-  INVALID_HEADER_NAME: 'SLUICE_ERR_INVALID_HEADER_NAME',
-  INVALID_HEADER_VALUE: 'SLUICE_ERR_INVALID_HEADER_VALUE',
+  INVALID_STATUS: [500, 'SLUICE_ERR_INVALID_STATUS', 'Invalid response status'],
+  INVALID_STATUS_MESSAGE: [500, 'SLUICE_ERR_INVALID_STATUS_MESSAGE', 'Invalid response status message'],
+  INVALID_HEADER_NAME: [500, 'SLUICE_ERR_INVALID_HEADER_NAME', 'Invalid response header name'],
+  INVALID_HEADER_VALUE: [500, 'SLUICE_ERR_INVALID_HEADER_VALUE', 'Invalid response header value'],
 } as const;
+
+/** The registry of {@link responseErrors}. */
+export const responseErrorRegistry = defineErrors('SLUICE_ERR_', responseErrors);
 
 /** Name of a response-validation error. */
 export type ResponseErrorName = keyof typeof responseErrors;
 
 /** Builds the 500 {@link SluiceError} registered under `name`, with `message` saying what was wrong. */
 export function responseError(name: ResponseErrorName, message: string): SluiceError {
-  return new SluiceError(500, responseErrors[name], message, { expose: false });
+  return responseErrorRegistry.create(name, message, { expose: false });
 }

@@ -13,7 +13,27 @@ export { Request, type BodyReadOptions } from './request.js';
 export { Response, escapeHtml, type HeaderValue } from './response.js';
 export type { Body } from './body-types.js';
 export { defaultErrorHandler, errorStatus, publicMessage, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
-export { SluiceError, ProtocolError, RequestAbortedError, protocolErrors, responseErrors, type SluiceErrorOptions, type ProtocolErrorName, type ResponseErrorName } from './errors.js';
+export {
+  SluiceError,
+  ProtocolError,
+  RequestAbortedError,
+  brandErrorClass,
+  defineErrors,
+  isErrorRegistry,
+  protocolErrors,
+  protocolErrorRegistry,
+  coreErrors,
+  coreErrorRegistry,
+  responseErrors,
+  responseErrorRegistry,
+  type SluiceErrorOptions,
+  type ErrorRegistry,
+  type ErrorRow,
+  type ErrorTable,
+  type ProtocolErrorName,
+  type CoreErrorName,
+  type ResponseErrorName,
+} from './errors.js';
 export { isHeaderName, isHeaderValue } from './header-validation.js';
 export { ownedHeaders, forwardedFields, hasCloseToken, isEngineWritten, type HeaderOwnership, type ForwardedFields } from './owned-headers.js';
 export { applyGatewayHead, type GatewayHead, type GatewayHeadFacts, type GatewayHeadOptions } from './gateway-head.js';

@@ -6,7 +6,7 @@
  * that a middleware answered.
  */
 
-import { SluiceError } from './errors.js';
+import { coreError, type SluiceError } from './errors.js';
 
 /** The methods RFC 9110 §9 defines, plus PATCH (RFC 5789). */
 export const STANDARD_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
@@ -23,7 +23,7 @@ const TRACE_HIDDEN = new Set(['authorization', 'proxy-authorization', 'cookie'])
 /** Returns `name` if it is an HTTP token (a valid method name), else throws naming it. */
 export function checkMethodName(name: string): string {
   if (typeof name !== 'string' || !TOKEN_RE.test(name)) {
-    throw new SluiceError(500, 'SLUICE_ERR_BAD_METHOD_NAME', `method name ${JSON.stringify(name)} is not an HTTP token`, { expose: false });
+    throw coreError('BAD_METHOD_NAME', `method name ${JSON.stringify(name)} is not an HTTP token`);
   }
   return name;
 }
@@ -65,7 +65,7 @@ export function allowFor(declared: readonly string[]): string {
 
 /** 501: no part of the app implements `method`. The implemented methods are listed. */
 export function notImplemented(method: string, registry: MethodRegistry): SluiceError {
-  return new SluiceError(501, 'SLUICE_ERR_METHOD_NOT_IMPLEMENTED', `Method ${method} is not implemented by this server; it implements ${registry.allowAll}`, {
+  return coreError('METHOD_NOT_IMPLEMENTED', `Method ${method} is not implemented by this server; it implements ${registry.allowAll}`, {
     expose: true,
     headers: { Allow: registry.allowAll },
   });
@@ -73,7 +73,7 @@ export function notImplemented(method: string, registry: MethodRegistry): Sluice
 
 /** 405: the method is known but the resource does not allow it. */
 export function notAllowed(method: string, allow: string): SluiceError {
-  return new SluiceError(405, 'SLUICE_ERR_METHOD_NOT_ALLOWED', `Method ${method} is not allowed here; allowed: ${allow}`, {
+  return coreError('METHOD_NOT_ALLOWED', `Method ${method} is not allowed here; allowed: ${allow}`, {
     expose: true,
     headers: { Allow: allow },
   });

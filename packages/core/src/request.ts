@@ -14,7 +14,7 @@ import type { Application } from './application.js';
 import type { Context } from './context.js';
 import type { ConnectionInfo } from './engine/exchange.js';
 import type { HttpExchange } from './http-exchange.js';
-import { SluiceError } from './errors.js';
+import { coreError, protocolErrorRegistry, SluiceError } from './errors.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
 import { forwardedAddresses } from './proxy-trust.js';
 import type { Response } from './response.js';
@@ -435,7 +435,7 @@ export class Request {
     const limit = options.limit ?? this.app.bodyLimit;
     const body = this[kExchange].body;
     if (body === null) return Buffer.alloc(0);
-    if (this.#bodyRead) throw new SluiceError(500, 'SLUICE_ERR_BODY_CONSUMED', 'request body was already read', { expose: false });
+    if (this.#bodyRead) throw coreError('BODY_CONSUMED');
     this.#bodyRead = true;
     if (body.declaredLength > limit) {
       body.destroy();
@@ -455,13 +455,13 @@ export class Request {
     try {
       return JSON.parse(text) as T;
     } catch (cause) {
-      throw new SluiceError(400, 'SLUICE_ERR_BAD_JSON', 'Malformed JSON body', { cause });
+      throw coreError('BAD_JSON', undefined, { cause });
     }
   }
 }
 
 function tooLarge(limit: number): SluiceError {
-  return new SluiceError(413, 'SLUICE_ERR_BODY_TOO_LARGE', `Request body larger than ${limit} bytes`);
+  return protocolErrorRegistry.create('BODY_TOO_LARGE', `Request body larger than ${limit} bytes`);
 }
 
 function readAll(body: Readable, limit: number): Promise<Buffer> {
@@ -478,7 +478,7 @@ function readAll(body: Readable, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    body.once('error', (err) => reject(err instanceof SluiceError ? err : new SluiceError(400, 'SLUICE_ERR_BODY_READ', 'Request body could not be read', { cause: err })));
+    body.once('error', (err) => reject(err instanceof SluiceError ? err : coreError('BODY_READ', undefined, { cause: err })));
   });
 }
 

@@ -4,7 +4,7 @@
  * Must never contain behaviour: only the option shapes, defaults and validation.
  */
 
-import { SluiceError } from '../errors.js';
+import { coreError } from '../errors.js';
 
 /** Limits and timeouts of the HTTP engine. All sizes in bytes, all times in ms. */
 export interface EngineOptions {
@@ -102,12 +102,10 @@ export function resolveEngineOptions(user: Partial<EngineOptions> = {}): EngineO
   for (const [key, value] of Object.entries(user)) {
     if (value === undefined) continue;
     if (!(key in engineDefaults)) {
-      throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `unknown engine option "${key}"`, { expose: false });
+      throw coreError('BAD_OPTION', `unknown engine option "${key}"`);
     }
     if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-      throw new SluiceError(500, 'SLUICE_ERR_BAD_OPTION', `engine option "${key}" must be a non-negative number`, {
-        expose: false,
-      });
+      throw coreError('BAD_OPTION', `engine option "${key}" must be a non-negative number`);
     }
     (out as unknown as Record<string, number>)[key] = value;
   }
