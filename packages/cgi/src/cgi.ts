@@ -50,7 +50,8 @@ function redirectState(ctx: Context): RedirectState {
 function spawnFailure(error: unknown, script: Script): CgiError {
   const code = error instanceof SpawnError ? error.code : 'EIO';
   const reason = `${script.argv[0]}: ${(error as Error).message}`;
-  return new CgiError(TRANSIENT_SPAWN_ERRORS.has(code) ? 'SPAWN_UNAVAILABLE' : 'SPAWN_FAILED', reason, { cause: error });
+  if (TRANSIENT_SPAWN_ERRORS.has(code)) return new CgiError('SPAWN_UNAVAILABLE', `CGI program could not be started (resources): ${reason}`, { cause: error });
+  return new CgiError('SPAWN_FAILED', `CGI program could not be started: ${reason}`, { cause: error });
 }
 
 /** Chooses the spawner on first use: the helper when asked (or `auto` and Python 3 works), else direct. */
@@ -161,7 +162,7 @@ export function cgi(options: CgiOptions): CgiMiddleware {
     const location = head.location;
     if (location !== undefined && location.startsWith('/') && !location.startsWith('//') && (head.status === undefined || head.status === 200)) {
       invocation.discard();
-      if (++state.redirects > resolved.maxRedirects) throw new CgiError('REDIRECT_LOOP', `more than ${resolved.maxRedirects} to ${location}`);
+      if (++state.redirects > resolved.maxRedirects) throw new CgiError('REDIRECT_LOOP', `Too many CGI local redirects: more than ${resolved.maxRedirects} to ${location}`);
       ctx.method = 'GET';
       ctx.url = location;
       await ctx.app.dispatch(ctx);

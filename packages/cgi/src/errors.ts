@@ -1,10 +1,10 @@
 /**
- * The errors @sluice/cgi raises, one registry: each is a `SluiceError` with a stable
- * `SLUICE_ERR_CGI_*` code and the HTTP status the client gets. Must never hold
- * behaviour beyond building these values.
+ * The errors @sluice/cgi raises, one registry (core's `defineErrors`): each is a
+ * `CgiError` with a stable `SLUICE_ERR_CGI_*` code and the HTTP status the client gets.
+ * Must never hold behaviour beyond building these values.
  */
 
-import { SluiceError, type SluiceErrorOptions } from '@sluice/core';
+import { brandErrorClass, defineErrors, SluiceError, type SluiceErrorOptions } from '@sluice/core';
 
 /** Every CGI failure: its status, code and default message. */
 export const cgiErrors = {
@@ -22,20 +22,23 @@ export const cgiErrors = {
   CLIENT_GONE: [499, 'SLUICE_ERR_CGI_CLIENT_GONE', 'Client disconnected'],
 } as const;
 
+/** The registry of {@link cgiErrors}: every code under `SLUICE_ERR_CGI_`. */
+export const cgiErrorRegistry = defineErrors('SLUICE_ERR_CGI_', cgiErrors);
+
 /** Name of a CGI error in {@link cgiErrors}. */
 export type CgiErrorName = keyof typeof cgiErrors;
 
 /**
- * An error of the CGI middleware. `reason` is the detail for the logs; the client
- * only sees the generic message of 5xx errors.
+ * An error of the CGI middleware. `message`, when given, replaces the registered
+ * default; the client only sees the message of errors below 500.
  *
  * @example
  * if (err instanceof CgiError && err.code === 'SLUICE_ERR_CGI_TIMEOUT') ...
  */
 export class CgiError extends SluiceError {
-  constructor(name: CgiErrorName, reason?: string, options: SluiceErrorOptions = {}) {
-    const [status, code, message] = cgiErrors[name];
-    super(status, code, reason === undefined ? message : `${message}: ${reason}`, options);
+  constructor(name: CgiErrorName, message?: string, options: SluiceErrorOptions = {}) {
+    super(...cgiErrorRegistry.resolve(name, message), options);
     this.name = 'CgiError';
   }
 }
+brandErrorClass(CgiError, 'sluice.error.CgiError');

@@ -8,4 +8,4 @@
 
 export { cgi, type CgiMiddleware } from './cgi.js';
 export { cgiDefaults, type CgiOptions, type RequestBuffering, type SpawnerKind } from './options.js';
-export { CgiError, cgiErrors, type CgiErrorName } from './errors.js';
+export { CgiError, cgiErrors, cgiErrorRegistry, type CgiErrorName } from './errors.js';

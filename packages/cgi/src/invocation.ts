@@ -56,7 +56,7 @@ export class Invocation {
     this.#meta = meta;
     this.#onDone = onDone;
     logStderr(program.stderr, logger, meta, options.maxStderrBytes, options.maxStderrLineBytes);
-    this.#hardTimer = setTimeout(() => this.stop(new CgiError('TIMEOUT', `ran longer than ${options.maxRuntimeMs} ms`)), options.maxRuntimeMs);
+    this.#hardTimer = setTimeout(() => this.stop(new CgiError('TIMEOUT', `CGI program timed out: ran longer than ${options.maxRuntimeMs} ms`)), options.maxRuntimeMs);
     this.#armIdle();
     const stdout = program.stdout;
     const outputEnded = (): void => {
@@ -94,7 +94,7 @@ export class Invocation {
   #armIdle(): void {
     clearTimeout(this.#idleTimer);
     if (this.#done || this.#idleSuspended) return;
-    this.#idleTimer = setTimeout(() => this.stop(new CgiError('TIMEOUT', `no output for ${this.#options.timeoutMs} ms`)), this.#options.timeoutMs);
+    this.#idleTimer = setTimeout(() => this.stop(new CgiError('TIMEOUT', `CGI program timed out: no output for ${this.#options.timeoutMs} ms`)), this.#options.timeoutMs);
   }
 
   /** Activity: the idle timeout starts over. */
@@ -162,11 +162,11 @@ export class Invocation {
         buffer = from === 0 ? chunk : Buffer.concat([buffer, chunk]);
         const end = headEnd(buffer, from);
         if (end === -1) {
-          if (buffer.length > limit) settle(new CgiError('BAD_HEADER', `header block larger than ${limit} bytes`));
+          if (buffer.length > limit) settle(new CgiError('BAD_HEADER', `CGI program sent an invalid response: header block larger than ${limit} bytes`));
           return;
         }
         if (end > limit) {
-          settle(new CgiError('BAD_HEADER', `header block larger than ${limit} bytes`));
+          settle(new CgiError('BAD_HEADER', `CGI program sent an invalid response: header block larger than ${limit} bytes`));
           return;
         }
         try {
@@ -185,7 +185,7 @@ export class Invocation {
       const explain = (): void => {
         if (this.#onStop === undefined) return;
         const what = buffer.length === 0 ? 'no output' : 'output without a complete header block';
-        settle(new CgiError('BAD_HEADER', `${what} (${describe(this.#exit)})`));
+        settle(new CgiError('BAD_HEADER', `CGI program sent an invalid response: ${what} (${describe(this.#exit)})`));
       };
       this.#onStop = (reason) => settle(reason);
       stdout.on('data', onData);

@@ -189,7 +189,7 @@ const KNOWN_KEYS = new Set([
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function bad(key: string, problem: string): CgiError {
-  return new CgiError('BAD_OPTION', `"${key}" ${problem}`, { expose: false });
+  return new CgiError('BAD_OPTION', `Invalid cgi() option: "${key}" ${problem}`, { expose: false });
 }
 
 function directory(key: string, dir: string): string {

@@ -86,5 +86,5 @@ export class ProcessLimiter {
 }
 
 function busy(reason: string): CgiError {
-  return new CgiError('BUSY', reason, { headers: { 'Retry-After': '1' } });
+  return new CgiError('BUSY', `Too many CGI programs running: ${reason}`, { headers: { 'Retry-After': '1' } });
 }

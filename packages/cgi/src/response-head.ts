@@ -46,26 +46,26 @@ export function parseHead(block: string): CgiHead {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line === '') continue;
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new CgiError('BAD_HEADER', `not a header line: ${JSON.stringify(line.slice(0, 80))}`);
+    if (colon <= 0) throw new CgiError('BAD_HEADER', `CGI program sent an invalid response: not a header line: ${JSON.stringify(line.slice(0, 80))}`);
     const name = line.slice(0, colon);
     const value = line.slice(colon + 1).trim();
-    if (!isHeaderName(name)) throw new CgiError('BAD_HEADER', `bad header name: ${JSON.stringify(name.slice(0, 80))}`);
-    if (!isHeaderValue(value)) throw new CgiError('BAD_HEADER', `bad character in header ${name}`);
+    if (!isHeaderName(name)) throw new CgiError('BAD_HEADER', `CGI program sent an invalid response: bad header name: ${JSON.stringify(name.slice(0, 80))}`);
+    if (!isHeaderValue(value)) throw new CgiError('BAD_HEADER', `CGI program sent an invalid response: bad character in header ${name}`);
     const lower = name.toLowerCase();
     if (lower === 'status') {
       const m = STATUS_RE.exec(value);
-      if (m === null || status !== undefined) throw new CgiError('BAD_HEADER', `bad Status: ${JSON.stringify(value.slice(0, 80))}`);
+      if (m === null || status !== undefined) throw new CgiError('BAD_HEADER', `CGI program sent an invalid response: bad Status: ${JSON.stringify(value.slice(0, 80))}`);
       status = Number(m[1]);
       reason = m[2] === undefined || m[2] === '' ? undefined : m[2];
     } else if (lower === 'location') {
-      if (location !== undefined || value === '') throw new CgiError('BAD_HEADER', 'bad or repeated Location');
+      if (location !== undefined || value === '') throw new CgiError('BAD_HEADER', 'CGI program sent an invalid response: bad or repeated Location');
       location = value;
     } else if (lower === 'content-length' && !/^\d{1,15}$/.test(value)) {
-      throw new CgiError('BAD_HEADER', `bad Content-Length: ${JSON.stringify(value.slice(0, 80))}`);
+      throw new CgiError('BAD_HEADER', `CGI program sent an invalid response: bad Content-Length: ${JSON.stringify(value.slice(0, 80))}`);
     } else {
       headers.push([name, value]);
     }
   }
-  if (status === undefined && location === undefined && headers.length === 0) throw new CgiError('BAD_HEADER', 'empty header block');
+  if (status === undefined && location === undefined && headers.length === 0) throw new CgiError('BAD_HEADER', 'CGI program sent an invalid response: empty header block');
   return { status, reason, location, ...forwardedFields(headers) };
 }

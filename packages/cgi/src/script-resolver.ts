@@ -49,12 +49,12 @@ export function decodeSegments(path: string): string[] {
       try {
         segment = decodeURIComponent(segment);
       } catch {
-        throw new CgiError('BAD_PATH', 'bad percent-encoding');
+        throw new CgiError('BAD_PATH', 'Malformed path: bad percent-encoding');
       }
     }
     // An encoded "/" or NUL would change how the path splits; "." and ".." climb.
     if (segment.includes('/') || segment.includes('\0') || segment === '.' || segment === '..') {
-      throw new CgiError('BAD_PATH', 'path segment not allowed');
+      throw new CgiError('BAD_PATH', 'Malformed path: path segment not allowed');
     }
     out[i] = segment;
   }
@@ -143,7 +143,7 @@ export class ScriptResolver {
       // programs competing for the same cores) was the largest part of the server's CPU.
       const info = statOrUndefined(candidate);
       if (info === undefined) {
-        if (base.owned) throw new CgiError('NOT_FOUND', scriptName + '/' + segment);
+        if (base.owned) throw new CgiError('NOT_FOUND', `No such script: ${scriptName}/${segment}`);
         return undefined;
       }
       scriptName += '/' + segment;
@@ -152,15 +152,15 @@ export class ScriptResolver {
         continue;
       }
       if (!info.isFile()) {
-        if (base.owned) throw new CgiError('NOT_EXECUTABLE', scriptName);
+        if (base.owned) throw new CgiError('NOT_EXECUTABLE', `Script is not executable: ${scriptName}`);
         return undefined;
       }
       const interpreter = this.#interpreters.get(extname(segment).toLowerCase());
       if (interpreter === undefined && !base.owned) return undefined;
       const file = realpathSync.native(candidate);
       // A symlink may point anywhere: the real file must still be inside the base directory.
-      if (!file.startsWith(base.dir + sep)) throw new CgiError('NOT_EXECUTABLE', `${scriptName} leaves its directory`);
-      if (interpreter === undefined && !isExecutable(file)) throw new CgiError('NOT_EXECUTABLE', scriptName);
+      if (!file.startsWith(base.dir + sep)) throw new CgiError('NOT_EXECUTABLE', `Script is not executable: ${scriptName} leaves its directory`);
+      if (interpreter === undefined && !isExecutable(file)) throw new CgiError('NOT_EXECUTABLE', `Script is not executable: ${scriptName}`);
       const rest = segments.slice(i + 1);
       return {
         file,
@@ -173,7 +173,7 @@ export class ScriptResolver {
       };
     }
     // Ran out of path on a directory: directories never run.
-    if (base.owned) throw new CgiError('NOT_EXECUTABLE', `${scriptName || '/'} is a directory`);
+    if (base.owned) throw new CgiError('NOT_EXECUTABLE', `Script is not executable: ${scriptName || '/'} is a directory`);
     return undefined;
   }
 }
