@@ -5,10 +5,18 @@
  * message that does not name the problem.
  */
 
-import { SluiceError } from '@sluice/core';
+import { brandErrorClass, defineErrors, SluiceError } from '@sluice/core';
 
 /** Exit code for bad configuration (as in many Unix tools: 2 = usage error). */
 export const CONFIG_EXIT_CODE = 2;
+
+/** The errors of the `sluice` command, one registry (core's `defineErrors`). */
+export const serverErrors = {
+  CONFIG: [500, 'SLUICE_ERR_CONFIG', 'Invalid configuration'],
+} as const;
+
+/** The registry of {@link serverErrors}. */
+export const serverErrorRegistry = defineErrors('SLUICE_ERR_', serverErrors);
 
 /**
  * A configuration problem. Its message is meant for a human at a terminal and names
@@ -19,7 +27,8 @@ export const CONFIG_EXIT_CODE = 2;
  */
 export class ConfigError extends SluiceError {
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super(500, 'SLUICE_ERR_CONFIG', message, { expose: false, cause: options.cause });
+    super(...serverErrorRegistry.resolve('CONFIG', message), { expose: false, cause: options.cause });
     this.name = 'ConfigError';
   }
 }
+brandErrorClass(ConfigError, 'sluice.error.ConfigError');

@@ -12,7 +12,7 @@ export { resolveConfig } from './config.js';
 export { loadConfigFile, type ConfigFile } from './config-file.js';
 export { assertValidConfig, schemaPath } from './config-schema.js';
 export { defaults, type ServerConfig, type SiteConfig, type SetupHook, type ResolvedConfig, type ResolvedSite } from './config-types.js';
-export { ConfigError, CONFIG_EXIT_CODE } from './errors.js';
+export { ConfigError, CONFIG_EXIT_CODE, serverErrors, serverErrorRegistry } from './errors.js';
 export { buildServerApp, stderrLogger, type ServerApp } from './server-app.js';
 export { trustProxies, addressMatcher } from './trusted-proxies.js';
 export { hostChooser, virtualHosts, type HostSite } from './virtual-hosts.js';

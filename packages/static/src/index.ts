@@ -8,5 +8,5 @@
 
 export { serveStatic } from './serve-static.js';
 export { defaults, type StaticOptions, type CacheControlFile, type Precompressed } from './options.js';
-export { StaticError, staticErrors, type StaticErrorName } from './errors.js';
+export { StaticError, staticErrors, staticErrorRegistry, type StaticErrorName } from './errors.js';
 export type { ListingEntry } from './directory-listing.js';

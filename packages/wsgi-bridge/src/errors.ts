@@ -1,10 +1,10 @@
 /**
- * The errors the WSGI bridge raises, one registry (status, stable code, message):
- * every failure a client can see maps to a row here. Must never hold logic beyond
- * building the error values.
+ * The errors the WSGI bridge raises, one registry (core's `defineErrors`: status, stable
+ * code, default message): every failure a client can see maps to a row here. Must never
+ * hold logic beyond building the error values.
  */
 
-import { SluiceError, type SluiceErrorOptions } from '@sluice/core';
+import { brandErrorClass, defineErrors, SluiceError, type SluiceErrorOptions } from '@sluice/core';
 
 /** Codes of the bridge's errors, with their HTTP status and default message. */
 export const wsgiErrors = {
@@ -17,20 +17,26 @@ export const wsgiErrors = {
   NOT_STARTED: [503, 'SLUICE_ERR_WSGI_NOT_STARTED', 'The WSGI application failed to start'],
   CLOSED: [503, 'SLUICE_ERR_WSGI_CLOSED', 'The WSGI bridge is shutting down'],
   STARTUP: [500, 'SLUICE_ERR_WSGI_STARTUP', 'The WSGI application could not be loaded'],
-  BAD_OPTION: [500, 'SLUICE_ERR_BAD_OPTION', 'Invalid wsgi() option'],
+  BAD_OPTION: [500, 'SLUICE_ERR_WSGI_BAD_OPTION', 'Invalid wsgi() option'],
 } as const;
+
+/** The registry of {@link wsgiErrors}: every code under `SLUICE_ERR_WSGI_`. */
+export const wsgiErrorRegistry = defineErrors('SLUICE_ERR_WSGI_', wsgiErrors);
 
 /** Name of a bridge error. */
 export type WsgiErrorName = keyof typeof wsgiErrors;
 
-/** An error of the WSGI bridge; `code` is one of {@link wsgiErrors}. */
+/**
+ * An error of the WSGI bridge; `code` is one of {@link wsgiErrors}. `message`, when
+ * given, replaces the registered default.
+ */
 export class WsgiError extends SluiceError {
   constructor(name: WsgiErrorName, message?: string, options: SluiceErrorOptions = {}) {
-    const [status, code, text] = wsgiErrors[name];
-    super(status, code, message ?? text, options);
+    super(...wsgiErrorRegistry.resolve(name, message), options);
     this.name = 'WsgiError';
   }
 }
+brandErrorClass(WsgiError, 'sluice.error.WsgiError');
 
 /**
  * An error whose stack is a Python traceback, so that the application's error

@@ -8,6 +8,6 @@
 
 export { wsgi, type WsgiMiddleware } from './middleware.js';
 export { defaults, type RequestBuffering, type WsgiOptions } from './options.js';
-export { WsgiError, wsgiErrors, type WsgiErrorName } from './errors.js';
+export { WsgiError, wsgiErrors, wsgiErrorRegistry, type WsgiErrorName } from './errors.js';
 export type { PoolStats } from './pool.js';
 export { WORKER_SCRIPT } from './worker.js';
