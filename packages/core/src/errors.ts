@@ -112,18 +112,23 @@ brandErrorClass(RequestAbortedError, 'sluice.error.RequestAbortedError');
  * The errors `ctx.response` raises for an app's invalid status or header (see
  * `header-validation.ts`): the app's mistake, so 500 and never shown to the client.
  */
-export const responseErrors = {
+const responseErrorTable = {
   INVALID_STATUS: [500, 'SLUICE_ERR_INVALID_STATUS', 'Invalid response status'],
   INVALID_STATUS_MESSAGE: [500, 'SLUICE_ERR_INVALID_STATUS_MESSAGE', 'Invalid response status message'],
   INVALID_HEADER_NAME: [500, 'SLUICE_ERR_INVALID_HEADER_NAME', 'Invalid response header name'],
   INVALID_HEADER_VALUE: [500, 'SLUICE_ERR_INVALID_HEADER_VALUE', 'Invalid response header value'],
 } as const;
 
-/** The registry of {@link responseErrors}. */
-export const responseErrorRegistry = defineErrors('SLUICE_ERR_', responseErrors);
+/** The registry of the response-validation errors (its `table` has their rows). */
+export const responseErrorRegistry = defineErrors('SLUICE_ERR_', responseErrorTable);
+
+/** Codes of the response-validation errors, by name (from their registry). */
+export const responseErrors = Object.fromEntries(Object.entries(responseErrorTable).map(([name, [, code]]) => [name, code])) as {
+  readonly [Name in keyof typeof responseErrorTable]: (typeof responseErrorTable)[Name][1];
+};
 
 /** Name of a response-validation error. */
-export type ResponseErrorName = keyof typeof responseErrors;
+export type ResponseErrorName = keyof typeof responseErrorTable;
 
 /** Builds the 500 {@link SluiceError} registered under `name`, with `message` saying what was wrong. */
 export function responseError(name: ResponseErrorName, message: string): SluiceError {
