@@ -26,7 +26,10 @@ test('a registry builds its errors one way: the row status and code, the given m
 });
 
 test('a branded class recognises an instance of a duplicate copy of itself; an unbranded subclass keeps the prototype test', async (t) => {
-  const copy = (await import('../src/sluice-error.js?duplicate-copy')) as typeof import('../src/sluice-error.js');
+  // A query string makes the loader evaluate the module again: a second copy, as a
+  // duplicate install of the package would give.
+  const copyUrl = new URL('../src/sluice-error.ts?duplicate-copy', import.meta.url).href;
+  const copy = (await import(copyUrl)) as typeof import('../src/sluice-error.js');
   t.not(copy.SluiceError, SluiceError);
   class Mine extends SluiceError {}
   brandErrorClass(Mine, 'test.error-registry.Mine');
