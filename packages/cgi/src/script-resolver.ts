@@ -89,7 +89,7 @@ export class ScriptResolver {
     const path = normal ?? requestPath;
     let segments: string[];
     try {
-      if (normal === null) throw new CgiError('BAD_PATH', 'path climbs above "/"');
+      if (normal === null) throw new CgiError('BAD_PATH', 'Malformed path: path climbs above "/"');
       segments = decodeSegments(path);
     } catch (error) {
       const raw = path.split('/');
@@ -133,8 +133,8 @@ export class ScriptResolver {
       if (segment === '') continue;
       if (segment.charCodeAt(0) === 0x2e && this.#dotfiles !== 'allow') {
         // The same policy as static files: `.git`, `.env`, `.htpasswd` are not programs.
-        if (this.#dotfiles === 'deny') throw new CgiError('DOTFILE', scriptName + '/' + segment);
-        if (base.owned) throw new CgiError('NOT_FOUND', scriptName + '/' + segment);
+        if (this.#dotfiles === 'deny') throw new CgiError('DOTFILE', `Forbidden: ${scriptName}/${segment}`);
+        if (base.owned) throw new CgiError('NOT_FOUND', `No such script: ${scriptName}/${segment}`);
         return undefined;
       }
       const candidate = join(dir, segment);

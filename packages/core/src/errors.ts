@@ -86,6 +86,8 @@ export const coreErrors = {
   BAD_JSON: [400, 'SLUICE_ERR_BAD_JSON', 'Malformed JSON body'],
   BODY_BUFFER_FULL: [503, 'SLUICE_ERR_BODY_BUFFER_FULL', 'Request bodies being buffered already hold the budget'],
   REQUEST_ABORTED: [400, 'SLUICE_ERR_REQUEST_ABORTED', 'Request aborted by the client'],
+  PATH_ABOVE_ROOT: [400, 'SLUICE_ERR_PATH_ABOVE_ROOT', 'the request path climbs above "/"'],
+  RAW_RESPONSE: [501, 'SLUICE_ERR_RAW_RESPONSE', 'raw (non-parsed-header) responses are not available through app.callback()'],
 } as const;
 
 /** The registry of {@link coreErrors}. */

@@ -11,7 +11,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { ConnectionInfo } from './engine/exchange.js';
 import { RequestHead } from './engine/parser.js';
 import type { OutgoingHeaders } from './engine/response-writer.js';
-import { SluiceError } from './errors.js';
+import { coreError } from './errors.js';
 import type { ExchangeBody, HttpExchange } from './http-exchange.js';
 
 /** A request of `node:http`/`node:https`, or of `node:http2`'s compatibility API. */
@@ -216,7 +216,7 @@ export class NodeHttpExchange implements HttpExchange {
   /** A raw HTTP response cannot go through Node's ServerResponse: refused with 501. */
   sendRaw(source: Readable): void {
     source.destroy();
-    throw new SluiceError(501, 'SLUICE_ERR_RAW_RESPONSE', 'raw (non-parsed-header) responses are not available through app.callback()', { expose: false });
+    throw coreError('RAW_RESPONSE', undefined, { expose: false });
   }
 
   abort(): void {

@@ -6,7 +6,7 @@
  * (`%2F`, `%5C`, `%00` stay encoded) and never touch the query.
  */
 
-import { SluiceError } from './errors.js';
+import { coreError, type SluiceError } from './errors.js';
 
 // RFC 3986 §2.3 unreserved characters: decoding them never changes what a URI means.
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
@@ -56,5 +56,5 @@ export function normalizePath(path: string): string | null {
 
 /** The 400 for a path whose `..` segments climb above `/`. */
 export function pathAboveRootError(): SluiceError {
-  return new SluiceError(400, 'SLUICE_ERR_PATH_ABOVE_ROOT', 'the request path climbs above "/"');
+  return coreError('PATH_ABOVE_ROOT');
 }
