@@ -203,4 +203,4 @@ function respondWith(ctx: Context, { head, rest }: HeadResult, invocation: Invoc
   if (facts.declaredLength !== -1) ctx.set('Content-Length', String(facts.declaredLength));
 }
 
-const badHead = (message: string, cause?: unknown): CgiError => new CgiError('BAD_HEADER', message, { cause });
+const badHead = (message: string, cause?: unknown): CgiError => new CgiError('BAD_HEADER', `CGI program sent an invalid response: ${message}`, { cause });
