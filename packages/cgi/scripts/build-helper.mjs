@@ -3,17 +3,24 @@
 // says so and leaves no binary: @sluice/cgi then uses the Python helper, which does the
 // same job at a higher CPU cost per request. Must never fail the package's build.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const source = fileURLToPath(new URL('../src/spawn-helper/spawn-helper.c', import.meta.url));
 const output = fileURLToPath(new URL('../dist/spawn-helper/spawn-helper', import.meta.url));
 const compiler = process.env.CC || 'cc';
 
-mkdirSync(fileURLToPath(new URL('../dist/spawn-helper/', import.meta.url)), { recursive: true });
-rmSync(output, { force: true });
-const result = spawnSync(compiler, ['-O2', '-Wall', '-o', output, source], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+const folder = fileURLToPath(new URL('../dist/spawn-helper/', import.meta.url));
+// Builds before the helper's move left the binary where its folder now goes.
+if (statSync(folder, { throwIfNoEntry: false })?.isFile()) rmSync(folder);
+mkdirSync(folder, { recursive: true });
+// Compiled beside the binary and renamed over it: a rebuild while programs are being spawned (the test
+// suite rebuilds packages while CGI tests run) never leaves a moment without a helper, or half of one.
+const temporary = `${output}.${process.pid}.tmp`;
+const result = spawnSync(compiler, ['-O2', '-Wall', '-o', temporary, source], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+if (result.error === undefined && result.status === 0) renameSync(temporary, output);
 if (result.error !== undefined || result.status !== 0) {
+  rmSync(temporary, { force: true });
   rmSync(output, { force: true });
   // One line: the compiler's first error (e.g. "errno.h: No such file or directory"), not its whole report.
   const errors = result.error !== undefined ? [result.error.message] : result.stderr.split('\n').filter((line) => line.trim() !== '');
