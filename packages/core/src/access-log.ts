@@ -88,9 +88,9 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     const started = process.hrtime.bigint();
     // Captured now: later middleware may rewrite ctx.method and ctx.url.
     const exchange = ctx[kExchange];
-    const head = exchange.head;
+    const request = exchange.request;
     // An unparseable request has no request line to show: "-" as Apache logs it.
-    const requestLine = head.method === '' ? '-' : `${head.method} ${head.target} HTTP/1.${head.versionMinor}`;
+    const requestLine = request.method === '' ? '-' : `${request.method} ${request.target} HTTP/1.${request.versionMinor}`;
     let written = false;
     const write = (): void => {
       if (written) return;

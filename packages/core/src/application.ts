@@ -12,8 +12,7 @@ import compose from 'koa-compose';
 import createError from 'http-errors';
 import { Context, type DefaultState } from './context.js';
 import type { KoaMiddleware } from './koa-middleware.js';
-import { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
-import type { Exchange } from './engine/exchange.js';
+import { HttpEngine, type TlsOptions } from './engine/engine.js';
 import type { HttpExchange } from './http-exchange.js';
 import { NodeHttpExchange, type NodeServerRequest, type NodeServerResponse } from './node-http-exchange.js';
 import type { EngineOptions } from './engine/limits.js';
@@ -196,7 +195,7 @@ const REPRESENTATION_HEADERS = new Set([
  * const app = new Application<State>();
  * app.use(async (ctx) => { ctx.body = ctx.state.user?.name ?? 'anonymous'; });
  */
-export class Application<StateT = DefaultState, ContextT = {}> extends EventEmitter implements EngineHandler {
+export class Application<StateT = DefaultState, ContextT = {}> extends EventEmitter {
   /** The middleware, in order (typed loosely: an app of any state type is an `Application`). */
   readonly middleware: Array<Middleware<any, any>> = [];
   env: string;
@@ -244,7 +243,11 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     this.normalizePath = options.normalizePath ?? defaults.normalizePath;
     if (this.trace) this.#methods.add('TRACE');
     for (const name of options.methods ?? []) this.#methods.add(name);
-    this.#engine = new HttpEngine(this, options.limits);
+    // The engine's callbacks stay private: an adapter, not public methods of the app.
+    this.#engine = new HttpEngine({
+      onRequest: (exchange) => this.#onRequest(exchange),
+      onProtocolError: (error, exchange) => this.#onProtocolError(error, exchange),
+    }, options.limits);
     // A subclass per app, so `app.context.x = ...` extends this app's contexts only.
     this.#Context = class AppContext extends Context {};
   }
@@ -381,9 +384,9 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     return this.#engine.connectionCount;
   }
 
-  // ---- EngineHandler -------------------------------------------------------------
+  // ---- engine callbacks ----------------------------------------------------------
 
-  onRequest(exchange: Exchange): void {
+  #onRequest(exchange: HttpExchange): void {
     void this.#handle(new this.#Context(this, exchange));
   }
 
@@ -456,9 +459,9 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
       return;
     }
     if (method === 'TRACE') {
-      const head = ctx[kExchange].head;
+      const request = ctx[kExchange].request;
       ctx.type = 'message/http';
-      ctx.body = traceEcho(head.method, head.target, head.versionMinor, ctx.request.rawHeaders);
+      ctx.body = traceEcho(request.method, request.target, request.versionMinor, ctx.request.rawHeaders);
       respond(ctx);
       return;
     }
@@ -475,7 +478,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     respond(ctx);
   }
 
-  onProtocolError(error: ProtocolError, exchange: Exchange): void {
+  #onProtocolError(error: ProtocolError, exchange: HttpExchange): void {
     const ctx = new this.#Context(this, exchange);
     this.emit('clientError', error, ctx);
     this.#observe(ctx);

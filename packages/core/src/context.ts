@@ -11,8 +11,7 @@ import type Cookies from 'cookies';
 import createError from 'http-errors';
 import type { Application } from './application.js';
 import type { Body } from './body-types.js';
-import type { ConnectionInfo } from './engine/exchange.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
 import { createCookies } from './cookies.js';
 import { checkMethodName } from './methods.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
@@ -247,7 +246,7 @@ export class Context {
   // ---- delegated to ctx.request ----------------------------------------------------
 
   // The method is read on every request (sluice's own dispatch): no Request object for it.
-  get method(): string { return this.#request === undefined ? this[kExchange].head.method : this.#request.method; }
+  get method(): string { return this.#request === undefined ? this[kExchange].request.method : this.#request.method; }
   set method(value: string) { this.request.method = value; }
   get url(): string { return this.request.url; }
   set url(value: string) { this.request.url = value; }

@@ -39,7 +39,7 @@ export { ownedHeaders, forwardedFields, hasCloseToken, isEngineWritten, type Hea
 export { applyGatewayHead, type GatewayHead, type GatewayHeadFacts, type GatewayHeadOptions } from './gateway-head.js';
 export type { NodeRequest, NodeResponse, SocketView } from './node-adapters.js';
 export type { NodeServerRequest, NodeServerResponse } from './node-http-exchange.js';
-export type { HttpExchange, ExchangeBody } from './http-exchange.js';
+export type { HttpExchange, ExchangeBody, RequestView, ConnectionInfo, OutgoingHeaders } from './http-exchange.js';
 export { createErrorPagesHandler, type ErrorPage, type ErrorPageFunction, type ErrorPages } from './error-pages.js';
 export { normalizePath } from './path-normalization.js';
 export { STANDARD_METHODS } from './methods.js';
@@ -47,9 +47,4 @@ export { bufferBody, type BufferBodyOptions, type BufferedBody } from './body-bu
 export { accessLog, type AccessLogFormat, type AccessLogOptions } from './access-log.js';
 export { addressMatcher, forwardedAddresses, isAddressOrRange, type AddressMatcher } from './proxy-trust.js';
 export { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
-export type { Exchange, ConnectionInfo } from './engine/exchange.js';
 export { engineDefaults, type EngineOptions } from './engine/limits.js';
-export { HeadScanner, parseHead, RequestHead, type ParserLimits } from './engine/parser.js';
-export { ChunkedDecoder } from './engine/chunked-decoder.js';
-export { BodyPace, type BodyPaceLimits, type BodyPaceFailure } from './engine/body-pace.js';
-export { httpDate } from './engine/response-writer.js';

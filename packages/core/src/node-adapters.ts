@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import type { Context } from './context.js';
-import type { ConnectionInfo } from './engine/exchange.js';
+import type { ConnectionInfo } from './http-exchange.js';
 import type { HeaderValue } from './response.js';
 import { flushHead } from './respond.js';
 import { kExchange, kHeaders } from './symbols.js';
@@ -107,7 +107,7 @@ export type NodeRequest = Readable & {
 export function createNodeRequest(ctx: Context): NodeRequest {
   const exchange = ctx[kExchange];
   const stream: Readable = exchange.body ?? new Readable({ read() { this.push(null); } });
-  const minor = exchange.head.versionMinor;
+  const minor = exchange.request.versionMinor;
   Object.defineProperties(stream, {
     headers: { get: () => ctx.request.headers, configurable: true },
     rawHeaders: { get: () => ctx.request.rawHeaders, configurable: true },
@@ -234,8 +234,7 @@ export class NodeResponse extends EventEmitter {
       : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
     if (!exchange.headersSent) {
       const status = this.#status();
-      exchange.reason = ctx.response.customMessage;
-      exchange.respond(status, ctx.response[kHeaders], data ?? null);
+      exchange.respond(status, ctx.response[kHeaders], data ?? null, ctx.response.customMessage);
     } else {
       exchange.end(data);
     }

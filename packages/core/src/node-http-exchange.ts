@@ -8,11 +8,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
-import type { ConnectionInfo } from './engine/exchange.js';
-import { RequestHead } from './engine/parser.js';
-import type { OutgoingHeaders } from './engine/response-writer.js';
 import { coreError } from './errors.js';
-import type { ExchangeBody, HttpExchange } from './http-exchange.js';
+import type { ConnectionInfo, ExchangeBody, HttpExchange, OutgoingHeaders, RequestView } from './http-exchange.js';
 
 /** A request of `node:http`/`node:https`, or of `node:http2`'s compatibility API. */
 export type NodeServerRequest = IncomingMessage | Http2ServerRequest;
@@ -22,42 +19,71 @@ export type NodeServerResponse = ServerResponse | Http2ServerResponse;
 // HTTP/2 refuses connection-specific fields (RFC 9113 §8.2.2): node:http2 throws on them.
 const HTTP2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
-/** The head sluice's framework reads, built from what Node's parser made of the request. */
-function headOf(req: NodeServerRequest): RequestHead {
-  const head = new RequestHead();
-  head.method = req.method ?? 'GET';
-  head.target = req.url ?? '/';
-  head.versionMinor = req.httpVersionMajor === 1 ? req.httpVersionMinor : 1;
-  const raw = req.rawHeaders;
-  let authority: string | undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.startsWith(':')) {
-      // HTTP/2 pseudo-fields: only the authority matters, as the Host it replaces.
-      if (name === ':authority') authority = raw[i + 1];
-      continue;
+/** The request as Node's parser made it, seen as sluice's framework reads a request. */
+class NodeRequestView implements RequestView {
+  readonly method: string;
+  readonly target: string;
+  readonly versionMinor: number;
+  readonly contentLength: number = -1;
+  /** Transfer-Encoding was sent: the body is chunked. */
+  readonly chunked: boolean = false;
+  readonly #names: string[] = [];
+  readonly #rawNames: string[] = [];
+  readonly #values: string[] = [];
+
+  constructor(req: NodeServerRequest) {
+    this.method = req.method ?? 'GET';
+    this.target = req.url ?? '/';
+    this.versionMinor = req.httpVersionMajor === 1 ? req.httpVersionMinor : 1;
+    const raw = req.rawHeaders;
+    let authority: string | undefined;
+    let host: string | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i];
+      if (name.startsWith(':')) {
+        // HTTP/2 pseudo-fields: only the authority matters, as the Host it replaces.
+        if (name === ':authority') authority = raw[i + 1];
+        continue;
+      }
+      const lower = name.toLowerCase();
+      this.#rawNames.push(name);
+      this.#names.push(lower);
+      this.#values.push(raw[i + 1]);
+      if (lower === 'host' && host === undefined) host = raw[i + 1];
+      if (lower === 'content-length') this.contentLength = Number(raw[i + 1]);
+      if (lower === 'transfer-encoding') this.chunked = true;
     }
-    const lower = name.toLowerCase();
-    head.rawNames.push(name);
-    head.names.push(lower);
-    head.values.push(raw[i + 1]);
-    if (lower === 'host' && head.host === undefined) head.host = raw[i + 1];
-    if (lower === 'content-length') head.contentLength = Number(raw[i + 1]);
-    if (lower === 'transfer-encoding') head.chunked = true;
+    if (host === undefined && authority !== undefined) {
+      this.#rawNames.push('Host');
+      this.#names.push('host');
+      this.#values.push(authority);
+    }
   }
-  if (head.host === undefined && authority !== undefined) {
-    head.host = authority;
-    head.rawNames.push('Host');
-    head.names.push('host');
-    head.values.push(authority);
+
+  header(name: string): string | undefined {
+    const names = this.#names;
+    let found: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === name) found = found === undefined ? this.#values[i] : found + ', ' + this.#values[i];
+    }
+    return found;
   }
-  return head;
+
+  forEachHeader(visit: (name: string, value: string) => void): void {
+    for (let i = 0; i < this.#names.length; i++) visit(this.#names[i], this.#values[i]);
+  }
+
+  get rawHeaders(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.#rawNames.length; i++) out.push(this.#rawNames[i], this.#values[i]);
+    return out;
+  }
 }
 
 /** Whether a request carries a body by its framing (RFC 9112 §6.3), as the engine decides. */
-function hasBody(req: NodeServerRequest, head: RequestHead): boolean {
+function hasBody(req: NodeServerRequest, request: NodeRequestView): boolean {
   if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
-  return head.chunked || head.contentLength > 0;
+  return request.chunked || request.contentLength > 0;
 }
 
 /**
@@ -65,16 +91,15 @@ function hasBody(req: NodeServerRequest, head: RequestHead): boolean {
  * on the `ServerResponse` in one go when the head is written; Node frames the body.
  */
 export class NodeHttpExchange implements HttpExchange {
-  readonly head: RequestHead;
+  readonly request: NodeRequestView;
   readonly body: ExchangeBody | null;
-  trailers: Array<[string, string]> | null = null;
-  reason: string | undefined = undefined;
-  status = 0;
-  bytesWritten = 0;
-  finished = false;
-  aborted = false;
   readonly startTime = Date.now();
   readonly connection: ConnectionInfo;
+  #trailers: Array<[string, string]> | null = null;
+  #status = 0;
+  #bytesWritten = 0;
+  #finished = false;
+  #aborted = false;
   readonly #req: NodeServerRequest;
   readonly #res: NodeServerResponse;
   readonly #http2: boolean;
@@ -85,7 +110,7 @@ export class NodeHttpExchange implements HttpExchange {
     this.#req = req;
     this.#res = res;
     this.#http2 = req.httpVersionMajor === 2;
-    this.head = headOf(req);
+    this.request = new NodeRequestView(req);
     const socket = req.socket;
     this.connection = {
       remoteAddress: socket?.remoteAddress ?? '',
@@ -94,8 +119,8 @@ export class NodeHttpExchange implements HttpExchange {
       localPort: socket?.localPort ?? 0,
       encrypted: (socket as { encrypted?: boolean } | undefined)?.encrypted === true,
     };
-    this.body = hasBody(req, this.head) ? this.#bodyStream() : null;
-    res.once('finish', () => this.#finished());
+    this.body = hasBody(req, this.request) ? this.#bodyStream() : null;
+    res.once('finish', () => this.#onResFinish());
     res.once('close', () => this.#closed());
   }
 
@@ -103,17 +128,37 @@ export class NodeHttpExchange implements HttpExchange {
     return this.#res.headersSent;
   }
 
+  get trailers(): ReadonlyArray<[string, string]> | null {
+    return this.#trailers;
+  }
+
+  get status(): number {
+    return this.#status;
+  }
+
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
   // A PassThrough rather than the request itself: ctx.req gets Node's request fields over
   // it without changing the caller's IncomingMessage; pipe() keeps the backpressure.
   #bodyStream(): ExchangeBody {
     const req = this.#req;
-    const body = Object.assign(new PassThrough(), { declaredLength: this.head.contentLength });
+    const body = Object.assign(new PassThrough(), { declaredLength: this.request.contentLength });
     body.on('error', () => {});
     req.once('end', () => {
       const raw = req.rawTrailers;
       const pairs: Array<[string, string]> = [];
       for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i].toLowerCase(), raw[i + 1]]);
-      this.trailers = pairs;
+      this.#trailers = pairs;
     });
     (req as Readable).once('error', (error: Error) => body.destroy(error));
     (req as Readable).pipe(body);
@@ -121,18 +166,18 @@ export class NodeHttpExchange implements HttpExchange {
   }
 
   onClose(listener: () => void): void {
-    if (this.aborted) listener();
-    else if (!this.finished) this.#closeListeners.push(listener);
+    if (this.#aborted) listener();
+    else if (!this.#finished) this.#closeListeners.push(listener);
   }
 
   onFinish(listener: () => void): void {
-    if (this.finished && !this.aborted) listener();
-    else if (!this.finished) this.#finishListeners.push(listener);
+    if (this.#finished && !this.#aborted) listener();
+    else if (!this.#finished) this.#finishListeners.push(listener);
   }
 
-  #writeHead(status: number, headers: OutgoingHeaders, length: number): void {
+  #writeHead(status: number, headers: OutgoingHeaders, length: number, reason: string | undefined): void {
     const res = this.#res;
-    this.status = status;
+    this.#status = status;
     for (const name of Object.keys(headers)) {
       const value = headers[name];
       if (value === undefined) continue;
@@ -142,47 +187,47 @@ export class NodeHttpExchange implements HttpExchange {
     // No length on 204 and 304 (RFC 9110 §8.6); HEAD gets GET's when known.
     if (length >= 0 && status >= 200 && status !== 204 && status !== 304 && !res.hasHeader('content-length')) res.setHeader('Content-Length', length);
     // HTTP/2 has no reason phrase (node:http2 warns when one is set).
-    if (this.reason !== undefined && !this.#http2) (res as ServerResponse).statusMessage = this.reason;
+    if (reason !== undefined && !this.#http2) (res as ServerResponse).statusMessage = reason;
     res.statusCode = status;
   }
 
-  respond(status: number, headers: OutgoingHeaders, body: string | Uint8Array | null): boolean {
-    if (this.headersSent || this.finished) return false;
+  respond(status: number, headers: OutgoingHeaders, body: string | Uint8Array | null, reason?: string): boolean {
+    if (this.headersSent || this.#finished) return false;
     const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    this.#writeHead(status, headers, body === null && this.head.method === 'HEAD' ? -1 : length);
-    if (body !== null && this.#carriesBody(status)) this.bytesWritten = length;
+    this.#writeHead(status, headers, body === null && this.request.method === 'HEAD' ? -1 : length, reason);
+    if (body !== null && this.#carriesBody(status)) this.#bytesWritten = length;
     if (body === null) this.#res.end();
     else (this.#res as ServerResponse).end(body);
     return true;
   }
 
   #carriesBody(status: number): boolean {
-    return this.head.method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
+    return this.request.method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
   }
 
-  writeHead(status: number, headers: OutgoingHeaders, length: number): void {
-    if (this.headersSent || this.finished) return;
-    this.#writeHead(status, headers, length);
+  writeHead(status: number, headers: OutgoingHeaders, length: number, reason?: string): void {
+    if (this.headersSent || this.#finished) return;
+    this.#writeHead(status, headers, length, reason);
     const res = this.#res;
     if ('flushHeaders' in res) res.flushHeaders();
     else res.writeHead(status);
   }
 
   write(chunk: string | Uint8Array): boolean {
-    if (this.finished) return false;
+    if (this.#finished) return false;
     if (!this.headersSent) this.writeHead(200, {}, -1);
-    if (!this.#carriesBody(this.status)) return true;
-    this.bytesWritten += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (!this.#carriesBody(this.#status)) return true;
+    this.#bytesWritten += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     return (this.#res as ServerResponse).write(chunk);
   }
 
   onDrain(listener: () => void): void {
-    if (this.finished) return;
+    if (this.#finished) return;
     this.#res.once('drain', listener);
   }
 
   end(chunk?: string | Uint8Array): void {
-    if (this.finished) return;
+    if (this.#finished) return;
     if (!this.headersSent) {
       this.respond(200, {}, chunk ?? null);
       return;
@@ -191,16 +236,16 @@ export class NodeHttpExchange implements HttpExchange {
     this.#res.end();
   }
 
-  pipeFrom(source: Readable, status: number, headers: OutgoingHeaders, length: number): void {
-    this.writeHead(status, headers, length);
-    if (!this.#carriesBody(status) || this.finished) {
+  pipeFrom(source: Readable, status: number, headers: OutgoingHeaders, length: number, reason?: string): void {
+    this.writeHead(status, headers, length, reason);
+    if (!this.#carriesBody(status) || this.#finished) {
       source.destroy();
       this.end();
       return;
     }
     source.on('data', (chunk: Uint8Array | string) => {
       if (!this.write(chunk)) {
-        if (this.finished) {
+        if (this.#finished) {
           source.destroy();
           return;
         }
@@ -220,14 +265,14 @@ export class NodeHttpExchange implements HttpExchange {
   }
 
   abort(): void {
-    if (this.finished) return;
+    if (this.#finished) return;
     this.#res.destroy();
     this.#closed();
   }
 
-  #finished(): void {
-    if (this.finished) return;
-    this.finished = true;
+  #onResFinish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
     const listeners = this.#finishListeners;
     this.#finishListeners = [];
     this.#closeListeners = [];
@@ -236,9 +281,9 @@ export class NodeHttpExchange implements HttpExchange {
 
   // 'close' without 'finish' first: the client left, or the response was destroyed.
   #closed(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.aborted = true;
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#aborted = true;
     this.body?.destroy();
     const listeners = this.#closeListeners;
     this.#closeListeners = [];

@@ -12,8 +12,7 @@ import fresh from 'fresh';
 import typeis from 'type-is';
 import type { Application } from './application.js';
 import type { Context } from './context.js';
-import type { ConnectionInfo } from './engine/exchange.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
 import { coreError, protocolErrorRegistry, SluiceError } from './errors.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
 import { forwardedAddresses } from './proxy-trust.js';
@@ -57,8 +56,8 @@ export class Request {
     this.app = app;
     this.ctx = ctx;
     this[kExchange] = exchange;
-    this.#method = exchange.head.method;
-    this.#url = originUrl(exchange.head.target);
+    this.#method = exchange.request.method;
+    this.#url = originUrl(exchange.request.target);
     this.originalUrl = this.#url;
   }
 
@@ -67,16 +66,13 @@ export class Request {
   /** Request headers, lowercased names; repeated fields joined with ", " (set-cookie kept as an array). */
   get headers(): Record<string, string | string[]> {
     if (this.#headers === undefined) {
-      const head = this[kExchange].head;
       const out: Record<string, string | string[]> = Object.create(null);
-      for (let i = 0; i < head.names.length; i++) {
-        const name = head.names[i];
-        const value = head.values[i];
+      this[kExchange].request.forEachHeader((name, value) => {
         const prev = out[name];
         if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
         else if (Array.isArray(prev)) prev.push(value);
         else out[name] = name === 'cookie' ? prev + '; ' + value : prev + ', ' + value;
-      }
+      });
       this.#headers = out;
     }
     return this.#headers;
@@ -93,10 +89,7 @@ export class Request {
 
   /** Raw header names and values as received, alternating, as Node's `rawHeaders`. */
   get rawHeaders(): string[] {
-    const head = this[kExchange].head;
-    const out: string[] = [];
-    for (let i = 0; i < head.rawNames.length; i++) out.push(head.rawNames[i], head.values[i]);
-    return out;
+    return [...this[kExchange].request.rawHeaders];
   }
 
   /**
@@ -110,14 +103,8 @@ export class Request {
       const value = this.#headers[name];
       return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value;
     }
-    // Scan the parsed head directly: cheaper than building the header object for one field.
-    const head = this[kExchange].head;
-    const names = head.names;
-    let found: string | undefined;
-    for (let i = 0; i < names.length; i++) {
-      if (names[i] === name) found = found === undefined ? head.values[i] : found + ', ' + head.values[i];
-    }
-    return found ?? '';
+    // Ask the request directly: cheaper than building the header object for one field.
+    return this[kExchange].request.header(name) ?? '';
   }
 
   // ---- method and URL -------------------------------------------------------
@@ -222,7 +209,7 @@ export class Request {
     if (host) host = host.split(/\s*,\s*/, 1)[0];
     if (!host) host = this.get('Host');
     if (!host) {
-      const target = this[kExchange].head.target;
+      const target = this[kExchange].request.target;
       const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i.exec(target);
       host = m ? m[1] : '';
     }
@@ -294,14 +281,14 @@ export class Request {
 
   /** HTTP version as "1.0" or "1.1". */
   get httpVersion(): string {
-    return this[kExchange].head.versionMinor === 0 ? '1.0' : '1.1';
+    return this[kExchange].request.versionMinor === 0 ? '1.0' : '1.1';
   }
 
   // ---- representation ---------------------------------------------------------
 
   /** Content-Length as a number, or undefined. */
   get length(): number | undefined {
-    const len = this[kExchange].head.contentLength;
+    const len = this[kExchange].request.contentLength;
     return len >= 0 ? len : undefined;
   }
 

@@ -43,42 +43,42 @@ export function respond(ctx: Context): void {
   }
   const headers = response[kHeaders];
   const status = response.status;
-  exchange.reason = response.customMessage;
+  const reason = response.customMessage;
 
   if (statuses.empty[status]) {
     discard(body);
-    exchange.respond(status, headers, null);
+    exchange.respond(status, headers, null, reason);
     return;
   }
   if (ctx.method === 'HEAD') {
     const length = response.length;
     discard(body);
-    exchange.writeHead(status, headers, length ?? -1);
+    exchange.writeHead(status, headers, length ?? -1, reason);
     exchange.end();
     return;
   }
   if (body === null || body === undefined) {
     if (response.explicitNullBody) {
       delete headers['content-type'];
-      exchange.respond(status, headers, null);
+      exchange.respond(status, headers, null, reason);
       return;
     }
     headers['content-type'] = TEXT;
-    exchange.respond(status, headers, response.message || String(status));
+    exchange.respond(status, headers, response.message || String(status), reason);
     return;
   }
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    exchange.respond(status, headers, body);
+    exchange.respond(status, headers, body, reason);
     return;
   }
   const stream = streamOf(body);
   if (stream === undefined) {
-    exchange.respond(status, headers, JSON.stringify(body));
+    exchange.respond(status, headers, JSON.stringify(body), reason);
     return;
   }
   const length = body instanceof Blob ? body.size : declaredLength(headers['content-length']);
-  if (stream === null) exchange.respond(status, headers, null);
-  else exchange.pipeFrom(stream, status, headers, length);
+  if (stream === null) exchange.respond(status, headers, null, reason);
+  else exchange.pipeFrom(stream, status, headers, length, reason);
 }
 
 /**
@@ -92,8 +92,7 @@ export function flushHead(ctx: Context, status: number): void {
   // Setting the same status again would drop a custom reason phrase set just before.
   if (ctx.status !== status) ctx.status = status;
   const headers = ctx.response[kHeaders];
-  exchange.reason = ctx.response.customMessage;
-  exchange.writeHead(status, headers, declaredLength(headers['content-length']));
+  exchange.writeHead(status, headers, declaredLength(headers['content-length']), ctx.response.customMessage);
 }
 
 /** The head went out early: the body follows with the framing chosen then. */

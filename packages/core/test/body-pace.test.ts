@@ -2,7 +2,8 @@
 // timeout between bytes) on simulated clocks: a trickling client fails, an honest slow upload
 // never does, and time the app spends not reading never counts against the client.
 import test from 'ava';
-import { BodyPace, engineDefaults } from '@sluice/core';
+import { engineDefaults } from '@sluice/core';
+import { BodyPace } from '../src/engine/body-pace.js';
 
 const T0 = 1_000_000;
 

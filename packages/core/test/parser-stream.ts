@@ -3,7 +3,9 @@
  * and ChunkedDecoder driven the way the connection drives them, over input fed in any split.
  * Lets tests compare the parse of a byte stream cut at arbitrary points with the unsplit one.
  */
-import { ChunkedDecoder, engineDefaults, HeadScanner, parseHead, type ProtocolError } from '@sluice/core';
+import { engineDefaults, type ProtocolError } from '@sluice/core';
+import { ChunkedDecoder } from '../src/engine/chunked-decoder.js';
+import { HeadScanner, parseHead } from '../src/engine/parser.js';
 
 export interface ParsedRequest {
   method: string;

@@ -1,7 +1,9 @@
 // Level 1 (pure units on bytes): the head scanner, the head parser and the chunked decoder
 // fed exact byte strings, every rule of RFC 9112 the engine enforces, split at every offset.
 import test from 'ava';
-import { ChunkedDecoder, engineDefaults, HeadScanner, parseHead, protocolErrors, type ProtocolError } from '@sluice/core';
+import { engineDefaults, protocolErrors, type ProtocolError } from '@sluice/core';
+import { ChunkedDecoder } from '../src/engine/chunked-decoder.js';
+import { HeadScanner, parseHead } from '../src/engine/parser.js';
 import { parseStream, splitAt } from './parser-stream.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

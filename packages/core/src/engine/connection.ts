@@ -10,7 +10,8 @@ import type { Socket } from 'node:net';
 import { ProtocolError, RequestAbortedError, protocolError } from '../errors.js';
 import { BodyPace } from './body-pace.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
-import { Exchange, type ConnectionInfo, type ExchangeOwner } from './exchange.js';
+import type { ConnectionInfo } from '../http-exchange.js';
+import { Exchange, type ExchangeOwner } from './exchange.js';
 import type { EngineOptions } from './limits.js';
 import { HeadScanner, parseHead, type RequestHead } from './parser.js';
 import { RequestBody, type BodySource } from './request-body.js';
@@ -287,7 +288,7 @@ export class Connection implements ExchangeOwner, BodySource {
     } else {
       this.#off = end;
       this.#bodyRemaining = 0;
-      if (this.#current !== null) this.#current.trailers = (this.#chunked as ChunkedDecoder).trailers;
+      if (this.#current !== null) this.#current.receivedTrailers((this.#chunked as ChunkedDecoder).trailers);
       this.#chunked = null;
       this.#bodyComplete();
     }
@@ -308,7 +309,7 @@ export class Connection implements ExchangeOwner, BodySource {
   #updatePace(): void {
     const waiting =
       this.#bodyRemaining !== 0 && this.#paused === 0 && this.#state === State.Active && !this.#inputClosed &&
-      !(this.#current !== null && this.#current.head.expectContinue && !this.#continueSent && this.#pace.bytes === 0);
+      !(this.#current !== null && this.#current.expectsContinue && !this.#continueSent && this.#pace.bytes === 0);
     const pace = this.#pace;
     if (waiting === pace.waiting) return;
     const now = Date.now();
@@ -358,7 +359,7 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#updatePace();
     const exchange = this.#current;
     if (exchange === null || exchange.finished) this.#closeGracefully();
-    else exchange.forceClose = true;
+    else exchange.closeAfterResponse();
     return true;
   }
 
@@ -381,7 +382,7 @@ export class Connection implements ExchangeOwner, BodySource {
       this.#closeGracefully();
       return;
     }
-    exchange.forceClose = true;
+    exchange.closeAfterResponse();
     if (!exchange.headersSent) this.#host.dispatchError(error, exchange);
   }
 
@@ -420,7 +421,7 @@ export class Connection implements ExchangeOwner, BodySource {
 
   sendContinue(exchange: Exchange): void {
     if (
-      exchange === this.#current && exchange.head.expectContinue && !this.#continueSent &&
+      exchange === this.#current && exchange.expectsContinue && !this.#continueSent &&
       !exchange.headersSent && this.#bodyRemaining !== 0 && !this.socket.destroyed
     ) {
       this.#continueSent = true;
@@ -436,7 +437,7 @@ export class Connection implements ExchangeOwner, BodySource {
     if (this.#bodyRemaining === 0 || exchange !== this.#current) return true;
     // Unread body: keep the connection only if what is left is small enough to drain.
     // A client waiting for 100 Continue may never send it: closing is the only safe answer.
-    if (exchange.head.expectContinue && !this.#continueSent) return false;
+    if (exchange.expectsContinue && !this.#continueSent) return false;
     // A chunked body's rest is unknown: it is drained up to maxDrainBytes (see #overDrainBudget).
     if (this.#bodyRemaining === -1) return true;
     return this.#bodyRemaining <= this.#options.maxDrainBytes;

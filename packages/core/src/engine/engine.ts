@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { protocolErrors, type ProtocolError } from '../errors.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import type { HttpExchange } from '../http-exchange.js';
 import type { Exchange } from './exchange.js';
 import { resolveEngineOptions, type EngineOptions } from './limits.js';
 import { httpDate } from './response-writer.js';
@@ -17,13 +18,13 @@ import { answerPlainHttpOnTls } from './tls-sniff.js';
 /** What the engine calls for each request; implemented by the framework. */
 export interface EngineHandler {
   /** A complete request head arrived: answer it through the exchange. */
-  onRequest(exchange: Exchange): void;
+  onRequest(exchange: HttpExchange): void;
   /**
    * A request the engine refuses (malformed, too large, timed out): answer it through the
-   * exchange (the connection closes after). The exchange's method and target are empty
+   * exchange (the connection closes after). The request's method and target are empty
    * when the head could not be parsed.
    */
-  onProtocolError(error: ProtocolError, exchange: Exchange): void;
+  onProtocolError(error: ProtocolError, exchange: HttpExchange): void;
 }
 
 // The answer to a connection over the limit: it never reaches the app (no exchange exists).

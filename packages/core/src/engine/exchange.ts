@@ -8,19 +8,10 @@
 
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { ConnectionInfo, HttpExchange, OutgoingHeaders, RequestView } from '../http-exchange.js';
 import { RequestHead } from './parser.js';
 import type { RequestBody } from './request-body.js';
-import { appendHeaders, Framing, httpDate, statusLine, type HeaderFacts, type OutgoingHeaders } from './response-writer.js';
-
-/** Addresses of the connection a request arrived on. */
-export interface ConnectionInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  /** True over TLS. */
-  readonly encrypted: boolean;
-}
+import { appendHeaders, Framing, httpDate, statusLine, type HeaderFacts } from './response-writer.js';
 
 /** What an exchange needs from its connection. */
 export interface ExchangeOwner {
@@ -54,30 +45,21 @@ type Latin1Writable = Buffer & { latin1Write(s: string, offset: number): number;
  * One request and its response. Write the response with `respond()` (whole, one write),
  * or `writeHead()` + `write()` + `end()`, or `pipeFrom()` (a stream), or `sendRaw()`.
  */
-export class Exchange {
-  readonly head: RequestHead;
+export class Exchange implements HttpExchange {
   /** The request body, or null when the request has none. */
   readonly body: RequestBody | null;
-  /** Trailer fields of a chunked request, once its body is complete. */
-  trailers: Array<[string, string]> | null = null;
-  /** Whether the status line and headers were written. */
-  headersSent = false;
-  /** Whether the response was handed to the socket whole (or abandoned). */
-  finished = false;
-  /** Whether the response was cut short: the client went away, or the server aborted it. */
-  aborted = false;
-  /** Set by the engine: the response must close the connection. */
-  forceClose = false;
-  /** Reason phrase for the status line instead of the standard one (checked by the framework: no CR/LF). */
-  reason: string | undefined = undefined;
-  /** Status written, once headersSent. */
-  status = 0;
-  /** Body bytes written so far. */
-  bytesWritten = 0;
   /** When the request's first byte arrived (ms since epoch), as nginx's `$request_time` counts. */
   readonly startTime: number;
 
   readonly #owner: ExchangeOwner;
+  readonly #head: RequestHead;
+  #trailers: Array<[string, string]> | null = null;
+  #headersSent = false;
+  #finished = false;
+  #aborted = false;
+  #forceClose = false;
+  #status = 0;
+  #bytesWritten = 0;
   #framing = Framing.None;
   #length = -1;
   #keepAlive = false;
@@ -86,7 +68,7 @@ export class Exchange {
 
   constructor(owner: ExchangeOwner, head: RequestHead, body: RequestBody | null, startTime = Date.now()) {
     this.#owner = owner;
-    this.head = head;
+    this.#head = head;
     this.body = body;
     this.startTime = startTime;
   }
@@ -100,20 +82,58 @@ export class Exchange {
     const head = parsed ?? new RequestHead();
     head.keepAlive = false;
     const exchange = new Exchange(owner, head, null);
-    exchange.forceClose = true;
+    exchange.#forceClose = true;
     return exchange;
   }
 
-  get method(): string {
-    return this.head.method;
+  /** The request line and header fields, read-only. */
+  get request(): RequestView {
+    return this.#head;
   }
 
-  get target(): string {
-    return this.head.target;
+  /** Whether the client waits for `100 Continue` before sending its body. */
+  get expectsContinue(): boolean {
+    return this.#head.expectContinue;
   }
 
-  get versionMinor(): number {
-    return this.head.versionMinor;
+  /** Trailer fields of a chunked request, once its body is complete. */
+  get trailers(): ReadonlyArray<[string, string]> | null {
+    return this.#trailers;
+  }
+
+  /** Set by the connection when the chunked body ended. */
+  receivedTrailers(trailers: Array<[string, string]>): void {
+    this.#trailers = trailers;
+  }
+
+  /** Whether the status line and headers were written. */
+  get headersSent(): boolean {
+    return this.#headersSent;
+  }
+
+  /** Whether the response was handed to the socket whole (or abandoned). */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Whether the response was cut short: the client went away, or the server aborted it. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Status written, once headersSent. */
+  get status(): number {
+    return this.#status;
+  }
+
+  /** Body bytes written so far. */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  /** Set by the engine: the response must close the connection. */
+  closeAfterResponse(): void {
+    this.#forceClose = true;
   }
 
   /** Addresses of the underlying connection. */
@@ -123,7 +143,7 @@ export class Exchange {
 
   /** Calls `listener` once if the client disconnects before the response finished. */
   onClose(listener: () => void): void {
-    if (this.aborted) {
+    if (this.#aborted) {
       listener();
       return;
     }
@@ -132,7 +152,7 @@ export class Exchange {
 
   /** Calls `listener` once when the whole response has been handed to the socket. */
   onFinish(listener: () => void): void {
-    if (this.finished && !this.aborted) {
+    if (this.#finished && !this.#aborted) {
       listener();
       return;
     }
@@ -141,9 +161,9 @@ export class Exchange {
 
   /** Called by the connection when the socket closed under an unfinished response. */
   notifyAborted(): void {
-    if (this.finished || this.aborted) return;
-    this.aborted = true;
-    this.finished = true;
+    if (this.#finished || this.#aborted) return;
+    this.#aborted = true;
+    this.#finished = true;
     const listeners = this.#closeListeners;
     this.#closeListeners = null;
     if (listeners !== null) for (const listener of listeners) listener();
@@ -158,21 +178,21 @@ export class Exchange {
    * Builds the head and decides framing. `length` is the body length, or -1 if unknown.
    * Returns the head string; the caller writes it (with the body when it can).
    */
-  #head(status: number, headers: OutgoingHeaders, length: number): string {
-    this.headersSent = true;
-    this.status = status;
-    const minor = this.head.versionMinor;
+  #writeHeadString(status: number, headers: OutgoingHeaders, length: number, reason: string | undefined): string {
+    this.#headersSent = true;
+    this.#status = status;
+    const minor = this.#head.versionMinor;
     // One facts object reused for every response: appendHeaders fills it synchronously.
     const facts = headerFacts;
     facts.close = false;
     facts.hasDate = false;
-    const line = this.reason === undefined ? statusLine(minor, status) : `HTTP/1.${minor === 0 ? 0 : 1} ${status} ${this.reason}\r\n`;
+    const line = reason === undefined ? statusLine(minor, status) : `HTTP/1.${minor === 0 ? 0 : 1} ${status} ${reason}\r\n`;
     let out = appendHeaders(line, headers, facts);
     if (!facts.hasDate) out += 'Date: ' + httpDate() + CRLF;
     let framing: Framing;
     if (status < 200 || status === 204 || status === 304) {
       framing = Framing.None;
-    } else if (this.head.method === 'HEAD') {
+    } else if (this.#head.method === 'HEAD') {
       framing = Framing.None;
       if (length >= 0) out += 'Content-Length: ' + length + CRLF;
     } else if (length >= 0) {
@@ -185,7 +205,7 @@ export class Exchange {
       framing = Framing.Close;
     }
     const keepAlive =
-      !facts.close && !this.forceClose && framing !== Framing.Close && this.head.keepAlive && this.#owner.keepAliveAllowed(this);
+      !facts.close && !this.#forceClose && framing !== Framing.Close && this.#head.keepAlive && this.#owner.keepAliveAllowed(this);
     this.#keepAlive = keepAlive;
     if (!keepAlive) out += 'Connection: close\r\n\r\n';
     else if (minor === 0) out += 'Connection: keep-alive\r\n\r\n';
@@ -199,15 +219,15 @@ export class Exchange {
    * Sends a whole response at once: head and body in one write.
    * Returns false if a response was already started.
    */
-  respond(status: number, headers: OutgoingHeaders, body: string | Uint8Array | null): boolean {
-    if (this.headersSent || this.finished) return false;
+  respond(status: number, headers: OutgoingHeaders, body: string | Uint8Array | null, reason?: string): boolean {
+    if (this.#headersSent || this.#finished) return false;
     const socket = this.#owner.socket;
     if (body === null) {
-      const head = this.#head(status, headers, this.head.method === 'HEAD' ? -1 : 0);
+      const head = this.#writeHeadString(status, headers, this.#head.method === 'HEAD' ? -1 : 0, reason);
       if (!socket.destroyed) socket.write(head, 'latin1');
     } else if (typeof body === 'string') {
       const length = Buffer.byteLength(body);
-      const head = this.#head(status, headers, length);
+      const head = this.#writeHeadString(status, headers, length, reason);
       if (!socket.destroyed) {
         if (this.#framing === Framing.None) {
           socket.write(head, 'latin1');
@@ -215,17 +235,17 @@ export class Exchange {
           // ASCII (as many bytes as characters): one string write, which Node encodes into
           // a stack buffer and sends without allocating a Buffer for it.
           socket.write(head + body, 'latin1');
-          this.bytesWritten = length;
+          this.#bytesWritten = length;
         } else {
           const out = Buffer.allocUnsafe(head.length + length) as Latin1Writable;
           out.latin1Write(head, 0);
           out.utf8Write(body, head.length);
           socket.write(out);
-          this.bytesWritten = length;
+          this.#bytesWritten = length;
         }
       }
     } else {
-      const head = this.#head(status, headers, body.byteLength);
+      const head = this.#writeHeadString(status, headers, body.byteLength, reason);
       if (!socket.destroyed) {
         if (this.#framing === Framing.None) {
           socket.write(head, 'latin1');
@@ -240,7 +260,7 @@ export class Exchange {
           socket.write(body);
           socket.uncork();
         }
-        this.bytesWritten = body.byteLength;
+        this.#bytesWritten = body.byteLength;
       }
     }
     this.#finish();
@@ -251,9 +271,9 @@ export class Exchange {
    * Starts a streamed response. `length` is the body length or -1 (then chunked on
    * HTTP/1.1, close-delimited on HTTP/1.0). Follow with `write()` and `end()`.
    */
-  writeHead(status: number, headers: OutgoingHeaders, length: number): void {
-    if (this.headersSent || this.finished) return;
-    const head = this.#head(status, headers, length);
+  writeHead(status: number, headers: OutgoingHeaders, length: number, reason?: string): void {
+    if (this.#headersSent || this.#finished) return;
+    const head = this.#writeHeadString(status, headers, length, reason);
     const socket = this.#owner.socket;
     if (socket.destroyed) return;
     if (this.#framing === Framing.None) {
@@ -279,20 +299,20 @@ export class Exchange {
    * the socket's buffer is full: wait for `onDrain` before writing more.
    */
   write(chunk: string | Uint8Array): boolean {
-    if (this.finished) return false;
-    if (!this.headersSent) this.writeHead(200, {}, -1);
+    if (this.#finished) return false;
+    if (!this.#headersSent) this.writeHead(200, {}, -1);
     const socket = this.#owner.socket;
     if (socket.destroyed) return false;
     const framing = this.#framing;
     if (framing === Framing.None) return true;
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (data.byteLength === 0) return !socket.writableNeedDrain;
-    if (framing === Framing.Length && this.bytesWritten + data.byteLength > this.#length) {
+    if (framing === Framing.Length && this.#bytesWritten + data.byteLength > this.#length) {
       // More than announced: the framing would be corrupted, so the connection goes.
       this.abort();
       return false;
     }
-    this.bytesWritten += data.byteLength;
+    this.#bytesWritten += data.byteLength;
     if (framing === Framing.Chunked) {
       socket.cork();
       socket.write(data.byteLength.toString(16) + CRLF, 'latin1');
@@ -314,17 +334,17 @@ export class Exchange {
 
   /** Ends the response, optionally writing a last chunk. */
   end(chunk?: string | Uint8Array): void {
-    if (this.finished) return;
-    if (!this.headersSent) {
+    if (this.#finished) return;
+    if (!this.#headersSent) {
       this.respond(200, {}, chunk ?? null);
       return;
     }
     if (chunk !== undefined) this.write(chunk);
-    if (this.finished) return;
+    if (this.#finished) return;
     const socket = this.#owner.socket;
     if (this.#framing === Framing.Chunked) {
       if (!socket.destroyed) socket.write(LAST_CHUNK);
-    } else if (this.#framing === Framing.Length && this.bytesWritten !== this.#length) {
+    } else if (this.#framing === Framing.Length && this.#bytesWritten !== this.#length) {
       // Fewer bytes than announced: the client would wait forever for the rest.
       this.abort();
       return;
@@ -336,16 +356,16 @@ export class Exchange {
    * Streams `source` as the response body with backpressure; ends the response when
    * it ends, aborts the connection if it fails, destroys it if the client leaves.
    */
-  pipeFrom(source: Readable, status: number, headers: OutgoingHeaders, length: number): void {
-    this.writeHead(status, headers, length);
-    if (!this.expectsBody || this.finished) {
+  pipeFrom(source: Readable, status: number, headers: OutgoingHeaders, length: number, reason?: string): void {
+    this.writeHead(status, headers, length, reason);
+    if (!this.expectsBody || this.#finished) {
       source.destroy();
       this.end();
       return;
     }
     const onData = (chunk: Uint8Array | string): void => {
       if (!this.write(chunk)) {
-        if (this.finished) {
+        if (this.#finished) {
           source.destroy();
           return;
         }
@@ -364,11 +384,11 @@ export class Exchange {
    * HTTP response (CGI "non-parsed headers"). The connection closes when it ends.
    */
   sendRaw(source: Readable): void {
-    if (this.headersSent || this.finished) {
+    if (this.#headersSent || this.#finished) {
       source.destroy();
       return;
     }
-    this.headersSent = true;
+    this.#headersSent = true;
     this.#framing = Framing.Close;
     this.#keepAlive = false;
     const socket = this.#owner.socket;
@@ -390,9 +410,9 @@ export class Exchange {
    * `onClose` (a CGI program, a WSGI call, the access log) is told, as when the client leaves.
    */
   abort(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.aborted = true;
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#aborted = true;
     const listeners = this.#closeListeners;
     this.#closeListeners = null;
     this.#owner.exchangeAborted(this);
@@ -400,7 +420,7 @@ export class Exchange {
   }
 
   #finish(): void {
-    this.finished = true;
+    this.#finished = true;
     this.#owner.exchangeFinished(this, this.#keepAlive);
     const listeners = this.#finishListeners;
     if (listeners !== null) {

@@ -9,6 +9,7 @@
  */
 
 import { protocolError } from '../errors.js';
+import type { RequestView } from '../http-exchange.js';
 import { COLON, CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from './chars.js';
 
 /** The parts of the engine options the parser enforces. */
@@ -18,8 +19,11 @@ export interface ParserLimits {
   maxHeaders: number;
 }
 
-/** A parsed request head. Header names are kept raw and lowercased, in arrival order. */
-export class RequestHead {
+/**
+ * A parsed request head. Header names are kept raw and lowercased, in arrival order.
+ * The framework sees it only as a read-only {@link RequestView}.
+ */
+export class RequestHead implements RequestView {
   method = '';
   target = '';
   /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and any higher 1.x, answered as 1.1). */
@@ -40,6 +44,25 @@ export class RequestHead {
   expectContinue = false;
   /** Value of the Host header, or undefined. */
   host: string | undefined = undefined;
+
+  header(name: string): string | undefined {
+    const names = this.names;
+    let found: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === name) found = found === undefined ? this.values[i] : found + ', ' + this.values[i];
+    }
+    return found;
+  }
+
+  forEachHeader(visit: (name: string, value: string) => void): void {
+    for (let i = 0; i < this.names.length; i++) visit(this.names[i], this.values[i]);
+  }
+
+  get rawHeaders(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.rawNames.length; i++) out.push(this.rawNames[i], this.values[i]);
+    return out;
+  }
 }
 
 // Latin-1 slice without the argument checks of toString(): the parser already bounds offsets.

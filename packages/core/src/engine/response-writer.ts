@@ -7,10 +7,8 @@
  */
 
 import statuses from 'statuses';
+import type { OutgoingHeaders } from '../http-exchange.js';
 import { hasCloseToken, isEngineWritten } from '../owned-headers.js';
-
-/** Response header values as the framework keeps them (lowercased names). */
-export type OutgoingHeaders = Record<string, string | number | readonly string[] | undefined>;
 
 let dateValue = '';
 
