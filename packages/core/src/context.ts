@@ -16,7 +16,8 @@ import { createCookies } from './cookies.js';
 import { checkMethodName } from './methods.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
 import type { Request } from './request.js';
-import type { Response, HeaderValue } from './response.js';
+import type { HeaderValue } from './response-head.js';
+import type { Response } from './response.js';
 import { kAllowed, kExchange, kRequestClass, kResponseClass } from './symbols.js';
 
 /**

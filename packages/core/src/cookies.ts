@@ -7,7 +7,7 @@
 
 import Cookies from 'cookies';
 import type { Context } from './context.js';
-import type { HeaderValue } from './response.js';
+import type { HeaderValue } from './response-head.js';
 import { kHeaders } from './symbols.js';
 
 /** What `cookies` reads from a request: only `headers.cookie`. */

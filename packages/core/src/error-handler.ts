@@ -8,7 +8,7 @@
 
 import statuses from 'statuses';
 import type { Context } from './context.js';
-import { escapeHtml } from './response.js';
+import { escapeHtml } from './html.js';
 
 /** An error as the handler sees it: any Error, with http-errors' optional fields. */
 export interface HttpErrorLike extends Error {

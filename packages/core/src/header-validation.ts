@@ -5,7 +5,7 @@
  * Must never store or send anything: it only answers, or throws a coded SluiceError.
  */
 
-import { FIELD_VALUE, TOKEN } from './engine/chars.js';
+import { FIELD_VALUE, TOKEN } from './chars.js';
 import { responseError } from './errors.js';
 
 /**

@@ -10,7 +10,9 @@ export { Application, type ApplicationOptions, type ListenOptions, type Logger, 
 export { Context, type DefaultState, type HttpAssert, type HttpErrorArgument } from './context.js';
 export type { KoaContextView, KoaMiddleware } from './koa-middleware.js';
 export { Request, type BodyReadOptions } from './request.js';
-export { Response, escapeHtml, type HeaderValue } from './response.js';
+export { Response } from './response.js';
+export { escapeHtml } from './html.js';
+export type { HeaderValue } from './response-head.js';
 export type { Body } from './body-types.js';
 export { defaultErrorHandler, errorStatus, publicMessage, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
 export {

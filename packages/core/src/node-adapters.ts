@@ -9,8 +9,7 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import type { Context } from './context.js';
 import type { ConnectionInfo } from './http-exchange.js';
-import type { HeaderValue } from './response.js';
-import { flushHead } from './respond.js';
+import { flushHead, sendWhole, type HeaderValue } from './response-head.js';
 import { kExchange, kHeaders } from './symbols.js';
 
 /**
@@ -203,7 +202,7 @@ export class NodeResponse extends EventEmitter {
     if (Array.isArray(headers)) setHeaderList(ctx, headers);
     else if (headers !== undefined) ctx.set(headers as Record<string, string | number | string[]>);
     ctx.respond = false;
-    flushHead(ctx, status);
+    flushHead(ctx[kExchange], ctx.response, status);
     return this;
   }
 
@@ -233,8 +232,7 @@ export class NodeResponse extends EventEmitter {
     const data = typeof chunk === 'function' || chunk === undefined ? undefined
       : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
     if (!exchange.headersSent) {
-      const status = this.#status();
-      exchange.respond(status, ctx.response[kHeaders], data ?? null, ctx.response.customMessage);
+      sendWhole(exchange, ctx.response, this.#status(), data ?? null);
     } else {
       exchange.end(data);
     }
@@ -244,7 +242,7 @@ export class NodeResponse extends EventEmitter {
 
   /** Sends the head if not sent yet; a body set on `ctx` (or `write()`) follows. */
   flushHeaders(): void {
-    flushHead(this.#ctx, this.#status());
+    flushHead(this.#ctx[kExchange], this.#ctx.response, this.#status());
   }
 
   /** The status to send: Node's default 200 unless a status was set (ctx's default 404 is Koa's, not Node's). */

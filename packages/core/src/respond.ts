@@ -26,6 +26,7 @@ import statuses from 'statuses';
 import { isAsyncIterable, isStream } from './body-types.js';
 import type { Context } from './context.js';
 import type { HttpExchange } from './http-exchange.js';
+import { declaredLength, sendHead, sendStream, sendWhole } from './response-head.js';
 import { kExchange, kHeaders } from './symbols.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -43,56 +44,41 @@ export function respond(ctx: Context): void {
   }
   const headers = response[kHeaders];
   const status = response.status;
-  const reason = response.customMessage;
 
   if (statuses.empty[status]) {
     discard(body);
-    exchange.respond(status, headers, null, reason);
+    sendWhole(exchange, response, status, null);
     return;
   }
   if (ctx.method === 'HEAD') {
     const length = response.length;
     discard(body);
-    exchange.writeHead(status, headers, length ?? -1, reason);
+    sendHead(exchange, response, status, length ?? -1);
     exchange.end();
     return;
   }
   if (body === null || body === undefined) {
     if (response.explicitNullBody) {
       delete headers['content-type'];
-      exchange.respond(status, headers, null, reason);
+      sendWhole(exchange, response, status, null);
       return;
     }
     headers['content-type'] = TEXT;
-    exchange.respond(status, headers, response.message || String(status), reason);
+    sendWhole(exchange, response, status, response.message || String(status));
     return;
   }
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    exchange.respond(status, headers, body, reason);
+    sendWhole(exchange, response, status, body);
     return;
   }
   const stream = streamOf(body);
   if (stream === undefined) {
-    exchange.respond(status, headers, JSON.stringify(body), reason);
+    sendWhole(exchange, response, status, JSON.stringify(body));
     return;
   }
   const length = body instanceof Blob ? body.size : declaredLength(headers['content-length']);
-  if (stream === null) exchange.respond(status, headers, null, reason);
-  else exchange.pipeFrom(stream, status, headers, length, reason);
-}
-
-/**
- * Sends the status line and headers now (`ctx.flushHeaders()`, `ctx.res.writeHead()`), with
- * Content-Length if one was set, else chunked (1.1) or close-delimited (1.0) framing.
- * The body follows through `respond` or `ctx.res.write()`.
- */
-export function flushHead(ctx: Context, status: number): void {
-  const exchange = ctx[kExchange];
-  if (exchange.headersSent || exchange.finished) return;
-  // Setting the same status again would drop a custom reason phrase set just before.
-  if (ctx.status !== status) ctx.status = status;
-  const headers = ctx.response[kHeaders];
-  exchange.writeHead(status, headers, declaredLength(headers['content-length']), ctx.response.customMessage);
+  if (stream === null) sendWhole(exchange, response, status, null);
+  else sendStream(exchange, response, status, stream, length);
 }
 
 /** The head went out early: the body follows with the framing chosen then. */
@@ -124,10 +110,4 @@ function streamOf(body: unknown): Readable | null | undefined {
 function discard(body: unknown): void {
   if (isStream(body)) body.destroy();
   else if (body instanceof globalThis.Response && body.body !== null) void body.body.cancel().catch(() => {});
-}
-
-function declaredLength(value: string | string[] | undefined): number {
-  if (value === undefined || Array.isArray(value)) return -1;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
 }

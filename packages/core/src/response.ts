@@ -21,11 +21,11 @@ import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
 import { forwardedFields } from './owned-headers.js';
 import type { Request } from './request.js';
-import { flushHead } from './respond.js';
+import { escapeHtml } from './html.js';
+import { flushHead, type HeaderValue } from './response-head.js';
 import { kExchange, kHeaders } from './symbols.js';
 
-/** A response header value as stored. */
-export type HeaderValue = string | string[];
+export type { HeaderValue };
 
 // Content types for the shorthands the body setter uses, precomputed: `type=` is on the hot path.
 const TEXT = 'text/plain; charset=utf-8';
@@ -436,7 +436,7 @@ export class Response {
    * `ctx` follows when the chain is done, e.g. a stream of server-sent events.
    */
   flushHeaders(): void {
-    flushHead(this.ctx, this.#explicitStatus ? this.#status : 200);
+    flushHead(this[kExchange], this, this.#explicitStatus ? this.#status : 200);
   }
 
   /** A JSON-friendly summary (as Koa's `response.toJSON()`). */
@@ -502,9 +502,4 @@ function encodeLocation(url: string): string {
   } catch {
     throw responseError('INVALID_HEADER_VALUE', 'redirect target is not a valid URL (unpaired surrogate)');
   }
-}
-
-/** Minimal HTML escaping for text placed in generated pages. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -7,7 +7,7 @@
  */
 
 import { protocolError } from '../errors.js';
-import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, QDTEXT, QUOTED_PAIR, SP, TOKEN } from './chars.js';
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, QDTEXT, QUOTED_PAIR, SP, TOKEN } from '../chars.js';
 
 // The chunk-size line: chunk-size *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) CRLF
 // with chunk-ext-val = token / quoted-string (RFC 9112 §7.1.1). Every byte of it is checked against

@@ -10,7 +10,7 @@
 
 import { protocolError } from '../errors.js';
 import type { RequestView } from '../http-exchange.js';
-import { COLON, CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from './chars.js';
+import { COLON, CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from '../chars.js';
 
 /** The parts of the engine options the parser enforces. */
 export interface ParserLimits {

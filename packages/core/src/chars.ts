@@ -1,7 +1,8 @@
 /**
- * Byte-class lookup tables for the parser (RFC 9110 §5.6.2 token, field-vchar,
- * request-target characters). A table lookup per byte is the fastest test there is
- * in JS; must stay free of any allocation or logic beyond building the tables once.
+ * Byte-class lookup tables (RFC 9110 §5.6.2 token, field-vchar, request-target characters)
+ * shared by the engine's parser and the framework's header checks, so both agree on what a
+ * token is. A table lookup per byte is the fastest test there is in JS; must stay free of
+ * any allocation or logic beyond building the tables once.
  */
 
 function table(accept: (c: number) => boolean): Uint8Array {
