@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
+import { responseCarriesContent, statusAllowsContent } from './content-rule.js';
 import { coreError } from './errors.js';
 import type { ConnectionInfo, ExchangeBody, HttpExchange, OutgoingHeaders, RequestView } from './http-exchange.js';
 
@@ -185,7 +186,7 @@ export class NodeHttpExchange implements HttpExchange {
       res.setHeader(name, value as string | number | string[]);
     }
     // No length on 204 and 304 (RFC 9110 §8.6); HEAD gets GET's when known.
-    if (length >= 0 && status >= 200 && status !== 204 && status !== 304 && !res.hasHeader('content-length')) res.setHeader('Content-Length', length);
+    if (length >= 0 && statusAllowsContent(status) && !res.hasHeader('content-length')) res.setHeader('Content-Length', length);
     // HTTP/2 has no reason phrase (node:http2 warns when one is set).
     if (reason !== undefined && !this.#http2) (res as ServerResponse).statusMessage = reason;
     res.statusCode = status;
@@ -202,7 +203,7 @@ export class NodeHttpExchange implements HttpExchange {
   }
 
   #carriesBody(status: number): boolean {
-    return this.request.method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
+    return responseCarriesContent(this.request.method, status);
   }
 
   writeHead(status: number, headers: OutgoingHeaders, length: number, reason?: string): void {

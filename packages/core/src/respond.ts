@@ -24,6 +24,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import statuses from 'statuses';
 import { isAsyncIterable, isStream } from './body-types.js';
+import { responseCarriesContent } from './content-rule.js';
 import type { Context } from './context.js';
 import type { HttpExchange } from './http-exchange.js';
 import { declaredLength, sendHead, sendStream, sendWhole } from './response-head.js';
@@ -50,7 +51,8 @@ export function respond(ctx: Context): void {
     sendWhole(exchange, response, status, null);
     return;
   }
-  if (ctx.method === 'HEAD') {
+  // Left: HEAD, whose answer announces GET's length without content (content-rule.ts).
+  if (!responseCarriesContent(ctx.method, status)) {
     const length = response.length;
     discard(body);
     sendHead(exchange, response, status, length ?? -1);

@@ -8,6 +8,7 @@
 
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { statusAllowsContent } from '../content-rule.js';
 import type { ConnectionInfo, HttpExchange, OutgoingHeaders, RequestView } from '../http-exchange.js';
 import { RequestHead } from './parser.js';
 import type { RequestBody } from './request-body.js';
@@ -190,7 +191,7 @@ export class Exchange implements HttpExchange {
     let out = appendHeaders(line, headers, facts);
     if (!facts.hasDate) out += 'Date: ' + httpDate() + CRLF;
     let framing: Framing;
-    if (status < 200 || status === 204 || status === 304) {
+    if (!statusAllowsContent(status)) {
       framing = Framing.None;
     } else if (this.#head.method === 'HEAD') {
       framing = Framing.None;
