@@ -132,15 +132,10 @@ export class ChunkedDecoder {
           i++;
           break;
         case State.ExtName: {
-          // Names and token values are runs of token characters: consume the run in a tight loop.
-          const max = this.#limits.maxChunkLineBytes;
-          while (i < end && TOKEN[buf[i]] === 1) {
-            if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
-            i++;
-          }
+          i = this.#tokenRun(buf, i, end);
           if (i === end) break;
           const d = buf[i];
-          if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
+          if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
           if (d === CR) this.#state = State.SizeLf;
           else if (d === 0x3b) this.#state = State.ExtNameStart;
           else if (d === 0x3d) this.#state = State.ExtValueStart;
@@ -162,14 +157,10 @@ export class ChunkedDecoder {
           i++;
           break;
         case State.ExtToken: {
-          const max = this.#limits.maxChunkLineBytes;
-          while (i < end && TOKEN[buf[i]] === 1) {
-            if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
-            i++;
-          }
+          i = this.#tokenRun(buf, i, end);
           if (i === end) break;
           const d = buf[i];
-          if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
+          if (++this.#lineBytes > this.#limits.maxChunkLineBytes) throw protocolError('BAD_CHUNK');
           if (d === CR) this.#state = State.SizeLf;
           else if (d === 0x3b) this.#state = State.ExtNameStart;
           else if (d === SP || d === HTAB) this.#state = State.ExtWs;
@@ -255,6 +246,19 @@ export class ChunkedDecoder {
       }
     }
     return this.#state === State.Done ? i : -1;
+  }
+
+  /**
+   * Consumes a run of token characters (an extension name or token value) in a tight loop,
+   * counting them toward the chunk line's limit; returns the index of the first other byte.
+   */
+  #tokenRun(buf: Buffer, i: number, end: number): number {
+    const max = this.#limits.maxChunkLineBytes;
+    while (i < end && TOKEN[buf[i]] === 1) {
+      if (++this.#lineBytes > max) throw protocolError('BAD_CHUNK');
+      i++;
+    }
+    return i;
   }
 
   #addTrailer(): void {
