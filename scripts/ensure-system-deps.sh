@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the programs the test suite runs for real are installed:
 # curl, ab, wrk, wget (HTTP clients), git, openssl (test certificates), php-cgi, Perl's CGI.pm, Django and Flask
-# for /usr/bin/python3, nginx (reverse-proxy test), and a C toolchain that compiles (the native CGI spawn helper). Installs what
+# for /usr/bin/python3, nginx (reverse-proxy test), a C toolchain that compiles (the native CGI spawn helper) and Chromium
+# (the browser tests drive it headless through puppeteer-core). Installs what
 # is missing with apt-get when run as root (as CI does), then checks again; otherwise names what to install and fails.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ needs=(
   "py:flask|python3-flask"
   "nginx|nginx-light"
   "cc:errno.h|gcc libc6-dev"
+  "chromium|chromium"
 )
 
 # Whether the check passes.
@@ -54,8 +56,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "installing system packages for the tests: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get update -qq -o DPkg::Lock::Timeout=300
+apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null
 # A package that installed but did not provide what its check looks for must not pass silently.
 # shellcheck disable=SC2207
 still=($(missing_packages))
