@@ -9,22 +9,18 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BufferedBody, Context, Logger } from '@sluice/core';
+import type { CallHost, PoolCall } from '@sluice/python-workers';
+import { encodeRequest } from './environ.js';
 import { encodeFrame, encodeU32Frame, FromWorker, ToWorker } from './framing.js';
 import { pythonError, WsgiError } from './errors.js';
 import { applyHead, type HeadFacts } from './response-head.js';
 import { ResponseStream, type StreamOwner } from './response-stream.js';
 
-/** What a call needs from the worker running it. */
-export interface CallHost {
-  readonly pid: number;
-  send(frame: Buffer): void;
-}
-
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 const LOG_ERROR = 2;
 
-export class WsgiCall implements StreamOwner {
+export class WsgiCall implements PoolCall, StreamOwner {
   readonly ctx: Context;
   /** SCRIPT_NAME: the mount prefix. */
   readonly scriptName: string;
@@ -74,6 +70,11 @@ export class WsgiCall implements StreamOwner {
   /** The body's length when it was buffered (known even for a chunked request), else -1. */
   get bufferedLength(): number {
     return this.#buffered === null ? -1 : this.#buffered.length;
+  }
+
+  /** The REQUEST frame: the environ, for the worker to start the application on. */
+  requestFrame(): Buffer {
+    return encodeRequest(this.ctx, this.id, this.scriptName, this.rawPath, this.bufferedLength);
   }
 
   /** Handles a frame from the worker; returns true when it was the request's terminal frame. */

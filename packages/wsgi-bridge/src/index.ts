@@ -9,5 +9,5 @@
 export { wsgi, type WsgiMiddleware } from './middleware.js';
 export { defaults, type RequestBuffering, type WsgiOptions } from './options.js';
 export { WsgiError, wsgiErrors, wsgiErrorRegistry, type WsgiErrorName } from './errors.js';
-export type { PoolStats } from './pool.js';
-export { WORKER_SCRIPT } from './worker.js';
+export type { PoolStats } from '@sluice/python-workers';
+export { WORKER_SCRIPT } from './worker-script.js';

@@ -6,9 +6,12 @@
  * pool and calls do.
  */
 
-import { bufferBody, normalizePath, type Context, type Middleware } from '@sluice/core';
+import { bufferBody, normalizePath, type BufferedBody, type Context, type Middleware } from '@sluice/core';
+import { WorkerPool, type PoolStats } from '@sluice/python-workers';
+import { WsgiCall } from './call.js';
+import { WsgiError } from './errors.js';
 import { resolveOptions, type WsgiOptions } from './options.js';
-import { WorkerPool, type PoolStats } from './pool.js';
+import { WORKER_SCRIPT, workerArgs } from './worker-script.js';
 
 /** The middleware returned by {@link wsgi}, with the pool's lifecycle. */
 export interface WsgiMiddleware extends Middleware {
@@ -41,13 +44,22 @@ export interface WsgiMiddleware extends Middleware {
  */
 export function wsgi(options: WsgiOptions): WsgiMiddleware {
   const resolved = resolveOptions(options);
-  const pool = new WorkerPool(resolved);
+  const pool = new WorkerPool<WsgiCall>({
+    ...resolved,
+    protocol: 'WSGI',
+    script: WORKER_SCRIPT,
+    args: workerArgs(resolved),
+    concurrency: resolved.threads,
+    error: (failure, message, errorOptions) => new WsgiError(failure, message, errorOptions),
+  });
   const mount = resolved.mount;
   const bodyOptions = { memoryBytes: resolved.bodyMemoryBytes, maxBytes: resolved.maxSpoolBytes, tempDir: resolved.tempDir };
+  const start = (ctx: Context, scriptName: string, rawPath: string, buffered: BufferedBody | null): Promise<void> =>
+    pool.run(new WsgiCall(ctx, scriptName, rawPath, resolved.logger ?? ctx.app.logger, buffered));
   // The body is read whole before the pool sees the request: a trickling client holds no worker.
   const run = async (ctx: Context, scriptName: string, rawPath: string): Promise<void> => {
-    if (resolved.requestBuffering === 'stream' || !ctx.request.hasBody) return pool.run(ctx, scriptName, rawPath, null);
-    return pool.run(ctx, scriptName, rawPath, await bufferBody(ctx, bodyOptions));
+    if (resolved.requestBuffering === 'stream' || !ctx.request.hasBody) return start(ctx, scriptName, rawPath, null);
+    return start(ctx, scriptName, rawPath, await bufferBody(ctx, bodyOptions));
   };
   const middleware = (ctx: Context, next: () => Promise<void>): Promise<void> => {
     // Matched on the normal form even when the app does not normalise paths, so that

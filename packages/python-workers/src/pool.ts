@@ -5,18 +5,20 @@
  * Must never look inside requests or responses: calls and workers do.
  */
 
-import type { BufferedBody, Context, Logger } from '@sluice/core';
-import { WsgiCall } from './call.js';
-import { WsgiError } from './errors.js';
-import type { ResolvedOptions } from './options.js';
+import type { Logger, SluiceError } from '@sluice/core';
+import type { PoolOptions } from './options.js';
+import type { PoolCall } from './pool-call.js';
 import { watchPythonFiles } from './reload.js';
 import { WorkerProcess, type WorkerEvents } from './worker.js';
 
-const consoleLogger: Logger = {
-  info: () => {},
-  warn: (message, meta) => console.warn(`[sluice wsgi] ${message}`, meta ?? ''),
-  error: (message, meta) => console.error(`[sluice wsgi] ${message}`, meta ?? ''),
-};
+/** Where messages go before the pool has seen the application's logger. */
+function consoleLogger(label: string): Logger {
+  return {
+    info: () => {},
+    warn: (message, meta) => console.warn(`[sluice ${label}] ${message}`, meta ?? ''),
+    error: (message, meta) => console.error(`[sluice ${label}] ${message}`, meta ?? ''),
+  };
+}
 
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 10_000;
@@ -30,12 +32,12 @@ type PoolState = 'starting' | 'running' | 'failed' | 'closing' | 'closed';
  * when they exit; a `candidate` is starting to take over a seat (recycling, reload); a
  * `retired` worker gave its seat to its successor and finishes its requests.
  */
-interface Membership {
+interface Membership<C extends PoolCall> {
   role: 'serving' | 'candidate' | 'retired';
   /** `worker.served` at which it is due for recycling (`maxRequests`); Infinity: never. */
   recycleAt: number;
   /** The candidate starting to take over this worker's seat, if any. */
-  successor: WorkerProcess | null;
+  successor: WorkerProcess<C> | null;
 }
 
 /** Counts a caller may read (`bridge.stats()`). */
@@ -50,13 +52,17 @@ export interface PoolStats {
   respawns: number;
 }
 
-export class WorkerPool implements WorkerEvents {
-  readonly #options: ResolvedOptions;
-  #workers: WorkerProcess[] = [];
-  readonly #members = new Map<WorkerProcess, Membership>();
-  #queue: Array<{ call: WsgiCall; queuedAt: number }> = [];
+/**
+ * A pool of Python worker processes running one application; a bridge gives it calls
+ * (its own {@link PoolCall} class) and reads the answers from them.
+ */
+export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
+  readonly #options: PoolOptions;
+  #workers: WorkerProcess<C>[] = [];
+  readonly #members = new Map<WorkerProcess<C>, Membership<C>>();
+  #queue: Array<{ call: C; queuedAt: number }> = [];
   #state: PoolState = 'starting';
-  #startError: WsgiError | null = null;
+  #startError: SluiceError | null = null;
   readonly #ready: Promise<void>;
   #failures = 0;
   #respawns = 0;
@@ -65,16 +71,21 @@ export class WorkerPool implements WorkerEvents {
   #stopWatching: (() => void) | null = null;
   #idleWaiters: Array<() => void> = [];
 
-  constructor(options: ResolvedOptions) {
+  readonly #label: string;
+  readonly #consoleLogger: Logger;
+
+  constructor(options: PoolOptions) {
     this.#options = options;
-    const first: WorkerProcess[] = [];
+    this.#label = options.protocol.toLowerCase();
+    this.#consoleLogger = consoleLogger(this.#label);
+    const first: WorkerProcess<C>[] = [];
     for (let i = 0; i < options.workers; i++) first.push(this.#spawn('serving'));
     this.#ready = Promise.all(first.map((w) => w.ready)).then(
       () => {
         if (this.#state === 'starting') this.#state = 'running';
         this.#pump();
       },
-      (error: WsgiError) => {
+      (error: SluiceError) => {
         this.#startFailed(error);
         throw error;
       },
@@ -85,7 +96,7 @@ export class WorkerPool implements WorkerEvents {
     this.#scanTimer.unref();
     if (options.reload) {
       this.#stopWatching = watchPythonFiles([options.cwd, ...options.pythonPath], (file) => {
-        this.logger.info(`wsgi: ${file} changed, restarting the workers`);
+        this.logger.info(`${this.#label}: ${file} changed, restarting the workers`);
         for (const worker of this.#workers) if (worker.state === 'ready' && this.#members.get(worker)?.role === 'serving') this.#replace(worker);
       });
     }
@@ -93,7 +104,7 @@ export class WorkerPool implements WorkerEvents {
 
   /** Where bridge events and worker output go. */
   get logger(): Logger {
-    return this.#options.logger ?? this.#appLogger ?? consoleLogger;
+    return this.#options.logger ?? this.#appLogger ?? this.#consoleLogger;
   }
 
   /** Resolves when every worker has imported the application; rejects with the Python error. */
@@ -112,18 +123,22 @@ export class WorkerPool implements WorkerEvents {
     return { workers: pids, active, queued: this.#queue.length, respawns: this.#respawns };
   }
 
-  /** Runs the request in `ctx` on a worker (its body `buffered` already, or null: read from the client); resolves when `ctx` holds the response. */
-  run(ctx: Context, scriptName: string, rawPath: string, buffered: BufferedBody | null): Promise<void> {
+  /** Throws what {@link run} would throw for a pool that failed to start, is closing or closed. */
+  #check(ctx: { app: { logger: Logger } }): void {
     if (this.#appLogger === null) this.#appLogger = ctx.app.logger;
     if (this.#state === 'failed') throw this.#notStarted();
-    if (this.#state === 'closing' || this.#state === 'closed') throw new WsgiError('CLOSED');
-    const call = new WsgiCall(ctx, scriptName, rawPath, this.#options.logger ?? ctx.app.logger, buffered);
+    if (this.#state === 'closing' || this.#state === 'closed') throw this.#options.error('CLOSED');
+  }
+
+  /** Runs `call` on a worker (now, or queued); returns `call.promise`, which settles when its `ctx` holds the response. */
+  run(call: C): Promise<void> {
+    this.#check(call.ctx);
     const worker = this.#state === 'running' && this.#queue.length === 0 ? this.#target() : null;
     if (worker !== null) {
       worker.start(call);
     } else {
       if (this.#queue.length >= this.#options.maxQueue) {
-        throw new WsgiError('QUEUE_FULL', undefined, { headers: { 'Retry-After': '1' } });
+        throw this.#options.error('QUEUE_FULL', undefined, { headers: { 'Retry-After': '1' } });
       }
       this.#queue.push({ call, queuedAt: Date.now() });
     }
@@ -131,8 +146,8 @@ export class WorkerPool implements WorkerEvents {
   }
 
   /** The worker for the next request: an idle one (least busy first), else one with room in its pipeline. */
-  #target(): WorkerProcess | null {
-    let best: WorkerProcess | null = null;
+  #target(): WorkerProcess<C> | null {
+    let best: WorkerProcess<C> | null = null;
     for (const worker of this.#workers) {
       if (!worker.idle) continue;
       if (worker.active === 0) return worker;
@@ -145,8 +160,8 @@ export class WorkerPool implements WorkerEvents {
     return best;
   }
 
-  #spawn(role: Membership['role']): WorkerProcess {
-    const worker = new WorkerProcess(this.#options, this, () => this.logger);
+  #spawn(role: Membership<C>['role']): WorkerProcess<C> {
+    const worker = new WorkerProcess<C>(this.#options, this, () => this.logger);
     this.#workers.push(worker);
     this.#members.set(worker, { role, recycleAt: this.#recycleAfter(0), successor: null });
     return worker;
@@ -164,14 +179,14 @@ export class WorkerPool implements WorkerEvents {
       if (worker === null) return;
       const { call } = this.#queue.shift()!;
       if (call.ctx.aborted) {
-        call.fail(new WsgiError('CLOSED', 'client went away while queued'));
+        call.fail(this.#options.error('CLOSED', 'client went away while queued'));
         continue;
       }
       worker.start(call);
     }
   }
 
-  released(worker: WorkerProcess, call: WsgiCall): void {
+  released(worker: WorkerProcess<C>, call: C): void {
     if (!call.ctx.aborted) this.#failures = 0;
     const member = this.#members.get(worker);
     if (member?.role === 'serving' && member.successor === null && worker.served >= member.recycleAt && worker.state === 'ready') {
@@ -186,10 +201,10 @@ export class WorkerPool implements WorkerEvents {
     }
   }
 
-  requeue(calls: WsgiCall[]): void {
+  requeue(calls: C[]): void {
     this.#queue.unshift(...calls.map((call) => ({ call, queuedAt: Date.now() })));
     if (this.#state === 'closed') {
-      for (const call of calls) call.fail(new WsgiError('CLOSED'));
+      for (const call of calls) call.fail(this.#options.error('CLOSED'));
       this.#queue = [];
       return;
     }
@@ -198,14 +213,14 @@ export class WorkerPool implements WorkerEvents {
 
   /** An idle worker and nothing queued: take back a request sent ahead to a busy worker. */
   #takeBack(): void {
-    let busiest: WorkerProcess | null = null;
+    let busiest: WorkerProcess<C> | null = null;
     for (const worker of this.#workers) {
       if (worker.state === 'ready' && worker.active >= 2 && (busiest === null || worker.active > busiest.active)) busiest = worker;
     }
     busiest?.cancelOne();
   }
 
-  exited(worker: WorkerProcess, killed: boolean, reason: string): void {
+  exited(worker: WorkerProcess<C>, killed: boolean, reason: string): void {
     this.#workers = this.#workers.filter((w) => w !== worker);
     const member = this.#members.get(worker);
     this.#members.delete(worker);
@@ -216,7 +231,7 @@ export class WorkerPool implements WorkerEvents {
     this.#respawns++;
     if (member.successor !== null) {
       // The candidate already starting takes the seat; if it fails, #replace starts another.
-      this.logger.error(`wsgi: worker ${worker.pid} ${reason}; its replacement is starting`);
+      this.logger.error(`${this.#label}: worker ${worker.pid} ${reason}; its replacement is starting`);
       return;
     }
     this.#respawnLater(killed ? 0 : this.#backoffMs(), `worker ${worker.pid} ${reason}`);
@@ -228,7 +243,7 @@ export class WorkerPool implements WorkerEvents {
 
   /** Fills an empty seat after `delayMs`; `why` starts the log line. */
   #respawnLater(delayMs: number, why: string): void {
-    this.logger.error(`wsgi: ${why}; starting a new one${delayMs > 0 ? ` in ${delayMs} ms` : ''}`);
+    this.logger.error(`${this.#label}: ${why}; starting a new one${delayMs > 0 ? ` in ${delayMs} ms` : ''}`);
     setTimeout(() => this.#respawn(), delayMs).unref();
   }
 
@@ -241,7 +256,7 @@ export class WorkerPool implements WorkerEvents {
     if (!this.#serving()) return;
     const worker = this.#spawn('serving');
     // A failed start-up ends in `exited`, which tries again with a longer delay.
-    worker.ready.then(() => this.#pump(), (error: WsgiError) => {
+    worker.ready.then(() => this.#pump(), (error: SluiceError) => {
       if (this.#serving()) this.logger.error(error.stack ?? error.message);
     });
   }
@@ -251,7 +266,7 @@ export class WorkerPool implements WorkerEvents {
    * (recycling, reload); if it fails, `old` keeps the seat and is due again after
    * `maxRequests` more. A newer candidate (a reload during a recycling) supersedes an older one.
    */
-  #replace(old: WorkerProcess): void {
+  #replace(old: WorkerProcess<C>): void {
     const seat = this.#members.get(old)!;
     const superseded = seat.successor;
     const fresh = this.#spawn('candidate');
@@ -263,7 +278,7 @@ export class WorkerPool implements WorkerEvents {
         seat.successor = null;
         const member = this.#members.get(fresh);
         if (member === undefined) {
-          this.#candidateFailed(old, seat, `wsgi: worker ${fresh.pid} exited right after it started`);
+          this.#candidateFailed(old, seat, `${this.#label}: worker ${fresh.pid} exited right after it started`);
           return;
         }
         member.role = 'serving';
@@ -273,7 +288,7 @@ export class WorkerPool implements WorkerEvents {
         }
         this.#pump();
       },
-      (error: WsgiError) => {
+      (error: SluiceError) => {
         if (seat.successor !== fresh) return;
         seat.successor = null;
         this.#candidateFailed(old, seat, error.stack ?? error.message);
@@ -282,10 +297,10 @@ export class WorkerPool implements WorkerEvents {
   }
 
   /** `old`'s candidate failed (`what`): `old` keeps its seat, or, if it died meanwhile, the seat is filled anew. */
-  #candidateFailed(old: WorkerProcess, seat: Membership, what: string): void {
+  #candidateFailed(old: WorkerProcess<C>, seat: Membership<C>, what: string): void {
     if (!this.#serving()) return;
     if (this.#members.get(old) === seat) {
-      this.logger.error(`${what}\nwsgi: keeping the running worker ${old.pid}`);
+      this.logger.error(`${what}\n${this.#label}: keeping the running worker ${old.pid}`);
       seat.recycleAt = this.#recycleAfter(old.served);
     } else {
       this.logger.error(what);
@@ -293,7 +308,7 @@ export class WorkerPool implements WorkerEvents {
     }
   }
 
-  #startFailed(error: WsgiError): void {
+  #startFailed(error: SluiceError): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#state = 'failed';
     this.#startError = error;
@@ -304,8 +319,8 @@ export class WorkerPool implements WorkerEvents {
     for (const { call } of queued) call.fail(this.#notStarted());
   }
 
-  #notStarted(): WsgiError {
-    return new WsgiError('NOT_STARTED', undefined, { expose: false, cause: this.#startError });
+  #notStarted(): SluiceError {
+    return this.#options.error('NOT_STARTED', undefined, { expose: false, cause: this.#startError });
   }
 
   /** Timeouts: requests silent for `timeoutMs` (worker killed) and requests queued too long. */
@@ -313,16 +328,16 @@ export class WorkerPool implements WorkerEvents {
     const now = Date.now();
     const { timeoutMs, queueTimeoutMs } = this.#options;
     while (this.#queue.length > 0 && now - this.#queue[0].queuedAt > queueTimeoutMs) {
-      this.#queue.shift()!.call.fail(new WsgiError('QUEUE_TIMEOUT', undefined, { headers: { 'Retry-After': '1' } }));
+      this.#queue.shift()!.call.fail(this.#options.error('QUEUE_TIMEOUT', undefined, { headers: { 'Retry-After': '1' } }));
     }
-    const single = this.#options.threads === 1;
+    const single = this.#options.concurrency === 1;
     for (const worker of this.#workers) {
       if (worker.active === 0 || worker.state === 'dead') continue;
       // Single-threaded: only the running request can be silent; those sent ahead are waiting.
       for (const call of single ? [worker.runningCall!] : worker.calls) {
         if (now - call.lastActivity <= timeoutMs) continue;
-        this.logger.error(`wsgi: ${call.ctx.method} ${call.ctx.url} silent for more than ${timeoutMs} ms; killing worker ${worker.pid}`);
-        call.fail(new WsgiError('TIMEOUT'));
+        this.logger.error(`${this.#label}: ${call.ctx.method} ${call.ctx.url} silent for more than ${timeoutMs} ms; killing worker ${worker.pid}`);
+        call.fail(this.#options.error('TIMEOUT'));
         worker.kill('timeout');
         break;
       }
@@ -354,7 +369,7 @@ export class WorkerPool implements WorkerEvents {
       });
       clearInterval(scan);
     }
-    for (const { call } of this.#queue) call.fail(new WsgiError('CLOSED'));
+    for (const { call } of this.#queue) call.fail(this.#options.error('CLOSED'));
     this.#queue = [];
     const workers = this.#workers;
     await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {

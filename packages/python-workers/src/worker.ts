@@ -1,32 +1,27 @@
 /**
- * One Python worker process: spawns `sluice_wsgi_worker.py` with the channel socket on
+ * One Python worker process: spawns the bridge's worker program with the channel socket on
  * fd 3, reports readiness (or the Python start-up error), routes the frames it sends
  * to the requests it runs, forwards its stdout/stderr to the logger, and fails its
- * requests if it dies. Must never pick requests itself: the pool gives them.
+ * requests if it dies. Must never pick requests itself (the pool gives them), nor read
+ * a request's frames (its call does).
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sluice/core';
-import type { WsgiCall } from './call.js';
-import { encodeRequest } from './environ.js';
 import { FrameDecoder, FromWorker } from './framing.js';
-import { WsgiError } from './errors.js';
-import type { ResolvedOptions } from './options.js';
+import type { PoolOptions } from './options.js';
 import { forwardLines } from './output-lines.js';
-
-/** Path of the Python worker program shipped in this package. */
-export const WORKER_SCRIPT = fileURLToPath(new URL('../python/sluice_wsgi_worker.py', import.meta.url));
+import type { PoolCall } from './pool-call.js';
 
 /** What the pool learns from a worker. */
-export interface WorkerEvents {
+export interface WorkerEvents<C extends PoolCall> {
   /** A request finished on `worker`: it can take another. */
-  released(worker: WorkerProcess, call: WsgiCall): void;
+  released(worker: WorkerProcess<C>, call: C): void;
   /** Requests `worker` gave back without starting them (cancelled, or it died first): dispatch them again. */
-  requeue(calls: WsgiCall[]): void;
+  requeue(calls: C[]): void;
   /** The process is gone (all its output read); `killed` when the pool killed it on purpose. */
-  exited(worker: WorkerProcess, killed: boolean, reason: string): void;
+  exited(worker: WorkerProcess<C>, killed: boolean, reason: string): void;
 }
 
 /** Lifecycle of a worker. */
@@ -35,7 +30,8 @@ export type WorkerState = 'starting' | 'ready' | 'retiring' | 'dead';
 const STDERR_TAIL_LINES = 30;
 const EXIT_WAIT_MS = 2000;
 
-export class WorkerProcess {
+/** One Python worker process of a {@link WorkerPool}; the pool owns it, bridges never make one. */
+export class WorkerProcess<C extends PoolCall> {
   state: WorkerState = 'starting';
   /** Requests running on it now. */
   active = 0;
@@ -46,9 +42,9 @@ export class WorkerProcess {
   /** fd 4: ids of requests to take back, and the worker's answers (see Canceller in the worker). */
   readonly #control: Socket;
   #controlPending: Buffer | null = null;
-  readonly #calls = new Map<number, WsgiCall>();
-  readonly #events: WorkerEvents;
-  readonly #options: ResolvedOptions;
+  readonly #calls = new Map<number, C>();
+  readonly #events: WorkerEvents<C>;
+  readonly #options: PoolOptions;
   readonly #logger: () => Logger;
   #nextId = 1;
   #served = 0;
@@ -62,7 +58,7 @@ export class WorkerProcess {
   #settleReady!: (error?: Error) => void;
   #startupTimer: NodeJS.Timeout | null;
 
-  constructor(options: ResolvedOptions, events: WorkerEvents, logger: () => Logger) {
+  constructor(options: PoolOptions, events: WorkerEvents<C>, logger: () => Logger) {
     this.#options = options;
     this.#events = events;
     this.#logger = logger;
@@ -70,8 +66,7 @@ export class WorkerProcess {
     if (options.pythonPath.length > 0) {
       env.PYTHONPATH = [...options.pythonPath, ...(env.PYTHONPATH ? [env.PYTHONPATH] : [])].join(':');
     }
-    const multiprocess = options.workers > 1 ? '1' : '0';
-    this.#child = spawn(options.python, [WORKER_SCRIPT, options.app, String(options.threads), multiprocess], {
+    this.#child = spawn(options.python, [options.script, ...options.args], {
       cwd: options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -98,7 +93,7 @@ export class WorkerProcess {
       try {
         decoder.push(chunk);
       } catch (error) {
-        this.#logger().error(`wsgi: broken frame from worker ${this.pid}: ${(error as Error).message}`);
+        this.#logger().error(`${this.#label}: broken frame from worker ${this.pid}: ${(error as Error).message}`);
         this.kill('protocol error');
       }
     });
@@ -110,6 +105,11 @@ export class WorkerProcess {
     this.#child.on('close', (code, signal) => this.#onClose(code, signal));
   }
 
+  /** The protocol in lower case, starting log lines (`wsgi: ...`). */
+  get #label(): string {
+    return this.#options.protocol.toLowerCase();
+  }
+
   /** The process id (0 if it could not be spawned). */
   get pid(): number {
     return this.#child.pid ?? 0;
@@ -117,16 +117,16 @@ export class WorkerProcess {
 
   /** Whether it can start one more request now. */
   get idle(): boolean {
-    return this.state === 'ready' && this.active < this.#options.threads;
+    return this.state === 'ready' && this.active < this.#options.concurrency;
   }
 
   /** Whether one more request may be sent ahead to it (single-threaded and busy, room in its pipeline). */
   get canPipeline(): boolean {
-    return this.state === 'ready' && this.#options.threads === 1 && this.active <= this.#options.pipeline;
+    return this.state === 'ready' && this.#options.concurrency === 1 && this.active <= this.#options.pipeline;
   }
 
   /** The request it is running now when single-threaded (the others wait behind it). */
-  get runningCall(): WsgiCall | undefined {
+  get runningCall(): C | undefined {
     return this.#calls.values().next().value;
   }
 
@@ -135,8 +135,8 @@ export class WorkerProcess {
    * then gives it to an idle worker. Returns whether a request was asked for.
    */
   cancelOne(): boolean {
-    if (this.#options.threads !== 1 || this.active < 2) return false;
-    let last: WsgiCall | undefined;
+    if (this.#options.concurrency !== 1 || this.active < 2) return false;
+    let last: C | undefined;
     for (const call of this.#calls.values()) last = call;
     if (last === undefined || last.started || last.cancelling || this.#control.destroyed) return false;
     last.cancelling = true;
@@ -152,7 +152,7 @@ export class WorkerProcess {
     const data = this.#controlPending === null ? chunk : Buffer.concat([this.#controlPending, chunk]);
     const whole = data.length - (data.length % 4);
     this.#controlPending = whole < data.length ? data.subarray(whole) : null;
-    const taken: WsgiCall[] = [];
+    const taken: C[] = [];
     for (let at = 0; at < whole; at += 4) {
       const id = data.readUInt32BE(at);
       const call = this.#calls.get(id);
@@ -173,12 +173,12 @@ export class WorkerProcess {
   }
 
   /** The requests running on it. */
-  get calls(): IterableIterator<WsgiCall> {
+  get calls(): IterableIterator<C> {
     return this.#calls.values();
   }
 
   /** Starts `call` on this worker. */
-  start(call: WsgiCall): void {
+  start(call: C): void {
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
     call.id = id;
@@ -187,7 +187,7 @@ export class WorkerProcess {
     this.#calls.set(id, call);
     this.active++;
     this.#served++;
-    this.send(encodeRequest(call.ctx, id, call.scriptName, call.rawPath, call.bufferedLength));
+    this.send(call.requestFrame());
   }
 
   /**
@@ -257,14 +257,14 @@ export class WorkerProcess {
     const call = this.#calls.get(id);
     if (call === undefined) {
       // A finished request can still have something to report (excess body, close() failing).
-      if (type === FromWorker.Log) this.#logger().error(`wsgi: ${payload.toString('utf8', 1)}`, { wsgiWorker: this.pid });
+      if (type === FromWorker.Log) this.#logger().error(`${this.#label}: ${payload.toString('utf8', 1)}`, { [`${this.#label}Worker`]: this.pid });
       return;
     }
     if (call.onFrame(type, payload)) {
       this.#calls.delete(id);
       this.active--;
       // Single-threaded: the next request sent ahead starts now; its silence counts from here.
-      const next = this.#options.threads === 1 ? this.runningCall : undefined;
+      const next = this.#options.concurrency === 1 ? this.runningCall : undefined;
       if (next !== undefined) next.lastActivity = Date.now();
       this.#events.released(this, call);
       if (this.state === 'retiring' && this.active === 0) this.#closeChannel();
@@ -274,7 +274,7 @@ export class WorkerProcess {
   #startupFailed(what: string, traceback: string): void {
     const detail = traceback || this.#stderrTail.join('\n');
     const lastLine = detail.trimEnd().split('\n').pop() ?? '';
-    const error = new WsgiError('STARTUP', `WSGI application "${this.#options.app}" ${what}${lastLine ? `: ${lastLine}` : ''}`, { expose: false });
+    const error = this.#options.error('STARTUP', `${this.#options.protocol} application "${this.#options.app}" ${what}${lastLine ? `: ${lastLine}` : ''}`, { expose: false });
     if (detail) error.stack = `${error.name} [${error.code}]: ${error.message}\n${detail.trimEnd()}`;
     this.#exitReason = `start-up failed: ${lastLine || what}`;
     this.#settleReady(error);
@@ -284,14 +284,15 @@ export class WorkerProcess {
     const child = this.#child;
     const pid = this.pid;
     const logger = this.#logger;
+    const key = `${this.#label}Worker`;
     if (child.stdout !== null) {
-      forwardLines(child.stdout, (line) => logger().info(line, { wsgiWorker: pid, stream: 'stdout' }));
+      forwardLines(child.stdout, (line) => logger().info(line, { [key]: pid, stream: 'stdout' }));
     }
     if (child.stderr !== null) {
       forwardLines(child.stderr, (line) => {
         this.#stderrTail.push(line);
         if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
-        logger().warn(line, { wsgiWorker: pid, stream: 'stderr' });
+        logger().warn(line, { [key]: pid, stream: 'stderr' });
       });
     }
   }
@@ -301,12 +302,12 @@ export class WorkerProcess {
     const reason = this.#exitReason || (signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
     // Also when killed while starting: `ready` must settle (and its start-up timer stop).
     if (!this.#imported) this.#startupFailed(reason, '');
-    const error = new WsgiError('WORKER_CRASHED', undefined, { expose: false });
+    const error = this.#options.error('WORKER_CRASHED', undefined, { expose: false });
     // Requests sent ahead that it never started are safe to run elsewhere; the rest fail.
-    const unstarted: WsgiCall[] = [];
+    const unstarted: C[] = [];
     let first = true;
     for (const call of this.#calls.values()) {
-      if (!first && !call.started && this.#options.threads === 1) {
+      if (!first && !call.started && this.#options.concurrency === 1) {
         call.detach();
         unstarted.push(call);
       } else {
