@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { inspect } from 'node:util';
 import compose from 'koa-compose';
 import createError from 'http-errors';
-import { Context, type DefaultState } from './context.js';
+import { Context } from './context.js';
 import type { KoaMiddleware } from './koa-middleware.js';
 import { HttpEngine, type TlsOptions } from './engine/engine.js';
 import type { HttpExchange } from './http-exchange.js';
@@ -18,6 +18,8 @@ import { NodeHttpExchange, type NodeServerRequest, type NodeServerResponse } fro
 import type { EngineOptions } from './engine/limits.js';
 import { defaultErrorHandler, errorStatus, type ErrorHandler, type HttpErrorLike } from './error-handler.js';
 import { coreError, type ProtocolError } from './errors.js';
+import { consoleLogger, type Logger } from './logger.js';
+import type { ApplicationView, DefaultState } from './object-views.js';
 import { validateErrorPages, withErrorPages, type ErrorPages } from './error-pages.js';
 import { allowFor, MethodRegistry, notAllowed, notImplemented, traceEcho } from './methods.js';
 import { normalizePath, pathAboveRootError } from './path-normalization.js';
@@ -47,13 +49,6 @@ export type ParameterizedContext<StateT = DefaultState, ContextT = {}> = Context
  * };
  */
 export type Middleware<StateT = DefaultState, ContextT = {}> = (ctx: ParameterizedContext<StateT, ContextT>, next: Next) => unknown;
-
-/** Where diagnostics go (CGI stderr, worker output, unhandled errors). */
-export interface Logger {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
 
 /** Options of `new Application()`. */
 export interface ApplicationOptions {
@@ -125,12 +120,6 @@ export interface ListenOptions {
   path?: string;
 }
 
-const consoleLogger: Logger = {
-  info: () => {},
-  warn: (message, meta) => console.warn(`[sluice] ${message}`, meta ?? ''),
-  error: (message, meta) => console.error(`[sluice] ${message}`, meta ?? ''),
-};
-
 const defaults = {
   proxy: false,
   proxyIpHeader: 'X-Forwarded-For',
@@ -195,7 +184,7 @@ const REPRESENTATION_HEADERS = new Set([
  * const app = new Application<State>();
  * app.use(async (ctx) => { ctx.body = ctx.state.user?.name ?? 'anonymous'; });
  */
-export class Application<StateT = DefaultState, ContextT = {}> extends EventEmitter {
+export class Application<StateT = DefaultState, ContextT = {}> extends EventEmitter implements ApplicationView {
   /** The middleware, in order (typed loosely: an app of any state type is an `Application`). */
   readonly middleware: Array<Middleware<any, any>> = [];
   env: string;

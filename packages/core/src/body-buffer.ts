@@ -11,7 +11,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Application } from './application.js';
+import type { ApplicationView } from './object-views.js';
 import type { Context } from './context.js';
 import { coreError, protocolErrorRegistry, RequestAbortedError, type SluiceError } from './errors.js';
 import { kExchange } from './symbols.js';
@@ -44,9 +44,9 @@ export interface BufferedBody {
 const DEFAULT_MEMORY_BYTES = 64 * 1024;
 
 /** Bytes held by `bufferBody` per application: the budget is the app's, across all its connections. */
-const budgetsInUse = new WeakMap<Application, { used: number }>();
+const budgetsInUse = new WeakMap<ApplicationView, { used: number }>();
 
-function budgetOf(app: Application): { used: number } {
+function budgetOf(app: ApplicationView): { used: number } {
   let budget = budgetsInUse.get(app);
   if (budget === undefined) {
     budget = { used: 0 };
@@ -80,7 +80,7 @@ class Reservation {
   readonly #limit: number;
   #held = 0;
 
-  constructor(app: Application) {
+  constructor(app: ApplicationView) {
     this.#budget = budgetOf(app);
     this.#limit = app.limits.maxBufferedBodyBytes;
   }

@@ -9,25 +9,24 @@ import type { Readable } from 'node:stream';
 import { inspect, isDeepStrictEqual } from 'node:util';
 import type Cookies from 'cookies';
 import createError from 'http-errors';
-import type { Application } from './application.js';
 import type { Body } from './body-types.js';
 import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
 import { createCookies } from './cookies.js';
 import { checkMethodName } from './methods.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
+import type { ApplicationView, DefaultState } from './object-views.js';
 import type { Request } from './request.js';
 import type { HeaderValue } from './response-head.js';
 import type { Response } from './response.js';
 import { kAllowed, kExchange, kRequestClass, kResponseClass } from './symbols.js';
 
 /**
- * The type of `ctx.state` in an app that does not name one (`new Application<MyState>()`
- * does): any key, as Koa's. Middleware typed with it run in apps of any state type.
- * Augment it to type the state of every app:
- * `declare module '@sluice/core' { interface DefaultState { user?: User } }`.
+ * What a context needs of the application that makes it: the view every object gets
+ * (`ctx.app`), and the app's own request and response classes.
  */
-export interface DefaultState {
-  [key: string]: any;
+export interface ContextMaker extends ApplicationView {
+  readonly [kRequestClass]: typeof Request;
+  readonly [kResponseClass]: typeof Response;
 }
 
 /** What `ctx.throw()` and `ctx.assert()` take after the condition: status, message, properties or an error. */
@@ -94,7 +93,9 @@ const httpAssert: HttpAssert = Object.assign(
  * });
  */
 export class Context {
-  readonly app: Application;
+  /** The application: its settings, logger and events, and `dispatch` to run the chain again. */
+  readonly app: ApplicationView;
+  /** `ctx.response`: what the middleware record of the response. */
   readonly response: Response;
   /** Set to false to bypass sluice's response handling (you write through `ctx.res`). */
   respond = true;
@@ -105,10 +106,13 @@ export class Context {
   #res: NodeResponse | undefined = undefined;
   #cookies: Cookies | undefined = undefined;
   #state: DefaultState | undefined = undefined;
+  readonly #Request: typeof Request;
 
-  constructor(app: Application<any, any>, exchange: HttpExchange) {
+  /** @internal */
+  constructor(app: ContextMaker, exchange: HttpExchange) {
     this.app = app;
     this[kExchange] = exchange;
+    this.#Request = app[kRequestClass];
     this.response = new app[kResponseClass](app, this, exchange);
   }
 
@@ -117,7 +121,7 @@ export class Context {
    * its method (a hello, a static file's fast path) does not pay for the object.
    */
   get request(): Request {
-    return (this.#request ??= new this.app[kRequestClass](this.app, this, this[kExchange]));
+    return (this.#request ??= new this.#Request(this.app, this, this[kExchange]));
   }
 
   /** The URL as received (rewrites of `ctx.url` do not change it). */

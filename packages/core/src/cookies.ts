@@ -6,14 +6,22 @@
  */
 
 import Cookies from 'cookies';
-import type { Context } from './context.js';
 import type { HeaderValue } from './response-head.js';
 import { kHeaders } from './symbols.js';
 
+/** What a cookie jar uses of its context (`Context`, above this file, implements it). */
+export interface CookieContext {
+  readonly app: { readonly keys: string[] | undefined };
+  readonly request: { readonly secure: boolean };
+  readonly response: { readonly [kHeaders]: Record<string, HeaderValue> };
+  get(field: string): string;
+  set(field: string, value: string | string[]): void;
+}
+
 /** What `cookies` reads from a request: only `headers.cookie`. */
 class CookieRequestView {
-  readonly #ctx: Context;
-  constructor(ctx: Context) {
+  readonly #ctx: CookieContext;
+  constructor(ctx: CookieContext) {
     this.#ctx = ctx;
   }
   get headers(): Record<string, string | string[]> {
@@ -23,8 +31,8 @@ class CookieRequestView {
 
 /** What `cookies` writes to a response: the Set-Cookie list, through ctx.response (CR/LF-checked). */
 class CookieResponseView {
-  readonly #ctx: Context;
-  constructor(ctx: Context) {
+  readonly #ctx: CookieContext;
+  constructor(ctx: CookieContext) {
     this.#ctx = ctx;
   }
   getHeader(name: string): HeaderValue | undefined {
@@ -36,7 +44,7 @@ class CookieResponseView {
 }
 
 /** Builds the cookie jar of `ctx`: signed with `app.keys`, `secure` from the request's protocol. */
-export function createCookies(ctx: Context): Cookies {
+export function createCookies(ctx: CookieContext): Cookies {
   return new Cookies(
     new CookieRequestView(ctx) as unknown as ConstructorParameters<typeof Cookies>[0],
     new CookieResponseView(ctx) as unknown as ConstructorParameters<typeof Cookies>[1],

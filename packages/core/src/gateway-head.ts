@@ -5,7 +5,7 @@
  * @sluice/wsgi-bridge alike. Must never send anything or set the body: the gateway does.
  */
 
-import type { Logger } from './application.js';
+import type { Logger } from './logger.js';
 import type { Context } from './context.js';
 import type { ForwardedFields } from './owned-headers.js';
 

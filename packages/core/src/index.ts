@@ -6,8 +6,10 @@
  * @module @sluice/core
  */
 
-export { Application, type ApplicationOptions, type ListenOptions, type Logger, type Middleware, type Next, type ParameterizedContext } from './application.js';
-export { Context, type DefaultState, type HttpAssert, type HttpErrorArgument } from './context.js';
+export { Application, type ApplicationOptions, type ListenOptions, type Middleware, type Next, type ParameterizedContext } from './application.js';
+export type { Logger } from './logger.js';
+export { Context, type HttpAssert, type HttpErrorArgument } from './context.js';
+export type { ApplicationView, ContextView, DefaultState, RequestBasics } from './object-views.js';
 export type { KoaContextView, KoaMiddleware } from './koa-middleware.js';
 export { Request, type BodyReadOptions } from './request.js';
 export { Response } from './response.js';

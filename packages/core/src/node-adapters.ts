@@ -7,10 +7,29 @@
 
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import type { Context } from './context.js';
-import type { ConnectionInfo } from './http-exchange.js';
-import { flushHead, sendWhole, type HeaderValue } from './response-head.js';
+import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
+import { flushHead, sendWhole, type HeaderValue, type RecordedHead } from './response-head.js';
 import { kExchange, kHeaders } from './symbols.js';
+
+/**
+ * What the adapters use of a context: its exchange, its request line and headers, the
+ * response's recorded head and header setters. `Context` (above this file) implements it.
+ */
+export interface AdaptedContext {
+  readonly [kExchange]: HttpExchange;
+  readonly request: { readonly headers: Record<string, string | string[]>; readonly rawHeaders: string[] };
+  readonly response: RecordedHead & { readonly headers: Record<string, HeaderValue>; readonly explicitStatus: boolean };
+  readonly req: NodeRequest;
+  respond: boolean;
+  method: string;
+  url: string;
+  status: number;
+  message: string;
+  set(field: string | Record<string, string | number | string[]>, value?: string | number | readonly (string | number)[]): void;
+  append(field: string, value: string | readonly string[]): void;
+  has(field: string): boolean;
+  remove(field: string): void;
+}
 
 /**
  * What `ctx.req.socket` and `ctx.res.socket` are: the connection's addresses and an
@@ -23,9 +42,10 @@ export class SocketView extends EventEmitter implements ConnectionInfo {
   readonly localAddress: string;
   readonly localPort: number;
   readonly encrypted: boolean;
-  readonly #ctx: Context;
+  readonly #ctx: AdaptedContext;
 
-  constructor(ctx: Context) {
+  /** @internal */
+  constructor(ctx: AdaptedContext) {
     super();
     this.#ctx = ctx;
     const info = ctx[kExchange].connection;
@@ -74,10 +94,10 @@ export class SocketView extends EventEmitter implements ConnectionInfo {
   }
 }
 
-const socketViews = new WeakMap<Context, SocketView>();
+const socketViews = new WeakMap<AdaptedContext, SocketView>();
 
 /** The one SocketView of a context, made on first use. */
-function socketView(ctx: Context): SocketView {
+function socketView(ctx: AdaptedContext): SocketView {
   let view = socketViews.get(ctx);
   if (view === undefined) {
     view = new SocketView(ctx);
@@ -103,7 +123,7 @@ export type NodeRequest = Readable & {
 };
 
 /** Builds `ctx.req`: the engine's body stream (or an empty one) with Node's request fields. */
-export function createNodeRequest(ctx: Context): NodeRequest {
+export function createNodeRequest(ctx: AdaptedContext): NodeRequest {
   const exchange = ctx[kExchange];
   const stream: Readable = exchange.body ?? new Readable({ read() { this.push(null); } });
   const minor = exchange.request.versionMinor;
@@ -126,10 +146,11 @@ export function createNodeRequest(ctx: Context): NodeRequest {
 
 /** A `ServerResponse`-like object writing through the exchange. Emits 'finish' and 'close'. */
 export class NodeResponse extends EventEmitter {
-  readonly #ctx: Context;
+  readonly #ctx: AdaptedContext;
   #drainPending = false;
 
-  constructor(ctx: Context) {
+  /** @internal */
+  constructor(ctx: AdaptedContext) {
     super();
     this.#ctx = ctx;
     const exchange = ctx[kExchange];
@@ -255,7 +276,7 @@ export class NodeResponse extends EventEmitter {
 type OutgoingHeadersArg = Record<string, string | number | string[]> | ReadonlyArray<readonly [string, string | number] | string>;
 
 /** Applies Node's array forms of `writeHead` headers through `ctx.append` (repeats kept). */
-function setHeaderList(ctx: Context, list: ReadonlyArray<readonly [string, string | number] | string>): void {
+function setHeaderList(ctx: AdaptedContext, list: ReadonlyArray<readonly [string, string | number] | string>): void {
   if (list.length > 0 && Array.isArray(list[0])) {
     for (const pair of list as ReadonlyArray<readonly [string, string | number]>) ctx.append(pair[0], String(pair[1]));
     return;
@@ -264,6 +285,6 @@ function setHeaderList(ctx: Context, list: ReadonlyArray<readonly [string, strin
 }
 
 /** Builds `ctx.res` for `ctx`. */
-export function createNodeResponse(ctx: Context): NodeResponse {
+export function createNodeResponse(ctx: AdaptedContext): NodeResponse {
   return new NodeResponse(ctx);
 }

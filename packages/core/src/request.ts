@@ -10,11 +10,10 @@ import { inspect } from 'node:util';
 import accepts from 'accepts';
 import fresh from 'fresh';
 import typeis from 'type-is';
-import type { Application } from './application.js';
-import type { Context } from './context.js';
 import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
 import { coreError, protocolErrorRegistry, SluiceError } from './errors.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
+import type { ApplicationView, ContextView, RequestBasics } from './object-views.js';
 import { forwardedAddresses } from './proxy-trust.js';
 import type { Response } from './response.js';
 import { kExchange, kTrustedProxy } from './symbols.js';
@@ -33,9 +32,11 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
  * @example
  * const data = ctx.is('json') ? await ctx.request.json() : await ctx.request.text({ limit: 4096 });
  */
-export class Request {
-  readonly app: Application;
-  readonly ctx: Context;
+export class Request implements RequestBasics {
+  /** The application (`ctx.app`). */
+  readonly app: ApplicationView;
+  /** The context this request belongs to. */
+  readonly ctx: ContextView<Request, Response>;
   readonly [kExchange]: HttpExchange;
   /** The URL as first received; not changed by rewrites. */
   readonly originalUrl: string;
@@ -52,7 +53,7 @@ export class Request {
   /** Free for body-parsing middleware to fill, as in Koa. */
   body: unknown = undefined;
 
-  constructor(app: Application<any, any>, ctx: Context, exchange: HttpExchange) {
+  constructor(app: ApplicationView, ctx: ContextView<Request, Response>, exchange: HttpExchange) {
     this.app = app;
     this.ctx = ctx;
     this[kExchange] = exchange;

@@ -12,15 +12,13 @@ import mime from 'mime-types';
 import statuses from 'statuses';
 import typeis from 'type-is';
 import vary from 'vary';
-import type { Application } from './application.js';
 import { isStream, type Body } from './body-types.js';
-import type { Context } from './context.js';
 import { responseError } from './errors.js';
 import { checkHeaderName, checkHeaderValue, checkReasonPhrase, checkStatus, isHeaderValue } from './header-validation.js';
 import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
 import type { NodeRequest, NodeResponse } from './node-adapters.js';
 import { forwardedFields } from './owned-headers.js';
-import type { Request } from './request.js';
+import type { ApplicationView, ContextView, RequestBasics } from './object-views.js';
 import { escapeHtml } from './html.js';
 import { flushHead, type HeaderValue } from './response-head.js';
 import { kExchange, kHeaders } from './symbols.js';
@@ -57,8 +55,10 @@ function contentTypeOf(type: string): string | false {
  * ctx.response.body = { ok: true };
  */
 export class Response {
-  readonly app: Application;
-  readonly ctx: Context;
+  /** The application (`ctx.app`). */
+  readonly app: ApplicationView;
+  /** The context this response belongs to. */
+  readonly ctx: ContextView<RequestBasics, Response>;
   readonly [kExchange]: HttpExchange;
   readonly [kHeaders]: Record<string, HeaderValue> = {};
   #status = 404;
@@ -67,7 +67,7 @@ export class Response {
   #explicitNullBody = false;
   #body: Body = undefined;
 
-  constructor(app: Application<any, any>, ctx: Context, exchange: HttpExchange) {
+  constructor(app: ApplicationView, ctx: ContextView<RequestBasics, Response>, exchange: HttpExchange) {
     this.app = app;
     this.ctx = ctx;
     this[kExchange] = exchange;
@@ -467,7 +467,7 @@ export class Response {
   }
 
   /** `ctx.request`. */
-  get request(): Request {
+  get request(): RequestBasics {
     return this.ctx.request;
   }
 }
