@@ -2,12 +2,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Application, type Logger, type Middleware } from '@sluice/core';
 import { cgi, type CgiMiddleware, type CgiOptions } from '@sluice/cgi';
+import { listen } from '@sluice/test-support';
 
 /** The examples' CGI programs. */
 export const EXAMPLE_BIN = fileURLToPath(new URL('../../examples/cgi/cgi-bin', import.meta.url));
@@ -30,12 +30,8 @@ export async function startCgi(options: CgiOptions, before: Middleware[] = []): 
   const middleware = cgi(options);
   for (const fn of before) app.use(fn);
   app.use(middleware);
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    ...(await listen(app)),
     cgi: middleware,
     logs,
     close: async () => {

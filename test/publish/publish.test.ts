@@ -82,10 +82,18 @@ for (const name of PACKAGES) {
   });
 }
 
+test('@sluice/test-support is private: the tests\' shared helpers are never published', async (t) => {
+  const manifest = JSON.parse(await readFile(join(root, 'packages', 'test-support', 'package.json'), 'utf8')) as Manifest & { private?: boolean };
+  t.is(manifest.name, '@sluice/test-support');
+  t.true(manifest.private);
+  t.false(PACKAGES.includes('test-support'));
+});
+
 // --no-git-checks: pnpm otherwise refuses to publish from a branch other than main or with
 // uncommitted files, and CI runs on a clone of whatever commit is tested.
 test('pnpm -r publish --dry-run passes for every package', async (t) => {
   const { stdout, stderr } = await run('pnpm', ['-r', 'publish', '--dry-run', '--no-git-checks'], { cwd: root, timeout: 120_000 });
   for (const name of PACKAGES) t.regex(stdout + stderr, new RegExp(`@sluice/${name}@\\d+\\.\\d+\\.\\d+`));
   t.notRegex(stdout + stderr, /ERR_PNPM|npm error/);
+  t.notRegex(stdout + stderr, /@sluice\/test-support@/);
 });

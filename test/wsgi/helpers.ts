@@ -1,23 +1,21 @@
 /** Test helpers for the WSGI bridge: a fresh app with a bridge on an ephemeral port, a recording logger, raw sockets. */
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Application, type Logger, type Middleware } from '@sluice/core';
+import { Application, type Middleware } from '@sluice/core';
 import { wsgi, type WsgiMiddleware, type WsgiOptions } from '@sluice/wsgi-bridge';
+import { listen, raw as rawExchange, recordingLogger, type LogLine, type RawReply } from '@sluice/test-support';
+
+export { eventually, recordingLogger } from '@sluice/test-support';
 
 /** Debian's Python, which has python3-django and python3-flask (SLUICE_TEST_PYTHON overrides it, e.g. with a coverage wrapper). */
 export const PYTHON = process.env.SLUICE_TEST_PYTHON ?? '/usr/bin/python3';
 export const APPS_DIR = fileURLToPath(new URL('./apps/', import.meta.url));
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/wsgi/', import.meta.url));
 
-export interface LogEntry {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  meta?: Record<string, unknown>;
-}
+/** One line the app's logger was told. */
+export type LogEntry = LogLine;
 
 export interface Running {
   app: Application;
@@ -30,14 +28,6 @@ export interface Running {
   /** Resolves when a log message matching `pattern` has been recorded. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<LogEntry>;
   close(): Promise<void>;
-}
-
-export function recordingLogger(logs: LogEntry[]): Logger {
-  return {
-    info: (message, meta) => { logs.push({ level: 'info', message, meta }); },
-    warn: (message, meta) => { logs.push({ level: 'warn', message, meta }); },
-    error: (message, meta) => { logs.push({ level: 'error', message, meta }); },
-  };
 }
 
 /** Starts an app whose only middleware (after `before`) is `wsgi(options)`, and waits until the workers are ready. */
@@ -59,9 +49,7 @@ export async function startWsgi(options: Partial<WsgiOptions> & { app: string },
   app.use(bridge);
   for (const fn of after) app.use(fn);
   await bridge.ready();
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const { port, url } = await listen(app);
   const waitForLog = async (pattern: RegExp, timeoutMs = 20_000): Promise<LogEntry> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -72,7 +60,7 @@ export async function startWsgi(options: Partial<WsgiOptions> & { app: string },
     }
   };
   return {
-    app, bridge, port, url: `http://127.0.0.1:${port}`, logs, markers, waitForLog,
+    app, bridge, port, url, logs, markers, waitForLog,
     close: async () => {
       await app.close(1000);
       await bridge.close(1000);
@@ -80,43 +68,7 @@ export async function startWsgi(options: Partial<WsgiOptions> & { app: string },
   };
 }
 
-/** Polls `check` until it returns a value other than undefined. */
-export async function eventually<T>(check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/**
- * Writes `input` on a raw socket and collects everything the server sends until it
- * closes the connection or `timeoutMs` passes.
- */
-export async function raw(port: number, input: string | Buffer | Array<string | Buffer>, { timeoutMs = 20_000, gapMs = 20 } = {}): Promise<{ text: string; closed: boolean }> {
-  const socket = net.connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  const chunks: Buffer[] = [];
-  let closed = false;
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    socket.on('close', () => {
-      closed = true;
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.on('error', () => {});
-  });
-  const parts = Array.isArray(input) ? input : [input];
-  for (const part of parts) {
-    if (socket.destroyed) break;
-    socket.write(part);
-    if (parts.length > 1) await new Promise((r) => setTimeout(r, gapMs));
-  }
-  await done;
-  socket.destroy();
-  return { text: Buffer.concat(chunks).toString('latin1'), closed };
+/** Writes `input` on a raw socket and collects the reply until the server closes or `timeoutMs` (here 20 s) passes. */
+export function raw(port: number, input: string | Buffer | Array<string | Buffer>, { timeoutMs = 20_000, gapMs = 20 } = {}): Promise<RawReply> {
+  return rawExchange(port, input, { timeoutMs, gapMs });
 }

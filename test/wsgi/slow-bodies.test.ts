@@ -2,22 +2,13 @@
 // a client trickling its body holds a connection, not one of the pool's workers.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
-import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
+import { connect } from '@sluice/test-support';
 import { startWsgi } from './helpers.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function connect(port: number): Promise<net.Socket & { received: () => string }> {
-  const socket = net.connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  let text = '';
-  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-  socket.on('error', () => {});
-  return Object.assign(socket, { received: () => text });
-}
 
 async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,12 +1,13 @@
 /** Test helpers for @sluice/cgi: temp script dirs, an app running cgi() on an ephemeral port, raw sockets, process checks. */
-import { once } from 'node:events';
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Application, type ApplicationOptions, type Logger, type Middleware } from '@sluice/core';
+import { Application, type ApplicationOptions, type Middleware } from '@sluice/core';
 import { cgi, type CgiMiddleware, type CgiOptions } from '@sluice/cgi';
+import { listen, raw as rawExchange, recordingLogger, type RawReply } from '@sluice/test-support';
+
+export { eventually, recordingLogger, type LogLine } from '@sluice/test-support';
 
 /** A fresh temporary directory, removed by `cleanup()`. */
 export function tempDir(prefix = 'sluice-cgi-test-'): { dir: string; cleanup(): void } {
@@ -20,23 +21,6 @@ export function writeScript(path: string, source: string, mode = 0o755): string 
   writeFileSync(path, source);
   chmodSync(path, mode);
   return path;
-}
-
-export interface LogLine {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  meta?: Record<string, unknown>;
-}
-
-/** A logger that records what it is told. */
-export function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  return {
-    lines,
-    info: (message, meta) => lines.push({ level: 'info', message, meta }),
-    warn: (message, meta) => lines.push({ level: 'warn', message, meta }),
-    error: (message, meta) => lines.push({ level: 'error', message, meta }),
-  };
 }
 
 export interface RunningCgi {
@@ -63,14 +47,10 @@ export async function startCgi(
   for (const fn of before) app.use(fn);
   app.use(middleware);
   for (const fn of after) app.use(fn);
-  const server = tls ? app.listen({ port: 0, host: '127.0.0.1', tls }) : app.listen(0, '127.0.0.1');
-  await once(server, tls ? 'listening' : 'listening');
-  const port = (server.address() as AddressInfo).port;
   return {
     app,
     cgi: middleware,
-    port,
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ...(await listen(app, tls)),
     logger,
     close: async () => {
       await app.close(500);
@@ -79,26 +59,9 @@ export async function startCgi(
   };
 }
 
-/** Writes `input` on a raw socket; collects the reply until the server closes or `timeoutMs` passes. */
-export async function raw(port: number, input: string | Buffer, { timeoutMs = 30_000 } = {}): Promise<{ text: string; closed: boolean }> {
-  const socket = net.connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  const chunks: Buffer[] = [];
-  let closed = false;
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => {});
-  const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    socket.on('close', () => {
-      closed = true;
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  socket.write(input);
-  await done;
-  socket.destroy();
-  return { text: Buffer.concat(chunks).toString('latin1'), closed };
+/** Writes `input` on a raw socket; collects the reply until the server closes or `timeoutMs` (here 30 s) passes. */
+export function raw(port: number, input: string | Buffer, { timeoutMs = 30_000 } = {}): Promise<RawReply> {
+  return rawExchange(port, input, { timeoutMs });
 }
 
 /** Whether process `pid` exists and is not a zombie. */
@@ -134,15 +97,6 @@ function processesOf(parents: number[], zombiesOnly: boolean): number[] {
     }
   }
   return out;
-}
-
-/** Waits until `check()` is true, polling, or fails after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Where `pnpm build` (scripts/build-helper.mjs) puts the native spawn helper. */

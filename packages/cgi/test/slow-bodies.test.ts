@@ -2,11 +2,10 @@
 // taken, so clients trickling their bodies cannot starve the slots; budget and temp-file cleanup.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readlinkSync } from 'node:fs';
-import net from 'node:net';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Context } from '@sluice/core';
+import { connect } from '@sluice/test-support';
 import { eventually, raw, startCgi, tempDir, writeScript } from './helpers.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -37,14 +36,6 @@ function arrivals(): { count: number; middleware: (ctx: Context, next: () => Pro
   return seen;
 }
 
-async function connect(port: number): Promise<net.Socket & { received: () => string }> {
-  const socket = net.connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  let text = '';
-  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-  socket.on('error', () => {});
-  return Object.assign(socket, { received: () => text });
-}
 
 test('33 clients trickling their POST bodies hold no process slot: a normal request still gets 200 and no program has started', async (t) => {
   const { bin, marks } = setup(t);

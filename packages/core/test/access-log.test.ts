@@ -1,8 +1,7 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { once } from 'node:events';
-import net from 'node:net';
 import test from 'ava';
 import { accessLog, type AccessLogOptions } from '@sluice/core';
+import { sendAndReset } from '@sluice/test-support';
 import { raw, start } from './helpers.js';
 
 /** Starts an app logging to a buffer; `lines()` waits for `n` lines. */
@@ -21,14 +20,6 @@ async function logged(options: AccessLogOptions, answer: Parameters<typeof start
 const DATE = String.raw`\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\]`;
 
 /** Sends `input`, waits `afterMs`, then resets the connection (RST): a client that truly went away. */
-async function sendAndReset(port: number, input: string, afterMs = 50): Promise<void> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  socket.write(input);
-  await new Promise((r) => setTimeout(r, afterMs));
-  socket.resetAndDestroy();
-}
 
 test('Common Log Format: host, user, time, request line, status, bytes, response time', async (t) => {
   const s = await logged({ format: 'common' }, (ctx) => {

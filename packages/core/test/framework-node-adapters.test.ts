@@ -1,19 +1,11 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
-import net from 'node:net';
 import test from 'ava';
+import { sendAndReset } from '@sluice/test-support';
 import { raw, start } from './helpers.js';
 
 /** Sends `input`, waits `afterMs`, then resets the connection (RST): a client that truly went away. */
-async function sendAndReset(port: number, input: string, afterMs = 50): Promise<void> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  socket.write(input);
-  await new Promise((r) => setTimeout(r, afterMs));
-  socket.resetAndDestroy();
-}
 
 test('ctx.req carries method, url, headers and httpVersion', async (t) => {
   const s = await start((ctx) => {

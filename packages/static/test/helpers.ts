@@ -1,27 +1,10 @@
 /** Test helpers: a temporary site on disk, an app serving it on an ephemeral port, raw sockets, multipart parsing. */
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Application, type ApplicationOptions, type Middleware } from '@sluice/core';
+import { raw as rawExchange } from '@sluice/test-support';
 
-export interface Running {
-  app: Application;
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Starts a fresh app with `middleware` on 127.0.0.1 and an ephemeral port. */
-export async function start(middleware: Middleware | Middleware[], options: ApplicationOptions = {}): Promise<Running> {
-  const app = new Application(options);
-  for (const fn of Array.isArray(middleware) ? middleware : [middleware]) app.use(fn);
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close(1000) };
-}
+export { start, type Running } from '@sluice/test-support';
 
 /** A directory tree made from `files` (relative path → contents) under a fresh temp dir; `root` is its `site/` folder. */
 export function makeSite(files: Record<string, string | Buffer>): { base: string; root: string; remove(): void } {
@@ -51,25 +34,8 @@ export interface RawResponse {
  * passes; parses the first response (Content-Length framing).
  */
 export async function raw(port: number, request: string | Buffer, { timeoutMs = 10_000 } = {}): Promise<RawResponse> {
-  const socket = net.connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  const chunks: Buffer[] = [];
-  let closed = false;
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    socket.on('close', () => {
-      closed = true;
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.on('error', () => {});
-  });
-  socket.write(request);
-  await done;
-  socket.destroy();
-  const all = Buffer.concat(chunks);
-  const text = all.toString('latin1');
+  const { text, closed } = await rawExchange(port, request, { timeoutMs });
+  const all = Buffer.from(text, 'latin1');
   const headEnd = text.indexOf('\r\n\r\n');
   const lines = text.slice(0, headEnd === -1 ? text.length : headEnd).split('\r\n');
   const status = Number(lines[0]?.split(' ')[1] ?? 0);
