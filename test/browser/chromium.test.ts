@@ -3,14 +3,13 @@
  * and over TLS with a self-signed certificate, reports the protocol it used, and a missing Chromium is one clear error.
  */
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { Application } from '@sluice/core';
+import { listen } from '@sluice/test-support';
 import { launchChromium, missingChromiumMessage, navigationProtocol, openPage } from './chromium.js';
 
 const run = promisify(execFile);
@@ -32,10 +31,9 @@ async function pageApp(t: ExecutionContext, tls?: { key: Buffer; cert: Buffer })
       ctx.body = { answer: 42 };
     }
   });
-  const server = app.listen({ port: 0, host: '127.0.0.1', ...(tls ? { tls } : {}) });
-  await once(server, 'listening');
+  const { url } = await listen(app, tls);
   t.teardown(() => app.close(1000));
-  return { origin: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`, agents };
+  return { origin: url, agents };
 }
 
 test('headless Chromium loads a page from a sluice app over HTTP/1.1 and its script fetches JSON', async (t) => {
