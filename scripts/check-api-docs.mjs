@@ -1,14 +1,17 @@
 // Fails (exit 1) when a package exports something without a doc comment: every export of
-// each packages/*/src/index.ts, followed to its declaration, must carry TSDoc. Run by
+// each published packages/*/src/index.ts, followed to its declaration, must carry TSDoc. Run by
 // `pnpm run docs` before TypeDoc (whose own notDocumented check does not report in 0.28:
 // TypeStrong/typedoc#3046). Prints one line per undocumented export.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const entries = readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name, 'src', 'index.ts'));
+// Published packages only: a private one (@sluice/test-support) has no API reference.
+const entries = readdirSync(join(root, 'packages'))
+  .filter((name) => JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).private !== true)
+  .map((name) => join(root, 'packages', name, 'src', 'index.ts'));
 const program = ts.createProgram(entries, {
   module: ts.ModuleKind.NodeNext,
   moduleResolution: ts.ModuleResolutionKind.NodeNext,
