@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the programs the test suite runs for real are installed:
 # curl, ab, wrk, wget (HTTP clients), git, openssl (test certificates), php-cgi, Perl's CGI.pm, Django and Flask
-# for /usr/bin/python3, nginx (reverse-proxy test), a C toolchain that compiles (the native CGI spawn helper) and Chromium
+# for /usr/bin/python3, the ASGI stack (Starlette, FastAPI, uvicorn with uvloop and httptools for the bench
+# comparison), nginx (reverse-proxy test), a C toolchain that compiles (the native CGI spawn helper) and Chromium
 # (the browser tests drive it headless through puppeteer-core). Installs what
 # is missing with apt-get when run as root (as CI does), then checks again; otherwise names what to install and fails.
 set -euo pipefail
@@ -20,6 +21,11 @@ needs=(
   "perl:CGI|libcgi-pm-perl"
   "py:django|python3-django"
   "py:flask|python3-flask"
+  "py:starlette|python3-starlette"
+  "py:fastapi|python3-fastapi"
+  "py:uvicorn|python3-uvicorn"
+  "py:uvloop|python3-uvloop"
+  "py:httptools|python3-httptools"
   "nginx|nginx-light"
   "cc:errno.h|gcc libc6-dev"
   "chromium|chromium"

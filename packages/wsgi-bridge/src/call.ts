@@ -9,12 +9,12 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BufferedBody, Context, Logger } from '@sluice/core';
-import type { CallHost, PoolCall } from '@sluice/python-workers';
+import { ResponseStream, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
 import { encodeRequest } from './environ.js';
 import { encodeFrame, encodeU32Frame, FromWorker, ToWorker } from './framing.js';
 import { pythonError, WsgiError } from './errors.js';
 import { applyHead, type HeadFacts } from './response-head.js';
-import { ResponseStream, type StreamOwner } from './response-stream.js';
+
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 

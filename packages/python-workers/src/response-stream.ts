@@ -1,5 +1,5 @@
 /**
- * The response body of a streamed WSGI response, as the Readable that `ctx.body` holds.
+ * The response body of a streamed response from a Python worker, as the Readable that `ctx.body` holds.
  * Reading from it grants the worker credit for more bytes (flow control back to Python);
  * destroying it (client gone, error) tells the worker to stop. Must never parse frames.
  */
@@ -17,6 +17,7 @@ export interface StreamOwner {
 // The worker's window (256 KiB, in the Python worker) bounds what is in flight; this bounds what waits here.
 const HIGH_WATER_MARK = 64 * 1024;
 
+/** A response body fed by a worker's DATA frames; reading it grants the worker credit. */
 export class ResponseStream extends Readable {
   readonly #owner: StreamOwner;
 

@@ -1,0 +1,258 @@
+/**
+ * One HTTP request's trip through an ASGI worker: the promise the middleware awaits, the
+ * frames the worker sends for it (head, body chunks, body pulls, errors) turned into `ctx`
+ * changes, the request body forwarded on demand (`receive()` pulls it), the client's
+ * disconnect forwarded (`http.disconnect`), and the failure outcomes (500, 502, 504).
+ * Must never choose a worker or spawn processes: the pool does.
+ */
+
+import type { Readable } from 'node:stream';
+import type { Context, Logger } from '@sluice/core';
+import { encodeFrame, encodeU32Frame, FromWorker, ResponseStream, ToWorker, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
+import { AsgiError, pythonError } from './errors.js';
+import { applyHead } from './response-head.js';
+import { encodeScope } from './scope.js';
+
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+
+const LOG_ERROR = 2;
+
+export class AsgiCall implements PoolCall, StreamOwner {
+  readonly ctx: Context;
+  /** `root_path`: the mount prefix. */
+  readonly rootPath: string;
+  /** The (still encoded) path after the mount prefix. */
+  readonly rest: string;
+  readonly logger: Logger;
+  id = 0;
+  host: CallHost | null = null;
+  lastActivity: number;
+  readonly promise: Promise<void>;
+  started = false;
+  cancelling = false;
+  /** The worker sent its terminal frame (or the request was failed): nothing more comes. */
+  finished = false;
+  #resolve!: () => void;
+  #reject!: (error: Error) => void;
+  #answered = false;
+  #stream: ResponseStream | null = null;
+  #declaredLength = -1;
+  #received = 0;
+  #uncredited = 0;
+  #pullWanted = false;
+  #bodyState: 'unread' | 'reading' | 'ended' = 'unread';
+  #forwarded = 0;
+  #endSent = false;
+  #aborted = false;
+
+  constructor(ctx: Context, rootPath: string, rest: string, logger: Logger) {
+    this.ctx = ctx;
+    this.rootPath = rootPath;
+    this.rest = rest;
+    this.logger = logger;
+    this.lastActivity = Date.now();
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // The client went away: the application hears `http.disconnect`; the middleware is done.
+    ctx.onAbort(() => this.#clientGone());
+  }
+
+  /** The REQUEST frame: the scope, for the worker to start the application on. */
+  requestFrame(): Buffer {
+    return encodeScope(this.ctx, this.id, this.rootPath, this.rest);
+  }
+
+  /** Handles a frame from the worker; returns true when it was the request's terminal frame. */
+  onFrame(type: number, payload: Buffer): boolean {
+    this.lastActivity = Date.now();
+    this.started = true;
+    switch (type) {
+      case FromWorker.Full:
+        this.finished = true;
+        this.#head(payload, true);
+        return true;
+      case FromWorker.Head:
+        this.#head(payload, false);
+        return false;
+      case FromWorker.Data:
+        this.#data(payload);
+        return false;
+      case FromWorker.End:
+        this.finished = true;
+        if (payload.length > 0) this.#data(payload);
+        this.#end();
+        return true;
+      case FromWorker.Pull:
+        this.#pull();
+        return false;
+      case FromWorker.Error:
+      case FromWorker.Failed:
+        this.finished = true;
+        this.fail(pythonError('APP_ERROR', payload.toString('utf8')));
+        return true;
+      case FromWorker.Log:
+        this.#log(payload);
+        return false;
+      default:
+        this.logger.error(`asgi: unexpected frame type ${type} from the worker`);
+        return false;
+    }
+  }
+
+  /**
+   * Ends the request with `error`: thrown to the error middleware if no response was
+   * given yet, else the response stream fails and the connection is aborted.
+   */
+  fail(error: AsgiError): void {
+    this.finished = true;
+    if (!this.#answered) {
+      this.#answered = true;
+      if (this.#aborted) this.#resolve();
+      else this.#reject(error);
+    } else if (this.#stream !== null && !this.#stream.destroyed) {
+      const stream = this.#stream;
+      // Let respond() send the head and what was buffered first (see the WSGI bridge's call).
+      if (this.ctx.headerSent) stream.destroy(error);
+      else setImmediate(() => stream.destroy(error));
+    }
+  }
+
+  detach(): void {
+    this.host = null;
+    this.id = 0;
+    this.cancelling = false;
+  }
+
+  /** Grants the worker credit for the bytes the client side consumed. */
+  grantCredit(): void {
+    if (this.#uncredited === 0 || this.finished || this.host === null) return;
+    this.host.send(encodeU32Frame(ToWorker.Credit, this.id, this.#uncredited));
+    this.#uncredited = 0;
+    this.lastActivity = Date.now();
+  }
+
+  /** The response stream died (client disconnected): the application hears `http.disconnect`. */
+  streamDestroyed(): void {
+    this.#sendAbort();
+  }
+
+  #sendAbort(): void {
+    if (!this.finished && this.host !== null) this.host.send(encodeFrame(ToWorker.Abort, this.id));
+  }
+
+  #clientGone(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#sendAbort();
+    // Nobody is waiting for an answer any more; the worker still ends the request (END), freeing its seat.
+    if (!this.#answered) {
+      this.#answered = true;
+      this.#resolve();
+    }
+  }
+
+  #answer(): void {
+    this.#answered = true;
+    this.#resolve();
+  }
+
+  #head(payload: Buffer, complete: boolean): void {
+    if (this.#answered) return;
+    const headLength = payload.readUInt32BE(0);
+    const head = (payload as Latin1Buffer).latin1Slice(4, 4 + headLength);
+    let facts;
+    try {
+      facts = applyHead(this.ctx, head, this.logger);
+    } catch (error) {
+      this.#answered = true;
+      this.#reject(error as Error);
+      if (!complete) this.#sendAbort();
+      return;
+    }
+    const ctx = this.ctx;
+    const body = payload.subarray(4 + headLength);
+    this.#declaredLength = facts.declaredLength;
+    if (complete && (facts.declaredLength < 0 || body.length === facts.declaredLength)) {
+      ctx.body = body;
+    } else {
+      if (facts.declaredLength >= 0) ctx.set('Content-Length', String(facts.declaredLength));
+      const stream = new ResponseStream(this);
+      this.#stream = stream;
+      ctx.body = stream;
+      if (body.length > 0) this.#data(body);
+      if (complete) this.#end();
+    }
+    if (!facts.hasType) ctx.remove('Content-Type');
+    this.#answer();
+  }
+
+  #data(chunk: Buffer): void {
+    const stream = this.#stream;
+    if (stream === null || stream.destroyed) return;
+    this.#received += chunk.length;
+    this.#uncredited += chunk.length;
+    // Copied: the chunk is a view of the channel's read buffer.
+    stream.push(Buffer.from(chunk));
+  }
+
+  #end(): void {
+    const stream = this.#stream;
+    if (stream === null || stream.destroyed) return;
+    if (this.#declaredLength >= 0 && this.#received < this.#declaredLength) {
+      this.logger.error(`asgi: response body shorter than its Content-Length (${this.#received} of ${this.#declaredLength} bytes); connection aborted`,
+        { method: this.ctx.method, url: this.ctx.url });
+    }
+    stream.push(null);
+  }
+
+  #log(payload: Buffer): void {
+    const text = payload.toString('utf8', 1);
+    const meta = { method: this.ctx.method, url: this.ctx.url };
+    if (payload[0] === LOG_ERROR) this.logger.error(`asgi: ${text}`, meta);
+    else this.logger.warn(`asgi: ${text}`, meta);
+  }
+
+  // ---- request body, pulled by receive() -------------------------------------------
+
+  #pull(): void {
+    this.#pullWanted = true;
+    if (this.#bodyState === 'unread') {
+      this.#bodyState = 'reading';
+      const body = this.ctx.req as unknown as Readable;
+      body.on('readable', () => this.#forwardBody());
+      body.once('end', () => {
+        this.#bodyState = 'ended';
+        this.#forwardBody();
+      });
+      body.once('error', () => {
+        this.#bodyState = 'ended';
+        this.#sendAbort();
+      });
+    }
+    this.#forwardBody();
+  }
+
+  #forwardBody(): void {
+    if (!this.#pullWanted || this.finished || this.host === null) return;
+    if (this.#bodyState === 'ended') {
+      this.#pullWanted = false;
+      if (!this.#endSent) this.host.send(encodeFrame(ToWorker.BodyEnd, this.id));
+      this.#endSent = true;
+      return;
+    }
+    const chunk = (this.ctx.req as unknown as Readable).read() as Buffer | null;
+    if (chunk === null) return;
+    this.#pullWanted = false;
+    this.lastActivity = Date.now();
+    this.host.send(encodeFrame(ToWorker.Body, this.id, chunk));
+    this.#forwarded += chunk.length;
+    // The whole declared body is there: say so with it, so the worker's last chunk carries more_body=False.
+    if (this.#forwarded === this.ctx.request.length) {
+      this.#bodyState = 'ended';
+      this.#endSent = true;
+      this.host.send(encodeFrame(ToWorker.BodyEnd, this.id));
+    }
+  }
+}

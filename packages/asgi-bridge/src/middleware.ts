@@ -1,0 +1,73 @@
+/**
+ * `asgi()`: the middleware that serves a Python ASGI application from a pool of asyncio
+ * workers, with `ready()`, `close()` and `stats()` attached. Decides only whether a
+ * request is for the application (the mount prefix, on the normalised path) and what
+ * `root_path` and the remaining path are. Must never touch the workers' protocol: the
+ * pool and calls do.
+ */
+
+import { normalizePath, type Context, type Middleware } from '@sluice/core';
+import { WorkerPool, type PoolStats } from '@sluice/python-workers';
+import { AsgiCall } from './call.js';
+import { AsgiError } from './errors.js';
+import { resolveOptions, type AsgiOptions } from './options.js';
+import { WORKER_SCRIPT, workerArgs } from './worker-script.js';
+
+/** The middleware returned by {@link asgi}, with the pool's lifecycle. */
+export interface AsgiMiddleware extends Middleware {
+  /**
+   * Resolves when every worker has imported the application and run its lifespan startup.
+   * Rejects with an `AsgiError` (`SLUICE_ERR_ASGI_STARTUP`) whose message ends with the
+   * Python error (module not found, missing attribute, `lifespan.startup.failed` message)
+   * and whose stack is the traceback.
+   */
+  ready(): Promise<void>;
+  /**
+   * Stops the workers gracefully: new requests get 503, running and queued requests
+   * may finish for up to `graceMs` (default 10000), then each worker runs the lifespan
+   * shutdown and exits. Call it after `app.close()`.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Worker pids, running and queued request counts, respawns. */
+  stats(): PoolStats;
+}
+
+/**
+ * Serves the ASGI 3 application `options.app` (`module:attr`) through a pool of Python
+ * worker processes, each running many requests at once on an asyncio event loop.
+ *
+ * @example
+ * const api = asgi({ app: 'main:app', cwd: '/srv/api', workers: 2 });
+ * app.use(api);
+ * await api.ready();             // throws with the Python error if the app cannot start
+ * app.listen(8000);
+ * // on shutdown: await app.close(); await api.close();
+ */
+export function asgi(options: AsgiOptions): AsgiMiddleware {
+  const resolved = resolveOptions(options);
+  const pool = new WorkerPool<AsgiCall>({
+    ...resolved,
+    protocol: 'ASGI',
+    script: WORKER_SCRIPT,
+    args: workerArgs(resolved),
+    pipeline: 0,
+    error: (failure, message, errorOptions) => new AsgiError(failure, message, errorOptions),
+  });
+  const mount = resolved.mount;
+  const run = (ctx: Context, rootPath: string, rest: string): Promise<void> =>
+    pool.run(new AsgiCall(ctx, rootPath, rest, resolved.logger ?? ctx.app.logger));
+  const middleware = async (ctx: Context, next: () => Promise<void>): Promise<void> => {
+    // Matched on the normal form, so that `//app/x` or `/x/../app/x` cannot pass the mount by.
+    const path = normalizePath(ctx.path);
+    if (path === null) return next();
+    if (mount === '') return run(ctx, '', path);
+    // Mounted at "/app": "/app" and "/app/..." belong to the application, "/apple" does not.
+    if (!path.startsWith(mount) || (path.length > mount.length && path.charCodeAt(mount.length) !== 0x2f)) return next();
+    return run(ctx, mount, path.slice(mount.length));
+  };
+  return Object.assign(middleware, {
+    ready: () => pool.ready(),
+    close: (graceMs?: number) => pool.close(graceMs),
+    stats: () => pool.stats(),
+  });
+}
