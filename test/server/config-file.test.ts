@@ -182,7 +182,8 @@ test.serial('every flag has a key in the published schema', (t) => {
   const published = JSON.parse(readFileSync(schema, 'utf8')) as { properties: Record<string, unknown> };
   const flagKeys: Record<string, string> = {
     '--host': 'host', '--port': 'port', '--root': 'root', '--index': 'index', '--cgi': 'cgi', '--cgi-handler': 'cgiHandlers',
-    '--wsgi': 'wsgi', '--wsgi-path': 'wsgiPath', '--wsgi-workers': 'wsgiWorkers', '--python': 'python', '--mime': 'mime',
+    '--wsgi': 'wsgi', '--wsgi-path': 'wsgiPath', '--wsgi-workers': 'wsgiWorkers', '--asgi': 'asgi', '--asgi-workers': 'asgiWorkers',
+    '--python': 'python', '--mime': 'mime',
     '--workers': 'workers', '--tls-cert': 'tlsCert', '--tls-key': 'tlsKey', '--access-log': 'accessLog',
     '--error-page': 'errorPages', '--quiet': 'quiet', '--access-log-format': 'accessLogFormat', '--listing': 'listing',
     '--extension': 'extensions', '--dotfiles': 'dotfiles', '--precompressed': 'precompressed', '--max-age': 'maxAgeSeconds',

@@ -61,7 +61,9 @@ const flagTable: Record<string, FlagSpec> = {
   wsgi: { key: 'wsgi', kind: { type: 'pairs', shape: 'PREFIX=MODULE:CALLABLE' }, value: 'PREFIX=MOD:CALL', accepts: 'PREFIX=MODULE:CALLABLE, a URL path prefix starting with "/" and a Python name such as app:application', help: 'serve the WSGI app MOD:CALL under URL PREFIX, repeatable' },
   'wsgi-path': { key: 'wsgiPath', kind: { type: 'list' }, value: 'DIR', accepts: 'an existing directory', help: 'add DIR to the Python module path, repeatable' },
   'wsgi-workers': { key: 'wsgiWorkers', kind: { type: 'integer', min: 1, max: 256 }, value: 'N', accepts: 'a whole number from 1 to 256', help: 'Python processes per WSGI app (default 2)' },
-  python: { key: 'python', kind: { type: 'string' }, value: 'PROGRAM', accepts: 'a Python 3 program on PATH or a path to one', help: 'Python executable for WSGI apps (default python3)' },
+  asgi: { key: 'asgi', kind: { type: 'pairs', shape: 'PREFIX=MODULE:ATTR' }, value: 'PREFIX=MOD:ATTR', accepts: 'PREFIX=MODULE:ATTR, a URL path prefix starting with "/" and a Python name such as main:app', help: 'serve the ASGI app MOD:ATTR (FastAPI, Starlette...) under URL PREFIX, repeatable' },
+  'asgi-workers': { key: 'asgiWorkers', kind: { type: 'integer', min: 1, max: 256 }, value: 'N', accepts: 'a whole number from 1 to 256', help: 'Python processes (event loops) per ASGI app (default 1)' },
+  python: { key: 'python', kind: { type: 'string' }, value: 'PROGRAM', accepts: 'a Python 3 program on PATH or a path to one', help: 'Python executable for WSGI and ASGI apps (default python3)' },
   mime: { key: 'mime', kind: { type: 'pairs', shape: 'EXT=TYPE' }, value: 'EXT=TYPE', accepts: 'EXT=TYPE, a file extension such as .wasm and a media type such as application/wasm', help: 'media type for files ending in EXT, repeatable' },
   workers: { key: 'workers', kind: { type: 'integer', min: 1, max: 256, orAuto: true }, value: 'N|auto', accepts: 'a whole number from 1 to 256, or "auto" (one per core)', help: 'server processes sharing the port (default 1; auto = one per core)' },
   'tls-cert': { key: 'tlsCert', kind: { type: 'string' }, value: 'FILE', accepts: 'a readable PEM certificate file', help: 'PEM certificate: serve HTTPS (needs --tls-key)' },
@@ -84,7 +86,7 @@ const parseOptions = Object.fromEntries(
 /** The `--help` text. */
 export const usage = `Usage: sluice [options]
 
-Serves static files, CGI scripts and Python WSGI apps.
+Serves static files, CGI scripts and Python WSGI and ASGI apps.
 
 ${Object.entries(flagTable)
   .map(([name, spec]) => {

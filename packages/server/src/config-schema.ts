@@ -19,6 +19,7 @@ const keyShapes: Record<string, string> = {
   hosts: 'a host name, "*.domain" or "*"',
   cgi: 'a URL prefix starting with "/"',
   wsgi: 'a URL prefix starting with "/"',
+  asgi: 'a URL prefix starting with "/"',
   mime: 'a file extension such as ".wasm"',
   cgiHandlers: 'a file extension such as ".php"',
   errorPages: 'an HTTP error status from 400 to 599, "4xx" or "5xx"',
@@ -38,6 +39,7 @@ const valueShapes: Record<string, string> = {
 /** What an entry of a map or list must look like, by the map's or list's name. */
 const entryShapes: Record<string, string> = {
   wsgi: '"module:callable", e.g. "app:application"',
+  asgi: '"module:attr", e.g. "main:app"',
   mime: 'a media type such as "application/wasm"',
   index: 'a file name without "/"',
   extensions: 'a file extension such as "html"',

@@ -43,6 +43,10 @@ export interface SiteConfig {
   wsgiPath?: string[];
   /** Python worker processes per WSGI app. Default 2. */
   wsgiWorkers?: number;
+  /** ASGI apps, URL prefix → `module:attr`. */
+  asgi?: Record<string, string>;
+  /** Python worker processes (asyncio event loops) per ASGI app. Default 1. */
+  asgiWorkers?: number;
   /** Python executable. Default `python3`. */
   python?: string;
   /** Status → HTML file. */
@@ -109,6 +113,9 @@ export interface ResolvedSite {
   wsgi: Record<string, string>;
   wsgiPath: string[];
   wsgiWorkers: number;
+  /** Mount prefix (normalised) → `module:attr`. */
+  asgi: Record<string, string>;
+  asgiWorkers: number;
   python: string;
   /** Status (or `4xx`, `5xx`) → absolute file. */
   errorPages: Record<string, string>;
@@ -146,10 +153,11 @@ export const defaults = {
   listing: false,
   accessLogFormat: 'combined',
   wsgiWorkers: 2,
+  asgiWorkers: 1,
   python: 'python3',
   trustedProxies: ['127.0.0.1', '::1'],
   shutdownGraceMs: 10_000,
 } as const;
 
 /** Site keys a host entry inherits from the top level when it omits them (mounts belong to their host). */
-export const inheritedSiteKeys = ['root', 'index', 'listing', ...staticSiteKeys, 'mime', 'cgiHandlers', 'wsgiPath', 'wsgiWorkers', 'python', 'errorPages'] as const;
+export const inheritedSiteKeys = ['root', 'index', 'listing', ...staticSiteKeys, 'mime', 'cgiHandlers', 'wsgiPath', 'wsgiWorkers', 'asgiWorkers', 'python', 'errorPages'] as const;

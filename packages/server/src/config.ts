@@ -34,7 +34,7 @@ export async function resolveConfig(commandLine: CommandLine, cwd: string): Prom
   return finish(merged, cwd);
 }
 
-const siteMapKeys = ['mime', 'cgi', 'cgiHandlers', 'wsgi', 'errorPages', 'cacheControl'] as const;
+const siteMapKeys = ['mime', 'cgi', 'cgiHandlers', 'wsgi', 'asgi', 'errorPages', 'cacheControl'] as const;
 
 /** Flags win; maps merge entry by entry (a flag replaces the file's entry of the same key). */
 function merge(file: ServerConfig, flags: ServerConfig): ServerConfig {
@@ -125,6 +125,12 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string, notices
   }
   const wsgi: Record<string, string> = {};
   for (const [mount, target] of Object.entries(site.wsgi ?? {})) wsgi[claim('wsgi', mount)] = target;
+  const asgi: Record<string, string> = {};
+  for (const [mount, target] of Object.entries(site.asgi ?? {})) asgi[claim('asgi', mount)] = target;
+  const pythonApps: Array<[kind: string, mount: string, target: string]> = [
+    ...Object.entries(wsgi).map(([mount, target]) => ['wsgi', mount, target] as [string, string, string]),
+    ...Object.entries(asgi).map(([mount, target]) => ['asgi', mount, target] as [string, string, string]),
+  ];
   const cgiHandlers: Record<string, string> = {};
   for (const [ext, program] of Object.entries(site.cgiHandlers ?? {})) {
     cgiHandlers[ext.startsWith('.') ? ext : `.${ext}`] = await findProgram(program, `CGI handler for "${ext}"`);
@@ -132,7 +138,7 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string, notices
   const wsgiPath = site.wsgiPath ?? [];
   for (const dir of wsgiPath) await checkDirectory(dir, `${prefix}wsgiPath directory`);
   const python = site.python ?? defaults.python;
-  if (Object.keys(wsgi).length > 0) await findProgram(python, `${prefix}python`);
+  if (pythonApps.length > 0) await findProgram(python, `${prefix}python`);
   const errorPages: Record<string, string> = {};
   for (const [status, file] of Object.entries(site.errorPages ?? {})) {
     await checkReadableFile(file, `error page for ${status}`);
@@ -142,16 +148,16 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string, notices
   for (const [ext, type] of Object.entries(site.mime ?? {})) mime[ext.startsWith('.') ? ext : `.${ext}`] = type;
   const siteName = where === 'root' ? '' : `${where}: `;
   // A project directory is not a document root: with an app mounted, files are served only when asked.
-  const staticFiles = site.root !== undefined || Object.keys(wsgi).length === 0;
-  if (!staticFiles) notices.push(`${siteName}no static files are served: a WSGI app is mounted and no root was given (--root DIR or "root" serves a directory)`);
+  const staticFiles = site.root !== undefined || pythonApps.length === 0;
+  if (!staticFiles) notices.push(`${siteName}no static files are served: a ${pythonApps[0][0].toUpperCase()} app is mounted and no root was given (--root DIR or "root" serves a directory)`);
   const appSources: string[] = [];
   const realRoot = await realpath(root);
-  for (const [mount, target] of Object.entries(wsgi)) {
+  for (const [kind, mount, target] of pythonApps) {
     const source = await findAppSource(target, [cwd, ...wsgiPath]);
     if (source === undefined) continue;
     appSources.push(source.path);
     if (staticFiles && (source.dir === realRoot || source.dir.startsWith(realRoot.endsWith('/') ? realRoot : `${realRoot}/`))) {
-      notices.push(`${siteName}warning: the static root ${root} contains the directory of wsgi["${mount}"]'s module, ${source.dir}: its other files (settings, secrets) are served as static files; serve a directory of public files instead`);
+      notices.push(`${siteName}warning: the static root ${root} contains the directory of ${kind}["${mount}"]'s module, ${source.dir}: its other files (settings, secrets) are served as static files; serve a directory of public files instead`);
     }
   }
   return {
@@ -167,6 +173,8 @@ async function resolveSite(site: SiteConfig, where: string, cwd: string, notices
     wsgi,
     wsgiPath,
     wsgiWorkers: site.wsgiWorkers ?? defaults.wsgiWorkers,
+    asgi,
+    asgiWorkers: site.asgiWorkers ?? defaults.asgiWorkers,
     python,
     errorPages,
   };
