@@ -1,9 +1,11 @@
 // The ASGI examples (examples/asgi) run unmodified through the `sluice` command
 // (`sluice --asgi PREFIX=MODULE:ATTR`) with Debian's Starlette, FastAPI and Django.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { startSluice } from '../server/helpers.js';
-import { EXAMPLES_DIR, PYTHON } from './helpers.js';
+import { runSluice, startSluice } from '../server/helpers.js';
+import { APPS_DIR, EXAMPLES_DIR, PYTHON } from './helpers.js';
 
 const sluice = (t: Parameters<typeof startSluice>[0], example: string, mount: string) =>
   startSluice(t, ['--port', '0', '--python', PYTHON, '--asgi', mount], { cwd: path.join(EXAMPLES_DIR, example) });
@@ -65,4 +67,26 @@ test('Django: async views on the worker\'s event loop, request body, a streamed 
   t.deepEqual(await echo.json(), { length: 300_000, content_type: 'application/octet-stream' });
   t.is((await (await fetch(`${s.url}/dj/stream?count=3`)).text()), 'line 0\nline 1\nline 2\n');
   t.is((await fetch(`${s.url}/dj/missing`)).status, 404);
+});
+
+test('a config file\'s asgi and asgiWorkers keys serve the app with that many workers', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-asgi-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'sluice.json'), JSON.stringify({
+    port: 0, python: PYTHON, asgi: { '/api': 'main:app' }, asgiWorkers: 2, wsgiPath: [path.join(EXAMPLES_DIR, 'fastapi')],
+  }));
+  const s = await startSluice(t, ['--config', path.join(dir, 'sluice.json')]);
+  t.deepEqual(await (await fetch(`${s.url}/api/`)).json(), { hello: 'FastAPI on sluice' });
+  const pids = new Set<number>();
+  for (let i = 0; i < 20 && pids.size < 2; i++) {
+    const responses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${s.url}/api/pid`)));
+    for (const response of responses) pids.add(((await response.json()) as { pid: number }).pid);
+  }
+  t.is(pids.size, 2);
+});
+
+test('an ASGI app whose lifespan startup fails stops sluice with exit status 2 and the app\'s message', async (t) => {
+  const { code, stderr } = await runSluice(t, ['--port', '0', '--python', PYTHON, '--asgi', '/=startup_fails:app'], { cwd: APPS_DIR });
+  t.is(code, 2);
+  t.regex(stderr, /^sluice: asgi\["\/"\]: ASGI application "startup_fails:app" failed to load the application: .*database unreachable at db:5432/m);
 });

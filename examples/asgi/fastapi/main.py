@@ -3,6 +3,7 @@ parameters and a JSON body validated by pydantic (422 on bad input), a streamed
 response, and a startup hook."""
 
 import asyncio
+import os
 from typing import List, Optional
 
 from fastapi import FastAPI, HTTPException, Query
@@ -27,6 +28,11 @@ async def startup():
 @app.get('/')
 async def root():
     return {'hello': 'FastAPI on sluice'}
+
+
+@app.get('/pid')
+async def pid():
+    return {'pid': os.getpid()}
 
 
 @app.get('/items/{item_id}')
