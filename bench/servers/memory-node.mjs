@@ -1,4 +1,5 @@
-// node:http server for the memory suite, same routes as memory-sluice.mjs. PORT.
+// node:http server for the memory suite, same routes and timeouts as memory-sluice.mjs. PORT,
+// HEADERS_TIMEOUT_MS. Must never differ from memory-sluice.mjs in what it answers or keeps.
 import http from 'node:http';
 import { Readable } from 'node:stream';
 
@@ -29,7 +30,12 @@ const server = http.createServer((req, res) => {
     res.end('Hello, World!');
   }
 });
-// The same idle and keep-alive timeouts as sluice's defaults.
+// The same keep-alive and header timeouts as memory-sluice.mjs. node:http never times out a
+// connection that sends nothing (its header clock starts at the first byte); sluice's does
+// (headersTimeoutMs from accept), so the suite sets HEADERS_TIMEOUT_MS above the run's length.
 server.keepAliveTimeout = 5000;
-server.headersTimeout = 10_000;
+server.headersTimeout = Number(process.env.HEADERS_TIMEOUT_MS ?? 10_000);
+server.requestTimeout = Math.max(300_000, server.headersTimeout);
 server.listen(port, '127.0.0.1');
+// Exit normally on the suite's SIGTERM, so --heap-prof can write its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -1,11 +1,15 @@
-// sluice server for the memory suite. PORT. Routes: / (hello), /echo (body echoed),
-// /stream (1 MiB in 16 KiB chunks, for clients that abort mid-response), /__mem (memoryUsage as JSON).
+// sluice server for the memory suite. PORT; HEADERS_TIMEOUT_MS (the suite sets it above the run's
+// length, as in memory-node.mjs, so both servers hold the same idle connections all run).
+// Routes: / (hello), /echo (body echoed), /stream (1 MiB in 16 KiB chunks, for clients that abort
+// mid-response), /__mem (memoryUsage as JSON). Must never differ from memory-node.mjs in what it
+// answers or keeps: the suite compares the two.
 import { Readable } from 'node:stream';
 import { Application } from '@sluice/core';
 
 const port = Number(process.env.PORT);
 const CHUNK = Buffer.alloc(16 * 1024, 0x61);
-const app = new Application();
+const headersTimeoutMs = Number(process.env.HEADERS_TIMEOUT_MS ?? 10_000);
+const app = new Application({ limits: { headersTimeoutMs, keepAliveTimeoutMs: 5000 } });
 app.use(async (ctx) => {
   if (ctx.path === '/__mem') {
     // Started with --expose-gc: a full collection first, so what is measured is what is retained.
@@ -24,3 +28,5 @@ app.use(async (ctx) => {
   }
 });
 app.listen(port, '127.0.0.1');
+// Exit normally on the suite's SIGTERM, so --heap-prof can write its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -1,13 +1,15 @@
-// Memory suite: sluice against node:http under the same 60 s mixed load, in the same run:
-// keep-alive GETs, pipelined GETs, chunked POSTs echoed, aborted requests and responses, and
-// 5,000 idle connections held open (reopened when the server closes them). The server's RSS
-// (from /proc) and heap (process.memoryUsage through /__mem) are sampled every second, each
-// time after a full GC in the server (--expose-gc), so they measure what is retained; the
-// figure is the least-squares slope over the second half of the run, in MB per minute.
-// `pnpm bench memory`; MEMORY_SECONDS, MEMORY_IDLE and MEMORY_ROUNDS shorten or lengthen it;
-// MEMORY_SNAPSHOTS=<dir> writes a heap snapshot of each server at a third of the run and at the
-// end (taking one stalls the server: the figures of such a run are not comparable);
-// MEMORY_SERVERS=sluice runs one of the two.
+// Memory suite: sluice against node:http under the same mixed load, in the same run: keep-alive
+// GETs, pipelined GETs, chunked POSTs echoed, aborted requests and responses, at the same paced
+// rate for both, and 5,000 idle connections that both servers hold for the whole run (the suite
+// sets both servers' header timeout above the run's length). Every few seconds the server runs a
+// full GC (--expose-gc) and reports process.memoryUsage(); its RSS is read from /proc. The figure
+// is the least-squares slope over the second half of the run, in MB per minute, of heap used,
+// external (ArrayBuffers included), ArrayBuffers alone and RSS.
+// `pnpm bench memory`; MEMORY_SECONDS, MEMORY_IDLE, MEMORY_ROUNDS, MEMORY_RATE, MEMORY_SAMPLE_SECONDS
+// change it; MEMORY_SNAPSHOTS=<dir> writes a heap snapshot of each server at half time and at the
+// end, MEMORY_HEAP_PROF=<dir> a sampling heap profile (both stall or slow the server: the figures
+// of such a run are not comparable); MEMORY_SERVERS=sluice runs one of the two.
+// Must never load the two servers differently: what differs between rows is the server alone.
 import net from 'node:net';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,52 +120,70 @@ function slopePerMinute(points) {
   return (num / den) * 60;
 }
 
+/**
+ * Operations per second of one loop of each kind at MEMORY_RATE=1 (the default): 8 keep-alive
+ * loops, 2 pipelining (a batch is 10 GETs), 2 chunked echo, 2 aborting; 2,700 requests/s in all,
+ * about a third of what node:http serves unpaced on this machine, so both servers get the same
+ * load even on a busy machine. MEMORY_RATE scales them; 0 = unpaced (as fast as each server goes).
+ */
+const LOOP_RATES = { keepAlive: 150, pipelined: 60, chunkedEcho: 100, aborts: 50 };
+
 /** Runs the mixed load against `port` for `seconds`; returns the counts of what was done. */
-async function mixedLoad(port, seconds, idleTarget, onTick) {
-  const stopAt = Date.now() + seconds * 1000;
+async function mixedLoad(port, seconds, idleTarget, rate, sampleSeconds, onTick) {
+  const startedAt = Date.now();
+  const stopAt = startedAt + seconds * 1000;
   const running = () => Date.now() < stopAt;
-  const counts = { keepAlive: 0, pipelined: 0, chunkedEcho: 0, aborts: 0, idleOpened: 0 };
+  const counts = { keepAlive: 0, pipelined: 0, chunkedEcho: 0, aborts: 0, idleOpened: 0, idleHeld: 0 };
   const getLength = await responseLength(port, GET);
   const echoLength = await responseLength(port, CHUNKED_POST);
 
-  const loop = async (body) => {
+  /** One loop: connections one after another, `ops` operations paced at `perSecond` in all. */
+  const loop = (perSecond, body) => async () => {
+    let done = 0;
+    const pace = async () => {
+      done++;
+      if (perSecond === 0) return;
+      const due = startedAt + (done / perSecond) * 1000;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+    };
     while (running()) {
       const conn = new Conn(port);
-      if (await conn.ready()) await body(conn);
+      if (await conn.ready()) await body(conn, pace);
       conn.destroy();
       await sleep(1);
     }
   };
-  const keepAlive = () =>
-    loop(async (conn) => {
-      for (let i = 0; i < 200 && running(); i++) {
-        if (!(await conn.send(GET, getLength))) return;
-        counts.keepAlive++;
-      }
-    });
-  const pipelined = () =>
-    loop(async (conn) => {
-      for (let i = 0; i < 50 && running(); i++) {
-        if (!(await conn.send(GET.repeat(10), getLength * 10))) return;
-        counts.pipelined += 10;
-      }
-    });
-  const chunkedEcho = () =>
-    loop(async (conn) => {
-      for (let i = 0; i < 100 && running(); i++) {
-        if (!(await conn.send(CHUNKED_POST, echoLength))) return;
-        counts.chunkedEcho++;
-      }
-    });
-  const aborts = () =>
-    loop(async (conn) => {
-      const kind = counts.aborts % 3;
-      counts.aborts++;
-      if (kind === 0) await conn.send('GET /stream HTTP/1.1\r\nHost: bench\r\n\r\n', 1); // mid-response
-      else if (kind === 1) conn.socket.write('GET / HTTP/1.1\r\nHost: be'); // mid-head
-      else conn.socket.write('POST /echo HTTP/1.1\r\nHost: bench\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(1000)); // mid-body
-      await sleep(2);
-    });
+  const keepAlive = loop(LOOP_RATES.keepAlive * rate, async (conn, pace) => {
+    for (let i = 0; i < 200 && running(); i++) {
+      if (!(await conn.send(GET, getLength))) return;
+      counts.keepAlive++;
+      await pace();
+    }
+  });
+  const pipelined = loop(LOOP_RATES.pipelined * rate, async (conn, pace) => {
+    for (let i = 0; i < 50 && running(); i++) {
+      if (!(await conn.send(GET.repeat(10), getLength * 10))) return;
+      counts.pipelined += 10;
+      await pace();
+    }
+  });
+  const chunkedEcho = loop(LOOP_RATES.chunkedEcho * rate, async (conn, pace) => {
+    for (let i = 0; i < 100 && running(); i++) {
+      if (!(await conn.send(CHUNKED_POST, echoLength))) return;
+      counts.chunkedEcho++;
+      await pace();
+    }
+  });
+  const aborts = loop(LOOP_RATES.aborts * rate, async (conn, pace) => {
+    const kind = counts.aborts % 3;
+    counts.aborts++;
+    if (kind === 0) await conn.send('GET /stream HTTP/1.1\r\nHost: bench\r\n\r\n', 1); // mid-response
+    else if (kind === 1) conn.socket.write('GET / HTTP/1.1\r\nHost: be'); // mid-head
+    else conn.socket.write('POST /echo HTTP/1.1\r\nHost: bench\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(1000)); // mid-body
+    await sleep(2);
+    await pace();
+  });
   // Idle connections: opened in batches up to the target, each reopened when the server closes it.
   const idle = new Set();
   const openIdle = () => {
@@ -183,13 +203,14 @@ async function mixedLoad(port, seconds, idleTarget, onTick) {
     }
   };
   const ticker = async () => {
-    const started = Date.now();
     while (running()) {
-      await onTick((Date.now() - started) / 1000);
-      await sleep(1000);
+      const tickAt = Date.now();
+      await onTick((tickAt - startedAt) / 1000);
+      await sleep(Math.max(0, sampleSeconds * 1000 - (Date.now() - tickAt)));
     }
   };
   await Promise.all([idleFiller(), ...Array.from({ length: 8 }, keepAlive), pipelined(), pipelined(), chunkedEcho(), chunkedEcho(), aborts(), aborts(), ticker()]);
+  counts.idleHeld = idle.size;
   for (const socket of idle) socket.destroy();
   return counts;
 }
@@ -198,34 +219,43 @@ export async function run(lib) {
   const seconds = Number(process.env.MEMORY_SECONDS ?? 60);
   const idleTarget = Number(process.env.MEMORY_IDLE ?? 5000);
   const rounds = Number(process.env.MEMORY_ROUNDS ?? 1);
+  const rate = Number(process.env.MEMORY_RATE ?? 1);
+  const sampleSeconds = Number(process.env.MEMORY_SAMPLE_SECONDS ?? 2);
   const snapshots = process.env.MEMORY_SNAPSHOTS;
+  const heapProf = process.env.MEMORY_HEAP_PROF;
+  // Above the run's length: neither server times out the idle connections (node:http never
+  // does for a connection that sends nothing), so both hold the same 5,000 all run.
+  const headersTimeoutMs = (seconds + 60) * 1000;
   const rows = [];
   for (let round = 0; round < rounds; round++) {
     for (const [name, file] of peers) {
       const port = await lib.freePort();
-      const nodeArgs = ['--expose-gc', ...(snapshots ? [`--diagnostic-dir=${snapshots}`, '--heapsnapshot-signal=SIGUSR2'] : [])];
+      const nodeArgs = [
+        '--expose-gc',
+        ...(snapshots ? [`--diagnostic-dir=${snapshots}`, '--heapsnapshot-signal=SIGUSR2'] : []),
+        ...(heapProf ? ['--heap-prof', `--heap-prof-dir=${heapProf}`, `--heap-prof-name=${name.replace(':', '-')}-${round + 1}.heapprofile`] : []),
+      ];
       const server = await lib.startServer({
         cmd: process.execPath,
         args: [...nodeArgs, new URL(file, servers).pathname],
-        env: { PORT: String(port), NODE_ENV: 'production' },
+        env: { PORT: String(port), NODE_ENV: 'production', HEADERS_TIMEOUT_MS: String(headersTimeoutMs) },
         cwd: new URL('..', import.meta.url).pathname,
         port,
       });
-      const rss = [];
-      const heap = [];
-      const external = [];
+      const series = { rss: [], heap: [], external: [], arrayBuffers: [] };
       let snapped = false;
-      const counts = await mixedLoad(port, seconds, idleTarget, async (t) => {
+      const counts = await mixedLoad(port, seconds, idleTarget, rate, sampleSeconds, async (t) => {
         try {
-          // The server runs a full GC before answering: both figures are retained memory.
+          // The server runs a full GC before answering: the figures are retained memory.
           const mem = await (await fetch(`http://127.0.0.1:${port}/__mem`)).json();
-          heap.push([t, mem.heapUsed / 1048576]);
-          external.push([t, mem.external / 1048576]);
+          series.heap.push([t, mem.heapUsed / 1048576]);
+          series.external.push([t, mem.external / 1048576]);
+          series.arrayBuffers.push([t, mem.arrayBuffers / 1048576]);
         } catch {
           // a sample lost to load: the slope is fitted on the others
         }
-        rss.push([t, rssMb(server.pid)]);
-        if (snapshots && !snapped && t >= seconds / 3) {
+        series.rss.push([t, rssMb(server.pid)]);
+        if (snapshots && !snapped && t >= seconds / 2) {
           snapped = true;
           process.kill(server.pid, 'SIGUSR2');
         }
@@ -236,25 +266,26 @@ export async function run(lib) {
       }
       await server.stop();
       const half = (points) => points.filter(([t]) => t >= seconds / 2);
-      rows.push({
-        name,
-        round,
-        rssSlope: slopePerMinute(half(rss)),
-        heapSlope: slopePerMinute(half(heap)),
-        externalSlope: slopePerMinute(half(external)),
-        rssStart: rss[0]?.[1] ?? NaN,
-        rssEnd: rss.at(-1)?.[1] ?? NaN,
-        counts,
-      });
+      const row = { name, round, counts, samples: half(series.heap).length };
+      for (const [key, points] of Object.entries(series)) {
+        row[key] = { slope: slopePerMinute(half(points)), first: points[0]?.[1] ?? NaN, last: points.at(-1)?.[1] ?? NaN };
+      }
+      rows.push(row);
     }
   }
-  console.log(`\n## memory under a ${seconds} s mixed load (${idleTarget} idle connections; slope over the second half, MB/min; lower is better)`);
-  console.log('| server | round | RSS slope | heap slope | external slope | RSS first → last (MB) | keep-alive | pipelined | chunked echo | aborts | idle opened |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const paced = rate === 0 ? 'unpaced' : `paced at ${Math.round(2700 * rate)} requests/s`;
+  console.log(
+    `\n## memory under a ${seconds} s mixed load (${paced}; ${idleTarget} idle connections held by both; ` +
+      `full GC before each sample, every ${sampleSeconds} s; slope over the second half, MB/min; lower is better)`,
+  );
+  console.log('| server | round | heap used slope | external slope | arrayBuffers slope | RSS slope | heap first → last (MB) | RSS first → last (MB) | samples | keep-alive | pipelined | chunked echo | aborts | idle opened / held at end |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const mb = (s) => `${s.first.toFixed(1)} → ${s.last.toFixed(1)}`;
   for (const r of rows) {
     const c = r.counts;
     console.log(
-      `| ${r.name} | ${r.round + 1} | ${r.rssSlope.toFixed(2)} | ${r.heapSlope.toFixed(2)} | ${r.externalSlope.toFixed(2)} | ${r.rssStart.toFixed(0)} → ${r.rssEnd.toFixed(0)} | ${c.keepAlive} | ${c.pipelined} | ${c.chunkedEcho} | ${c.aborts} | ${c.idleOpened} |`,
+      `| ${r.name} | ${r.round + 1} | ${r.heap.slope.toFixed(2)} | ${r.external.slope.toFixed(2)} | ${r.arrayBuffers.slope.toFixed(2)} | ${r.rss.slope.toFixed(2)} | ` +
+        `${mb(r.heap)} | ${mb(r.rss)} | ${r.samples} | ${c.keepAlive} | ${c.pipelined} | ${c.chunkedEcho} | ${c.aborts} | ${c.idleOpened} / ${c.idleHeld} |`,
     );
   }
 }
