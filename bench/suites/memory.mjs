@@ -7,11 +7,12 @@
 // external (ArrayBuffers included), ArrayBuffers alone and RSS.
 // `pnpm bench memory`; MEMORY_SECONDS, MEMORY_IDLE, MEMORY_ROUNDS, MEMORY_RATE, MEMORY_SAMPLE_SECONDS
 // change it; MEMORY_SNAPSHOTS=<dir> writes a heap snapshot of each server at half time and at the
-// end, MEMORY_HEAP_PROF=<dir> a sampling heap profile (both stall or slow the server: the figures
-// of such a run are not comparable); MEMORY_SERVERS=sluice runs one of the two.
+// last sample, MEMORY_HEAP_PROF=<dir> a sampling heap profile (both stall or slow the server: the figures
+// of such a run are not comparable); MEMORY_SERIES=<file> appends every sample as JSON;
+// MEMORY_SERVERS=sluice runs one of the two.
 // Must never load the two servers differently: what differs between rows is the server alone.
 import net from 'node:net';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -243,7 +244,7 @@ export async function run(lib) {
         port,
       });
       const series = { rss: [], heap: [], external: [], arrayBuffers: [] };
-      let snapped = false;
+      let snapped = 0;
       const counts = await mixedLoad(port, seconds, idleTarget, rate, sampleSeconds, async (t) => {
         try {
           // The server runs a full GC before answering: the figures are retained memory.
@@ -255,16 +256,18 @@ export async function run(lib) {
           // a sample lost to load: the slope is fitted on the others
         }
         series.rss.push([t, rssMb(server.pid)]);
-        if (snapshots && !snapped && t >= seconds / 2) {
-          snapped = true;
+        // At half time and at the last sample, while the load (idle connections too) still runs.
+        if (snapshots && snapped < 2 && t >= (snapped === 0 ? seconds / 2 : seconds - 1.5 * sampleSeconds)) {
+          snapped++;
           process.kill(server.pid, 'SIGUSR2');
         }
       });
-      if (snapshots) {
-        process.kill(server.pid, 'SIGUSR2');
-        await snapshotsWritten(snapshots);
-      }
+      if (snapshots) await snapshotsWritten(snapshots);
       await server.stop();
+      if (process.env.MEMORY_SERIES) {
+        // Every sample of every series, for a closer look than a slope (one JSON line per row).
+        appendFileSync(process.env.MEMORY_SERIES, JSON.stringify({ name, round: round + 1, ...series }) + '\n');
+      }
       const half = (points) => points.filter(([t]) => t >= seconds / 2);
       const row = { name, round, counts, samples: half(series.heap).length };
       for (const [key, points] of Object.entries(series)) {
@@ -278,14 +281,14 @@ export async function run(lib) {
     `\n## memory under a ${seconds} s mixed load (${paced}; ${idleTarget} idle connections held by both; ` +
       `full GC before each sample, every ${sampleSeconds} s; slope over the second half, MB/min; lower is better)`,
   );
-  console.log('| server | round | heap used slope | external slope | arrayBuffers slope | RSS slope | heap first → last (MB) | RSS first → last (MB) | samples | keep-alive | pipelined | chunked echo | aborts | idle opened / held at end |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| server | round | heap used slope | external slope | arrayBuffers slope | RSS slope | heap first → last (MB) | external first → last (MB) | RSS first → last (MB) | samples | keep-alive | pipelined | chunked echo | aborts | idle opened / held at end |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const mb = (s) => `${s.first.toFixed(1)} → ${s.last.toFixed(1)}`;
   for (const r of rows) {
     const c = r.counts;
     console.log(
       `| ${r.name} | ${r.round + 1} | ${r.heap.slope.toFixed(2)} | ${r.external.slope.toFixed(2)} | ${r.arrayBuffers.slope.toFixed(2)} | ${r.rss.slope.toFixed(2)} | ` +
-        `${mb(r.heap)} | ${mb(r.rss)} | ${r.samples} | ${c.keepAlive} | ${c.pipelined} | ${c.chunkedEcho} | ${c.aborts} | ${c.idleOpened} / ${c.idleHeld} |`,
+        `${mb(r.heap)} | ${mb(r.external)} | ${mb(r.rss)} | ${r.samples} | ${c.keepAlive} | ${c.pipelined} | ${c.chunkedEcho} | ${c.aborts} | ${c.idleOpened} / ${c.idleHeld} |`,
     );
   }
 }
