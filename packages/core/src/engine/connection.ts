@@ -63,6 +63,8 @@ export class Connection implements ExchangeOwner, BodySource {
   readonly socket: Socket;
   /** Earliest deadline (ms since epoch) checked by the engine's sweep; 0 = none. */
   deadline = 0;
+  /** Slot in the engine's ConnectionList; -1 once removed. */
+  listIndex = -1;
   readonly #host: ConnectionHost;
   readonly #options: EngineOptions;
   readonly #scanner: HeadScanner;

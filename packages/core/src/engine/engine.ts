@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { protocolErrors, type ProtocolError } from '../errors.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { ConnectionList } from './connection-list.js';
 import type { HttpExchange } from '../http-exchange.js';
 import type { Exchange } from './exchange.js';
 import { resolveEngineOptions, type EngineOptions } from './limits.js';
@@ -47,7 +48,7 @@ export type TlsOptions = tls.TlsOptions;
 export class HttpEngine implements ConnectionHost {
   readonly options: EngineOptions;
   readonly #handler: EngineHandler;
-  readonly #connections = new Set<Connection>();
+  readonly #connections = new ConnectionList<Connection>();
   readonly #servers = new Set<net.Server>();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -64,7 +65,7 @@ export class HttpEngine implements ConnectionHost {
 
   /** Number of open connections. */
   get connectionCount(): number {
-    return this.#connections.size;
+    return this.#connections.length;
   }
 
   /** Creates a `net.Server` (or `tls.Server` when `tlsOptions` is given) served by this engine. */
@@ -92,7 +93,7 @@ export class HttpEngine implements ConnectionHost {
   }
 
   #accept(socket: net.Socket, encrypted: boolean): void {
-    if (this.#closing || this.#connections.size >= this.options.maxConnections) {
+    if (this.#closing || this.#connections.length >= this.options.maxConnections) {
       // Refused politely: a complete 503, then close; the client is not left hanging.
       socket.on('error', () => socket.destroy());
       // Read and discard what the client sends, so closing does not reset the 503 away.
@@ -102,8 +103,7 @@ export class HttpEngine implements ConnectionHost {
       return;
     }
     socket.setNoDelay(true);
-    const connection = new Connection(this, socket, encrypted);
-    this.#connections.add(connection);
+    this.#connections.add(new Connection(this, socket, encrypted));
   }
 
   dispatch(exchange: Exchange): void {
@@ -124,8 +124,8 @@ export class HttpEngine implements ConnectionHost {
   }
 
   connectionClosed(connection: Connection): void {
-    this.#connections.delete(connection);
-    if (this.#connections.size === 0 && this.#drained.length > 0) {
+    this.#connections.remove(connection);
+    if (this.#connections.length === 0 && this.#drained.length > 0) {
       const waiters = this.#drained;
       this.#drained = [];
       for (const resolve of waiters) resolve();
@@ -146,8 +146,11 @@ export class HttpEngine implements ConnectionHost {
 
   #sweep(): void {
     const now = Date.now();
-    for (const connection of this.#connections) {
-      if (connection.deadline !== 0 && connection.deadline <= now) connection.timeout(now);
+    const connections = this.#connections;
+    // Backwards: a connection removed meanwhile moves the last one, already seen, into its slot.
+    for (let i = connections.length - 1; i >= 0; i--) {
+      const connection = connections.at(i);
+      if (connection !== undefined && connection.deadline !== 0 && connection.deadline <= now) connection.timeout(now);
     }
   }
 
@@ -160,13 +163,13 @@ export class HttpEngine implements ConnectionHost {
     const serversClosed = [...this.#servers].map(
       (server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
     );
-    for (const connection of this.#connections) connection.shutdown();
-    if (this.#connections.size > 0) {
+    for (const connection of this.#connections.toArray()) connection.shutdown();
+    if (this.#connections.length > 0) {
       await new Promise<void>((resolve) => {
         // After the grace period the rest is dropped; resolving waits for their 'close' events,
         // so every exchange has seen its abort when close() returns.
         const timer = setTimeout(() => {
-          for (const connection of this.#connections) connection.socket.destroy();
+          for (const connection of this.#connections.toArray()) connection.socket.destroy();
         }, graceMs);
         timer.unref();
         this.#drained.push(() => {
