@@ -93,10 +93,12 @@ test('after heavy churn the sweep still times out every silent connection left o
       const passing = await Promise.all(Array.from({ length: 20 }, connect));
       for (const s of passing) s.destroy();
     }
-    await eventually(() => engine.connectionCount === silent.length, 5000, 'the churned connections to be closed');
     let closed = 0;
-    for (const s of silent) s.once('close', () => closed++);
-    await eventually(() => closed === silent.length, 10_000, 'every silent connection to be timed out');
+    for (const s of silent) {
+      if (s.closed) closed++;
+      else s.once('close', () => closed++);
+    }
+    await eventually(() => closed === silent.length, 20_000, 'every silent connection to be timed out');
     await eventually(() => engine.connectionCount === 0, 5000, 'the engine to forget them');
     t.is(closed, 30);
   } finally {
