@@ -129,11 +129,11 @@ export async function bufferBody(ctx: Context, options: BufferBodyOptions = {}):
     throw tooLarge(maxBytes);
   }
   const reservation = new Reservation(ctx.app);
+  const exchange = ctx[kExchange];
   const memory: Buffer[] = [];
   let total = 0;
   let file: FileHandle | undefined;
   let path: string | undefined;
-  const exchange = ctx[kExchange];
   // A client that leaves mid-body makes the loop below throw; this covers the file being created meanwhile.
   const fail = async (): Promise<void> => {
     reservation.release();
@@ -143,6 +143,9 @@ export async function bufferBody(ctx: Context, options: BufferBodyOptions = {}):
   try {
     // The whole declared length is reserved up front: a body that cannot fit is refused unread.
     if (declared !== undefined) reservation.growTo(declared);
+    // Arrived whole with its head and small enough to keep in memory: kept as it is, no stream.
+    const whole = declared !== undefined && declared <= memoryBytes && !ctx.aborted ? exchange.takeWholeBody() : null;
+    if (whole !== null) return disposeWithExchange(exchange, inMemory(whole, reservation));
     for await (const chunk of body as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > maxBytes) {
@@ -175,6 +178,11 @@ export async function bufferBody(ctx: Context, options: BufferBodyOptions = {}):
   const buffered = file === undefined
     ? inMemory(memory.length === 1 ? memory[0] : Buffer.concat(memory, total), reservation)
     : onDisk(file, path as string, total, reservation);
+  return disposeWithExchange(exchange, buffered);
+}
+
+/** Frees `buffered` once the exchange is over (answered or aborted). */
+function disposeWithExchange(exchange: Context[typeof kExchange], buffered: BufferedBody): BufferedBody {
   exchange.onFinish(buffered.dispose);
   exchange.onClose(buffered.dispose);
   return buffered;

@@ -49,6 +49,12 @@ export interface HttpExchange {
   readonly body: ExchangeBody | null;
   /** Trailer fields of a chunked request, once its body is complete. */
   readonly trailers: ReadonlyArray<[string, string]> | null;
+  /**
+   * The whole request body when it is already at hand and `body` has not been read: `body`
+   * then ends without data. Null otherwise (no body, not all arrived, already being read):
+   * read `body`. Lets whole-body readers skip the stream machinery.
+   */
+  takeWholeBody(): Buffer | null;
   /** Whether the status line and headers were written. */
   readonly headersSent: boolean;
   /** Whether the response was handed over whole (or abandoned). */

@@ -133,6 +133,11 @@ export class NodeHttpExchange implements HttpExchange {
     return this.#trailers;
   }
 
+  /** Always null: node:http hands the body over as a stream only. */
+  takeWholeBody(): Buffer | null {
+    return null;
+  }
+
   get status(): number {
     return this.#status;
   }

@@ -421,15 +421,18 @@ export class Request implements RequestBasics {
    */
   async buffer(options: BodyReadOptions = {}): Promise<Buffer> {
     const limit = options.limit ?? this.app.bodyLimit;
-    const body = this[kExchange].body;
+    const exchange = this[kExchange];
+    const body = exchange.body;
     if (body === null) return Buffer.alloc(0);
-    if (this.#bodyRead) throw coreError('BODY_CONSUMED');
+    // Read before (here, or to its end through ctx.req): waiting for its 'end' again would hang.
+    if (this.#bodyRead || body.readableEnded) throw coreError('BODY_CONSUMED');
     this.#bodyRead = true;
     if (body.declaredLength > limit) {
       body.destroy();
       throw tooLarge(limit);
     }
-    return readAll(body, limit);
+    // Already here whole (a small POST arrives with its head): no stream, listeners or ticks.
+    return exchange.takeWholeBody() ?? readAll(body, limit);
   }
 
   /** The body decoded as UTF-8 text (limited like `buffer()`). */

@@ -223,7 +223,7 @@ export class Connection implements ExchangeOwner, BodySource {
     }
     let end: number;
     let head: RequestHead | null = null;
-    let exchange: Exchange;
+    let exchange: Exchange | undefined;
     try {
       end = this.#scanner.scan(buf, start);
       if (end === -1) return false;
@@ -238,9 +238,18 @@ export class Connection implements ExchangeOwner, BodySource {
       } else if (head.contentLength > 0) {
         if (head.contentLength > this.#options.maxBodyBytes) throw protocolError('BODY_TOO_LARGE');
         body = new RequestBody(this, head.contentLength);
-        this.#bodyRemaining = head.contentLength;
+        if (buf.length - end >= head.contentLength) {
+          // The whole body came with the head (the common small POST): held aside for the
+          // reader, no body phase (deadline, pace, pause) at all. A view, like every body chunk.
+          this.#off = end + head.contentLength;
+          body.holdWhole(buf.subarray(end, this.#off));
+          exchange = new Exchange(this, head, body, this.#requestStart);
+          body = null;
+        } else {
+          this.#bodyRemaining = head.contentLength;
+        }
       }
-      exchange = new Exchange(this, head, body, this.#requestStart);
+      exchange ??= new Exchange(this, head, body, this.#requestStart);
       this.#body = body;
     } catch (error) {
       this.#protocolFailure(error, head);

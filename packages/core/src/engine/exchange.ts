@@ -102,6 +102,11 @@ export class Exchange implements HttpExchange {
     return this.#trailers;
   }
 
+  /** The whole body if it arrived with the head and nothing read it yet (see RequestBody.takeWhole). */
+  takeWholeBody(): Buffer | null {
+    return this.body === null ? null : this.body.takeWhole();
+  }
+
   /** Set by the connection when the chunked body ended. */
   receivedTrailers(trailers: Array<[string, string]>): void {
     this.#trailers = trailers;
