@@ -57,9 +57,18 @@ export function wsgi(options: WsgiOptions): WsgiMiddleware {
   const start = (ctx: Context, scriptName: string, rawPath: string, buffered: BufferedBody | null): Promise<void> =>
     pool.run(new WsgiCall(ctx, scriptName, rawPath, resolved.logger ?? ctx.app.logger, buffered));
   // The body is read whole before the pool sees the request: a trickling client holds no worker.
-  const run = async (ctx: Context, scriptName: string, rawPath: string): Promise<void> => {
-    if (resolved.requestBuffering === 'stream' || !ctx.request.hasBody) return start(ctx, scriptName, rawPath, null);
-    return start(ctx, scriptName, rawPath, await bufferBody(ctx, bodyOptions));
+  const runBuffered = async (ctx: Context, scriptName: string, rawPath: string): Promise<void> =>
+    start(ctx, scriptName, rawPath, await bufferBody(ctx, bodyOptions));
+  // Not async itself: a request without a body (most of them) gets the call's own promise, no
+  // wrapper promise and its extra microtask turn.
+  const run = (ctx: Context, scriptName: string, rawPath: string): Promise<void> => {
+    if (resolved.requestBuffering !== 'stream' && ctx.request.hasBody) return runBuffered(ctx, scriptName, rawPath);
+    try {
+      return start(ctx, scriptName, rawPath, null);
+    } catch (error) {
+      // 503 (queue full, closed, not started) as a rejection, as from an async function.
+      return Promise.reject(error);
+    }
   };
   const middleware = (ctx: Context, next: () => Promise<void>): Promise<void> => {
     // Matched on the normal form even when the app does not normalise paths, so that
