@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the programs the test suite runs for real are installed:
-# curl, ab, wrk, wget (HTTP clients), git, openssl (test certificates), php-cgi, Perl's CGI.pm, Django and Flask
+# curl, ab, wrk, wget, nghttp (HTTP clients), git, openssl (test certificates), php-cgi, Perl's CGI.pm, Django and Flask
 # for /usr/bin/python3, the ASGI stack (Starlette, FastAPI, uvicorn with uvloop and httptools for the bench
 # comparison), nginx (reverse-proxy test), a C toolchain that compiles (the native CGI spawn helper) and Chromium
 # (the browser tests drive it headless through puppeteer-core). Installs what
@@ -29,6 +29,7 @@ needs=(
   "nginx|nginx-light"
   "cc:errno.h|gcc libc6-dev"
   "chromium|chromium"
+  "nghttp|nghttp2-client"
 )
 
 # Whether the check passes.

@@ -85,7 +85,8 @@ export function cgiEnvironment(ctx: Context, script: Script, body: BodyFacts, ba
     `SERVER_NAME=${ctx.hostname || hostOf(socket.localAddress)}`,
     `SERVER_ADDR=${socket.localAddress}`,
     `SERVER_PORT=${socket.localPort}`,
-    ctx.request.httpVersion === '1.0' ? 'SERVER_PROTOCOL=HTTP/1.0' : 'SERVER_PROTOCOL=HTTP/1.1',
+    // RFC 3875 §4.1.16: the protocol the request came over; HTTP/2 by its RFC 9113 name, "HTTP/2".
+    ctx.request.httpVersion === '2.0' ? 'SERVER_PROTOCOL=HTTP/2' : 'SERVER_PROTOCOL=HTTP/' + ctx.request.httpVersion,
     `SERVER_SOFTWARE=${options.serverSoftware}`,
     // Not in RFC 3875 but expected by real programs (Apache and lighttpd set them).
     `REQUEST_URI=${ctx.url}`,

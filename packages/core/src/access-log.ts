@@ -10,6 +10,7 @@ import type { Context } from './context.js';
 import type { Middleware } from './application.js';
 import { coreError, type SluiceError } from './errors.js';
 import { kExchange, kSeesEveryRequest } from './symbols.js';
+import { httpVersionOf } from './http-version.js';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
@@ -90,7 +91,7 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     const exchange = ctx[kExchange];
     const request = exchange.request;
     // An unparseable request has no request line to show: "-" as Apache logs it.
-    const requestLine = request.method === '' ? '-' : `${request.method} ${request.target} HTTP/1.${request.versionMinor}`;
+    const requestLine = request.method === '' ? '-' : `${request.method} ${request.target} HTTP/${httpVersionOf(request)}`;
     let written = false;
     const write = (): void => {
       if (written) return;

@@ -26,6 +26,7 @@ import { normalizePath, pathAboveRootError } from './path-normalization.js';
 import { respond } from './respond.js';
 import { addressMatcher, isAddressOrRange, type AddressMatcher } from './proxy-trust.js';
 import { kAllowed, kExchange, kHeaders, kRequestClass, kResponseClass, kSeesEveryRequest, kTrustedProxy } from './symbols.js';
+import { httpVersionOf } from './http-version.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
 
@@ -115,6 +116,16 @@ export interface ListenOptions {
   host?: string;
   /** Serve HTTPS with these `node:tls` options (key and cert at least). */
   tls?: TlsOptions;
+  /**
+   * With `tls`: offer HTTP/2 by ALPN (`h2`, then `http/1.1`) on the same port; clients that do
+   * not speak it get HTTP/1.1. Default false (as nginx's `http2` and Fastify's `http2`).
+   */
+  http2?: boolean;
+  /**
+   * Without `tls`: accept cleartext HTTP/2 with prior knowledge (a connection starting with the
+   * HTTP/2 preface) beside HTTP/1.x on the same port. Default false (the preface gets 505).
+   */
+  h2c?: boolean;
   backlog?: number;
   /** A Unix socket path instead of a port. */
   path?: string;
@@ -330,7 +341,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
   listen(port?: number | ListenOptions, host?: string | (() => void), callback?: () => void): net.Server {
     const options: ListenOptions = typeof port === 'object' ? port : { port, host: typeof host === 'string' ? host : undefined };
     const cb = typeof host === 'function' ? host : callback;
-    const server = this.#engine.createServer(options.tls);
+    const server = this.#engine.createServer(options.tls, { http2: options.http2, h2c: options.h2c });
     if (options.path !== undefined) server.listen(options.path, cb);
     else server.listen({ port: options.port ?? 0, host: options.host, backlog: options.backlog }, cb);
     return server;
@@ -450,7 +461,7 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
     if (method === 'TRACE') {
       const request = ctx[kExchange].request;
       ctx.type = 'message/http';
-      ctx.body = traceEcho(request.method, request.target, request.versionMinor, ctx.request.rawHeaders);
+      ctx.body = traceEcho(request.method, request.target, httpVersionOf(request), ctx.request.rawHeaders);
       respond(ctx);
       return;
     }

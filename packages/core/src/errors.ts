@@ -88,6 +88,7 @@ export const coreErrors = {
   REQUEST_ABORTED: [400, 'SLUICE_ERR_REQUEST_ABORTED', 'Request aborted by the client'],
   PATH_ABOVE_ROOT: [400, 'SLUICE_ERR_PATH_ABOVE_ROOT', 'the request path climbs above "/"'],
   RAW_RESPONSE: [501, 'SLUICE_ERR_RAW_RESPONSE', 'raw (non-parsed-header) responses are not available through app.callback()'],
+  RAW_RESPONSE_HTTP2: [501, 'SLUICE_ERR_RAW_RESPONSE_HTTP2', 'raw (non-parsed-header) responses cannot be sent over HTTP/2: it has no HTTP/1 response bytes'],
 } as const;
 
 /** The registry of {@link coreErrors}. */

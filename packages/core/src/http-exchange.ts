@@ -1,8 +1,8 @@
 /**
  * The one contract between the framework and whatever carries the bytes: the engine's
  * `Exchange` (its own HTTP/1.x on sockets) and `NodeHttpExchange` (node:http, node:https and
- * node:http2's compatibility API, for `app.callback()`) implement it; an HTTP/2 stream can
- * implement it too. Must never hold code: only the types both sides agree on.
+ * node:http2's compatibility API, for `app.callback()`) implement it, and so does an HTTP/2 stream
+ * (`Http2Exchange`). Must never hold code: only the types both sides agree on.
  */
 
 import type { Readable } from 'node:stream';
@@ -29,7 +29,9 @@ export interface RequestView {
   readonly method: string;
   /** The request target as sent ('' when the request line could not be parsed). */
   readonly target: string;
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and for requests over a later protocol). */
+  /** 1 for HTTP/1.x, 2 for HTTP/2. */
+  readonly versionMajor: number;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1; 0 for HTTP/2 (shown as `HTTP/2.0`). */
   readonly versionMinor: number;
   /** Declared Content-Length, or -1. */
   readonly contentLength: number;

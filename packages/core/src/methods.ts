@@ -83,8 +83,8 @@ export function notAllowed(method: string, allow: string): SluiceError {
  * The body of a TRACE answer (`message/http`): the request line and fields as received,
  * minus credentials and cookies.
  */
-export function traceEcho(method: string, target: string, versionMinor: number, rawHeaders: readonly string[]): string {
-  let out = `${method} ${target} HTTP/1.${versionMinor}\r\n`;
+export function traceEcho(method: string, target: string, version: string, rawHeaders: readonly string[]): string {
+  let out = `${method} ${target} HTTP/${version}\r\n`;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (!TRACE_HIDDEN.has(rawHeaders[i].toLowerCase())) out += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
   }

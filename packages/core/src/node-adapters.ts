@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
 import { flushHead, sendWhole, type HeaderValue, type RecordedHead } from './response-head.js';
 import { kExchange, kHeaders } from './symbols.js';
+import { httpVersionOf } from './http-version.js';
 
 /**
  * What the adapters use of a context: its exchange, its request line and headers, the
@@ -126,15 +127,15 @@ export type NodeRequest = Readable & {
 export function createNodeRequest(ctx: AdaptedContext): NodeRequest {
   const exchange = ctx[kExchange];
   const stream: Readable = exchange.body ?? new Readable({ read() { this.push(null); } });
-  const minor = exchange.request.versionMinor;
+  const request = exchange.request;
   Object.defineProperties(stream, {
     headers: { get: () => ctx.request.headers, configurable: true },
     rawHeaders: { get: () => ctx.request.rawHeaders, configurable: true },
     method: { get: () => ctx.method, set: (v: string) => { ctx.method = v; }, configurable: true },
     url: { get: () => ctx.url, set: (v: string) => { ctx.url = v; }, configurable: true },
-    httpVersion: { value: minor === 0 ? '1.0' : '1.1', configurable: true },
-    httpVersionMajor: { value: 1, configurable: true },
-    httpVersionMinor: { value: minor, configurable: true },
+    httpVersion: { value: httpVersionOf(request), configurable: true },
+    httpVersionMajor: { value: request.versionMajor, configurable: true },
+    httpVersionMinor: { value: request.versionMinor, configurable: true },
     socket: { get: () => socketView(ctx), configurable: true },
     connection: { get: () => socketView(ctx), configurable: true },
     trailers: { get: () => Object.fromEntries(exchange.trailers ?? []), configurable: true },

@@ -10,6 +10,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 import { responseCarriesContent, statusAllowsContent } from './content-rule.js';
 import { coreError } from './errors.js';
+import { pumpBody } from './pump-body.js';
 import type { ConnectionInfo, ExchangeBody, HttpExchange, OutgoingHeaders, RequestView } from './http-exchange.js';
 
 /** A request of `node:http`/`node:https`, or of `node:http2`'s compatibility API. */
@@ -24,6 +25,7 @@ const HTTP2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection',
 class NodeRequestView implements RequestView {
   readonly method: string;
   readonly target: string;
+  readonly versionMajor: number;
   readonly versionMinor: number;
   readonly contentLength: number = -1;
   /** Transfer-Encoding was sent: the body is chunked. */
@@ -35,7 +37,8 @@ class NodeRequestView implements RequestView {
   constructor(req: NodeServerRequest) {
     this.method = req.method ?? 'GET';
     this.target = req.url ?? '/';
-    this.versionMinor = req.httpVersionMajor === 1 ? req.httpVersionMinor : 1;
+    this.versionMajor = req.httpVersionMajor === 2 ? 2 : 1;
+    this.versionMinor = req.httpVersionMajor === 1 ? req.httpVersionMinor : 0;
     const raw = req.rawHeaders;
     let authority: string | undefined;
     let host: string | undefined;
@@ -249,19 +252,7 @@ export class NodeHttpExchange implements HttpExchange {
       this.end();
       return;
     }
-    source.on('data', (chunk: Uint8Array | string) => {
-      if (!this.write(chunk)) {
-        if (this.#finished) {
-          source.destroy();
-          return;
-        }
-        source.pause();
-        this.onDrain(() => source.resume());
-      }
-    });
-    source.once('end', () => this.end());
-    source.once('error', () => this.abort());
-    this.onClose(() => source.destroy());
+    pumpBody(source, this);
   }
 
   /** A raw HTTP response cannot go through Node's ServerResponse: refused with 501. */

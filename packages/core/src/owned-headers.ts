@@ -50,6 +50,14 @@ export function isEngineWritten(lower: string): boolean {
   return ownership === 'framing' || ownership === 'connection';
 }
 
+/**
+ * Fields that describe an HTTP/1 connection and are malformed in an HTTP/2 message (RFC 9113
+ * §8.2.2): an HTTP/2 response drops them whoever set them (`te` too, which only a request may carry).
+ */
+export const http2ConnectionSpecific: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings',
+]);
+
 /** Whether a `Connection` header value carries the `close` token (RFC 9112 §9.6). */
 export function hasCloseToken(value: string): boolean {
   for (const token of value.split(',')) if (token.trim().toLowerCase() === 'close') return true;

@@ -17,6 +17,7 @@ import type { ApplicationView, ContextView, RequestBasics } from './object-views
 import { forwardedAddresses } from './proxy-trust.js';
 import type { Response } from './response.js';
 import { kExchange, kTrustedProxy } from './symbols.js';
+import { httpVersionOf } from './http-version.js';
 
 /** Options of the body readers. */
 export interface BodyReadOptions {
@@ -280,9 +281,9 @@ export class Request implements RequestBasics {
     return hostname.split('.').reverse().slice(this.app.subdomainOffset);
   }
 
-  /** HTTP version as "1.0" or "1.1". */
+  /** HTTP version as "1.0", "1.1" or "2.0". */
   get httpVersion(): string {
-    return this[kExchange].request.versionMinor === 0 ? '1.0' : '1.1';
+    return httpVersionOf(this[kExchange].request);
   }
 
   // ---- representation ---------------------------------------------------------

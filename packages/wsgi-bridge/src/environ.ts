@@ -77,7 +77,7 @@ export function encodeRequest(ctx: Context, id: number, scriptName: string, rawP
     '\0REQUEST_URI\0' + ctx.originalUrl +
     '\0SERVER_NAME\0' + (host === '' ? socket.localAddress : host) +
     '\0SERVER_PORT\0' + socket.localPort +
-    '\0SERVER_PROTOCOL\0HTTP/' + request.httpVersion +
+    '\0SERVER_PROTOCOL\0HTTP/' + (request.httpVersion === '2.0' ? '2' : request.httpVersion) +
     '\0REMOTE_ADDR\0' + ctx.ip +
     '\0REMOTE_PORT\0' + socket.remotePort +
     '\0wsgi.url_scheme\0' + ctx.protocol;

@@ -8,11 +8,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { protocolErrors, type ProtocolError } from '../errors.js';
+import type http2 from 'node:http2';
 import { Connection, type ConnectionHost } from './connection.js';
 import { ConnectionList } from './connection-list.js';
 import type { HttpExchange } from '../http-exchange.js';
-import type { Exchange } from './exchange.js';
-import { resolveEngineOptions, type EngineOptions } from './limits.js';
+import { routeByPreface } from './http2-preface.js';
+import { createSessionFactory, Http2Connection, refuseHttp2, type Http2SessionHost } from './http2-session.js';
+import { resolveEngineOptions, resolveProtocolOptions, type EngineOptions, type ProtocolOptions } from './limits.js';
 import { httpDate } from './response-writer.js';
 import { answerPlainHttpOnTls } from './tls-sniff.js';
 
@@ -39,16 +41,19 @@ const BUSY_TAIL =
 export type TlsOptions = tls.TlsOptions;
 
 /**
- * The HTTP/1.x engine: create servers with `createServer()`, stop with `close(graceMs)`.
+ * The HTTP engine (HTTP/1.x of its own, HTTP/2 through node:http2's sessions): create servers
+ * with `createServer()`, stop with `close(graceMs)`.
  * `Application` is its usual handler; any {@link EngineHandler} works.
  * @example
  * const engine = new HttpEngine({ onRequest: (x) => x.respond(200, {}, 'hi'), onProtocolError: (e, x) => x.respond(e.status, {}, e.message) });
  * engine.createServer().listen(8080);
  */
-export class HttpEngine implements ConnectionHost {
+export class HttpEngine implements ConnectionHost, Http2SessionHost {
   readonly options: EngineOptions;
   readonly #handler: EngineHandler;
   readonly #connections = new ConnectionList<Connection>();
+  readonly #sessions = new Set<Http2Connection>();
+  #sessionFactory: http2.Http2Server | null = null;
   readonly #servers = new Set<net.Server>();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -63,25 +68,46 @@ export class HttpEngine implements ConnectionHost {
     return this.#closing;
   }
 
-  /** Number of open connections. */
+  /** Number of open connections (HTTP/2 sessions included). */
   get connectionCount(): number {
-    return this.#connections.length;
+    return this.#connections.length + this.#sessions.size;
   }
 
-  /** Creates a `net.Server` (or `tls.Server` when `tlsOptions` is given) served by this engine. */
-  createServer(tlsOptions?: TlsOptions): net.Server {
+  /**
+   * Creates a `net.Server` (or `tls.Server` when `tlsOptions` is given) served by this engine.
+   * `protocols.http2` offers `h2` by ALPN on TLS; `protocols.h2c` accepts the HTTP/2 preface on
+   * a plain server; HTTP/1.x is always served on the same port.
+   */
+  createServer(tlsOptions?: TlsOptions, protocols?: Partial<ProtocolOptions>): net.Server {
+    const { http2: h2, h2c } = resolveProtocolOptions(protocols);
     let server: net.Server;
     if (tlsOptions !== undefined) {
       server = tls.createServer({
-        ALPNProtocols: ['http/1.1'],
+        ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'],
         handshakeTimeout: this.options.headersTimeoutMs,
         ...tlsOptions,
         allowHalfOpen: true,
       } as tls.TlsOptions);
-      server.on('secureConnection', (socket: tls.TLSSocket) => this.#accept(socket, true));
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        if (h2 && socket.alpnProtocol === 'h2') this.#acceptHttp2(socket, true);
+        else this.#accept(socket, true);
+      });
       // A failed handshake never becomes a connection; tls destroys the socket.
       server.on('tlsClientError', () => {});
       answerPlainHttpOnTls(server as tls.Server, { firstByteTimeoutMs: this.options.headersTimeoutMs, lingerMs: this.options.lingerMs });
+    } else if (h2c) {
+      server = net.createServer({ allowHalfOpen: true, noDelay: true });
+      server.on('connection', (socket: net.Socket) =>
+        routeByPreface(socket, this.options.headersTimeoutMs, (sniffed, isHttp2) => {
+          if (isHttp2) {
+            this.#acceptHttp2(sniffed, false);
+            return;
+          }
+          this.#accept(sniffed, false);
+          // The sniffer paused the socket; the connection reads from here (the bytes put back first).
+          if (!sniffed.destroyed) sniffed.resume();
+        }),
+      );
     } else {
       server = net.createServer({ allowHalfOpen: true, noDelay: true });
       server.on('connection', (socket: net.Socket) => this.#accept(socket, false));
@@ -93,7 +119,7 @@ export class HttpEngine implements ConnectionHost {
   }
 
   #accept(socket: net.Socket, encrypted: boolean): void {
-    if (this.#closing || this.#connections.length >= this.options.maxConnections) {
+    if (this.#closing || this.connectionCount >= this.options.maxConnections) {
       // Refused politely: a complete 503, then close; the client is not left hanging.
       socket.on('error', () => socket.destroy());
       // Read and discard what the client sends, so closing does not reset the 503 away.
@@ -106,7 +132,17 @@ export class HttpEngine implements ConnectionHost {
     this.#connections.add(new Connection(this, socket, encrypted));
   }
 
-  dispatch(exchange: Exchange): void {
+  #acceptHttp2(socket: net.Socket, encrypted: boolean): void {
+    socket.setNoDelay(true);
+    const factory = (this.#sessionFactory ??= createSessionFactory(this.options));
+    if (this.#closing || this.connectionCount >= this.options.maxConnections) {
+      refuseHttp2(factory, socket);
+      return;
+    }
+    this.#sessions.add(new Http2Connection(this, factory, socket, encrypted));
+  }
+
+  dispatch(exchange: HttpExchange): void {
     try {
       this.#handler.onRequest(exchange);
     } catch {
@@ -115,7 +151,7 @@ export class HttpEngine implements ConnectionHost {
     }
   }
 
-  dispatchError(error: ProtocolError, exchange: Exchange): void {
+  dispatchError(error: ProtocolError, exchange: HttpExchange): void {
     try {
       this.#handler.onProtocolError(error, exchange);
     } catch {
@@ -125,7 +161,16 @@ export class HttpEngine implements ConnectionHost {
 
   connectionClosed(connection: Connection): void {
     this.#connections.remove(connection);
-    if (this.#connections.length === 0 && this.#drained.length > 0) {
+    this.#maybeDrained();
+  }
+
+  sessionClosed(connection: Http2Connection): void {
+    this.#sessions.delete(connection);
+    this.#maybeDrained();
+  }
+
+  #maybeDrained(): void {
+    if (this.connectionCount === 0 && this.#drained.length > 0) {
       const waiters = this.#drained;
       this.#drained = [];
       for (const resolve of waiters) resolve();
@@ -164,12 +209,15 @@ export class HttpEngine implements ConnectionHost {
       (server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
     );
     for (const connection of this.#connections.toArray()) connection.shutdown();
-    if (this.#connections.length > 0) {
+    // HTTP/2: GOAWAY, the streams in progress finish.
+    for (const session of this.#sessions) session.shutdown();
+    if (this.connectionCount > 0) {
       await new Promise<void>((resolve) => {
         // After the grace period the rest is dropped; resolving waits for their 'close' events,
         // so every exchange has seen its abort when close() returns.
         const timer = setTimeout(() => {
           for (const connection of this.#connections.toArray()) connection.socket.destroy();
+          for (const session of this.#sessions) session.destroy();
         }, graceMs);
         timer.unref();
         this.#drained.push(() => {

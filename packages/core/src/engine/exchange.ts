@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { statusAllowsContent } from '../content-rule.js';
+import { pumpBody } from '../pump-body.js';
 import type { ConnectionInfo, HttpExchange, OutgoingHeaders, RequestView } from '../http-exchange.js';
 import { RequestHead } from './parser.js';
 import type { RequestBody } from './request-body.js';
@@ -369,20 +370,7 @@ export class Exchange implements HttpExchange {
       this.end();
       return;
     }
-    const onData = (chunk: Uint8Array | string): void => {
-      if (!this.write(chunk)) {
-        if (this.#finished) {
-          source.destroy();
-          return;
-        }
-        source.pause();
-        this.onDrain(() => source.resume());
-      }
-    };
-    source.on('data', onData);
-    source.once('end', () => this.end());
-    source.once('error', () => this.abort());
-    this.onClose(() => source.destroy());
+    pumpBody(source, this);
   }
 
   /**

@@ -64,6 +64,15 @@ export interface EngineOptions {
    * in temporary files, summed over all connections; a body that would cross it → 503.
    */
   maxBufferedBodyBytes: number;
+  /** HTTP/2: streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number;
+  /**
+   * HTTP/2: streams a client may reset within `http2ResetWindowMs` on one connection; one more
+   * and the connection gets GOAWAY (ENHANCE_YOUR_CALM) and closes (rapid reset, CVE-2023-44487).
+   */
+  http2MaxResetsPerWindow: number;
+  /** HTTP/2: the window over which `http2MaxResetsPerWindow` counts. */
+  http2ResetWindowMs: number;
 }
 
 /** The defaults: safe for a public server, generous enough for real sites. */
@@ -91,7 +100,35 @@ export const engineDefaults: Readonly<EngineOptions> = Object.freeze({
   lingerMs: 2_000,
   maxPipelineBufferBytes: 256 * 1024,
   maxBufferedBodyBytes: 1024 * 1024 * 1024,
+  // nginx's http2_max_concurrent_streams.
+  http2MaxConcurrentStreams: 128,
+  // A page cancelling its images while scrolling resets dozens of streams, not hundreds every 10 s.
+  http2MaxResetsPerWindow: 200,
+  http2ResetWindowMs: 10_000,
 });
+
+/** Which protocols a server speaks besides HTTP/1.x (`app.listen()`, `engine.createServer()`). */
+export interface ProtocolOptions {
+  /** HTTP/2 over TLS, chosen by ALPN (`h2`, then `http/1.1`), on a TLS server. */
+  http2: boolean;
+  /** Cleartext HTTP/2 with prior knowledge (the client starts with the HTTP/2 preface), on a plain server. */
+  h2c: boolean;
+}
+
+/** HTTP/1.x only unless asked, as nginx (`http2 on`) and Fastify (`http2: true`). */
+export const protocolDefaults: Readonly<ProtocolOptions> = Object.freeze({ http2: false, h2c: false });
+
+/** Merges user protocol options over the defaults; a non-boolean value throws naming the key. */
+export function resolveProtocolOptions(user: Partial<ProtocolOptions> = {}): ProtocolOptions {
+  const out: ProtocolOptions = { ...protocolDefaults };
+  for (const key of Object.keys(protocolDefaults) as Array<keyof ProtocolOptions>) {
+    const value = user[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw coreError('BAD_OPTION', `listen option "${key}" must be a boolean`);
+    out[key] = value;
+  }
+  return out;
+}
 
 /**
  * Merges user options over the defaults, rejecting unknown keys and bad values

@@ -28,6 +28,11 @@ export class RequestHead implements RequestView {
   target = '';
   /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and any higher 1.x, answered as 1.1). */
   versionMinor = 1;
+
+  /** Always 1: this parser reads HTTP/1.x only (a getter, not a field: nothing per request). */
+  get versionMajor(): number {
+    return 1;
+  }
   /** Lowercased field names. */
   names: string[] = [];
   /** Field names as the client sent them. */
