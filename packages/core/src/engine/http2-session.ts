@@ -82,6 +82,7 @@ export class Http2Connection implements Http2ExchangeOwner {
   readonly #host: Http2SessionHost;
   readonly #options: EngineOptions;
   readonly #session: ServerHttp2Session;
+  readonly #socket: net.Socket;
   readonly #exchanges = new Set<Http2Exchange>();
   #streams = 0;
   #idleTimer: NodeJS.Timeout | null = null;
@@ -100,7 +101,10 @@ export class Http2Connection implements Http2ExchangeOwner {
       localPort: socket.localPort ?? 0,
       encrypted,
     };
+    this.#socket = socket;
     socket.on('error', () => socket.destroy());
+    // HTTP/1's half-close rules do not apply: HTTP/2 ends with GOAWAY, and a peer's FIN ends it all.
+    (socket as net.Socket & { allowHalfOpen: boolean }).allowHalfOpen = false;
     const session = startSession(factory, socket);
     this.#session = session;
     session.on('error', ignore);
@@ -216,6 +220,9 @@ export class Http2Connection implements Http2ExchangeOwner {
     this.#resets++;
     if (this.#resets > this.#options.http2MaxResetsPerWindow && !this.#session.destroyed) {
       this.#session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+      // The GOAWAY is written; a flooding peer is not waited for.
+      const timer = setTimeout(() => this.#socket.destroy(), this.#options.lingerMs);
+      timer.unref();
     }
   }
 
@@ -243,7 +250,7 @@ export class Http2Connection implements Http2ExchangeOwner {
     if (session.closed || session.destroyed) return;
     session.close();
     if (this.#exchanges.size === 0) {
-      const timer = setTimeout(() => session.destroy(), this.#options.lingerMs);
+      const timer = setTimeout(() => this.destroy(), this.#options.lingerMs);
       timer.unref();
       session.once('close', () => clearTimeout(timer));
     }
@@ -252,6 +259,8 @@ export class Http2Connection implements Http2ExchangeOwner {
   /** Drops the connection now (after the shutdown grace). */
   destroy(): void {
     this.#session.destroy();
+    // node:http2 ends the socket and waits for the peer: a peer that keeps it open must not hold on.
+    this.#socket.destroy();
   }
 
   #onClose(): void {
