@@ -73,6 +73,10 @@ export function request(session: http2.ClientHttp2Session, headers: http2.Outgoi
     });
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
+      if (status === 0) {
+        reject(new Error(`stream closed without a response (code ${stream.rstCode})`));
+        return;
+      }
       const all = Buffer.concat(chunks);
       resolve({ status, headers: responseHeaders, body: all, text: all.toString() });
     });
@@ -120,10 +124,23 @@ export function frame(type: number, flags: number, streamId: number, payload: Bu
 export function headersFrame(streamId: number, fields: Array<[string, string]>, endStream = true): Buffer {
   const parts: Buffer[] = [];
   for (const [name, value] of fields) {
-    // Literal header field without indexing, new name; lengths below 127 fit the 7-bit prefix.
-    parts.push(Buffer.from([0x00, name.length]), Buffer.from(name, 'latin1'), Buffer.from([value.length]), Buffer.from(value, 'latin1'));
+    // Literal header field without indexing, new name; string lengths as 7-bit-prefix integers.
+    parts.push(Buffer.from([0x00]), hpackLength(name.length), Buffer.from(name, 'latin1'), hpackLength(value.length), Buffer.from(value, 'latin1'));
   }
   return frame(0x1, 0x4 | (endStream ? 0x1 : 0), streamId, Buffer.concat(parts));
+}
+
+/** A string length as an HPACK integer with a 7-bit prefix (RFC 7541 §5.1), Huffman bit clear. */
+function hpackLength(n: number): Buffer {
+  if (n < 127) return Buffer.from([n]);
+  const bytes = [127];
+  let rest = n - 127;
+  while (rest >= 128) {
+    bytes.push((rest % 128) + 128);
+    rest = Math.floor(rest / 128);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
 }
 
 /** An RST_STREAM frame with `code`. */
@@ -148,14 +165,17 @@ export class RawH2 {
   #buf = Buffer.alloc(0);
   #waiters: Array<() => void> = [];
 
-  private constructor(socket: net.Socket) {
+  private constructor(socket: net.Socket, ackSettings: boolean) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       this.#buf = Buffer.concat([this.#buf, chunk]);
       while (this.#buf.length >= 9) {
         const length = this.#buf.readUIntBE(0, 3);
         if (this.#buf.length < 9 + length) break;
-        this.frames.push({ type: this.#buf[3], flags: this.#buf[4], streamId: this.#buf.readUInt32BE(5) & 0x7fffffff, payload: this.#buf.subarray(9, 9 + length) });
+        const f = { type: this.#buf[3], flags: this.#buf[4], streamId: this.#buf.readUInt32BE(5) & 0x7fffffff, payload: this.#buf.subarray(9, 9 + length) };
+        this.frames.push(f);
+        // A client acknowledges the server's SETTINGS (RFC 9113 §6.5.3): they apply from then on.
+        if (ackSettings && f.type === FRAME.SETTINGS && (f.flags & 0x1) === 0 && !socket.destroyed) socket.write(frame(FRAME.SETTINGS, 0x1, 0));
         this.#buf = this.#buf.subarray(9 + length);
       }
       this.#wake();
@@ -167,11 +187,11 @@ export class RawH2 {
     });
   }
 
-  /** Connects to `port`, sends the preface and an empty SETTINGS. */
-  static async open(port: number): Promise<RawH2> {
+  /** Connects to `port`, sends the preface and an empty SETTINGS; acknowledges the server's unless told not to. */
+  static async open(port: number, { ackSettings = true } = {}): Promise<RawH2> {
     const socket = net.connect(port, '127.0.0.1');
     await once(socket, 'connect');
-    const raw = new RawH2(socket);
+    const raw = new RawH2(socket, ackSettings);
     socket.write(Buffer.concat([PREFACE, frame(0x4, 0, 0)]));
     return raw;
   }

@@ -16,6 +16,10 @@ export class Http2RequestView implements RequestView {
   /** `:scheme` as sent ('' when absent). */
   readonly scheme: string = '';
   readonly contentLength: number = -1;
+  /** Size of the fields as an HTTP/1 head would count them (name, value, ": " and CRLF), pseudo-fields included. */
+  readonly headerBytes: number = 0;
+  /** Number of fields, pseudo-fields excluded. */
+  readonly fieldCount: number = 0;
   readonly #names: string[] = [];
   readonly #values: string[] = [];
 
@@ -26,6 +30,7 @@ export class Http2RequestView implements RequestView {
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i];
       const value = raw[i + 1];
+      this.headerBytes += name.length + value.length + 4;
       if (name.charCodeAt(0) === 0x3a) {
         if (name === ':method') this.method = value;
         else if (name === ':path') this.target = value;
@@ -35,9 +40,11 @@ export class Http2RequestView implements RequestView {
       }
       // RFC 9113 §8.2.3: cookie crumbs sent as separate fields are one Cookie field joined by "; ".
       if (name === 'cookie') {
+        this.fieldCount++;
         cookie = cookie === undefined ? value : cookie + '; ' + value;
         continue;
       }
+      this.fieldCount++;
       if (name === 'host') hasHost = true;
       else if (name === 'content-length') this.contentLength = Number(value);
       this.#names.push(name);

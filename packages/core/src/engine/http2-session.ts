@@ -72,7 +72,9 @@ export function refuseHttp2(factory: http2.Http2Server, socket: net.Socket): voi
   const session = startSession(factory, socket);
   session.on('error', ignore);
   session.on('stream', (stream: ServerHttp2Stream) => stream.on('error', ignore));
-  session.destroy(undefined, NGHTTP2_REFUSED_STREAM);
+  // Not in this tick: node:http2 feeds the bytes already read to the session on the next one,
+  // and a session destroyed before that throws from inside node (no handle to receive them).
+  setImmediate(() => session.destroy(NGHTTP2_REFUSED_STREAM));
 }
 
 /** One HTTP/2 connection and its streams. */
@@ -88,6 +90,8 @@ export class Http2Connection implements Http2ExchangeOwner {
   #idleTimer: NodeJS.Timeout | null = null;
   #resetWindowStart = 0;
   #resets = 0;
+  /** Given up for too many resets: streams still arriving are refused. */
+  #calmed = false;
   #closed = false;
 
   constructor(host: Http2SessionHost, factory: http2.Http2Server, socket: net.Socket, encrypted: boolean) {
@@ -122,15 +126,26 @@ export class Http2Connection implements Http2ExchangeOwner {
   #onStream(stream: ServerHttp2Stream, raw: string[]): void {
     const startTime = Date.now();
     stream.on('error', ignore);
+    if (this.#calmed) {
+      // The rest of a flood already read when the connection was given up: not dispatched.
+      stream.close(NGHTTP2_REFUSED_STREAM);
+      return;
+    }
     this.#streams++;
     this.#disarmIdle();
     const options = this.#options;
     const request = new Http2RequestView(raw);
-    const tooLarge = request.contentLength > options.maxBodyBytes;
+    // nghttp2 enforces SETTINGS_MAX_HEADER_LIST_SIZE only once the client acknowledged it: the
+    // same limits as on HTTP/1 are checked here for the first flight of streams.
+    const headError =
+      request.headerBytes > options.maxHeaderBytes ? protocolError('HEADERS_TOO_LARGE')
+      : request.fieldCount > options.maxHeaders ? protocolError('TOO_MANY_HEADERS')
+      : request.contentLength > options.maxBodyBytes ? protocolError('BODY_TOO_LARGE')
+      : null;
     let exchange: Http2Exchange | null = null;
     let body: Http2RequestBody | null = null;
     let pace: BodyPace | null = null;
-    if (!stream.endAfterHeaders && !tooLarge) {
+    if (!stream.endAfterHeaders && headError === null) {
       pace = new BodyPace(options);
       const counted = pace;
       body = new Http2RequestBody(
@@ -144,12 +159,24 @@ export class Http2Connection implements Http2ExchangeOwner {
     exchange = new Http2Exchange(this, stream, request, body, startTime);
     const current = exchange;
     this.#exchanges.add(current);
-    stream.once('close', () => this.#streamClosed(current, stream));
+    // A client reset is counted when it happens ('aborted', in the same read as the flood) for a
+    // stream still being answered, else when the stream closes with a reset code; once per stream.
+    let counted = false;
+    const clientReset = (): void => {
+      if (counted || current.resetByServer) return;
+      counted = true;
+      this.#countReset();
+    };
+    stream.once('aborted', clientReset);
+    stream.once('close', () => {
+      if (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR) clientReset();
+      this.#streamClosed(current);
+    });
     const max = options.maxRequestsPerConnection;
     // The last stream this connection serves: GOAWAY now, the streams in progress finish.
     if (max > 0 && this.#streams >= max) this.#session.close();
-    if (tooLarge) {
-      this.#host.dispatchError(protocolError('BODY_TOO_LARGE'), current);
+    if (headError !== null) {
+      this.#host.dispatchError(headError, current);
       return;
     }
     if (body !== null && pace !== null) this.#watchBody(current, body, pace, startTime);
@@ -201,12 +228,11 @@ export class Http2Connection implements Http2ExchangeOwner {
     else if (!exchange.finished) exchange.abort();
   }
 
-  #streamClosed(exchange: Http2Exchange, stream: ServerHttp2Stream): void {
+  #streamClosed(exchange: Http2Exchange): void {
     this.#exchanges.delete(exchange);
     const body = exchange.body;
     if (body !== null && !body.destroyed && !body.readableEnded) body.destroy(new RequestAbortedError());
     exchange.streamClosed();
-    if (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR && !exchange.resetByServer) this.#countReset();
     if (this.#exchanges.size === 0) this.#armIdle();
   }
 
@@ -218,8 +244,10 @@ export class Http2Connection implements Http2ExchangeOwner {
       this.#resets = 0;
     }
     this.#resets++;
-    if (this.#resets > this.#options.http2MaxResetsPerWindow && !this.#session.destroyed) {
-      this.#session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+    if (this.#resets > this.#options.http2MaxResetsPerWindow && !this.#calmed) {
+      this.#calmed = true;
+      // The number form: destroy(undefined, code) would send NO_ERROR (its error defaults to 0).
+      this.#session.destroy(NGHTTP2_ENHANCE_YOUR_CALM);
       // The GOAWAY is written; a flooding peer is not waited for.
       const timer = setTimeout(() => this.#socket.destroy(), this.#options.lingerMs);
       timer.unref();
