@@ -188,6 +188,7 @@ test.serial('every flag has a key in the published schema', (t) => {
     '--error-page': 'errorPages', '--quiet': 'quiet', '--access-log-format': 'accessLogFormat', '--listing': 'listing',
     '--extension': 'extensions', '--dotfiles': 'dotfiles', '--precompressed': 'precompressed', '--max-age': 'maxAgeSeconds',
     '--immutable': 'immutable', '--cache-control': 'cacheControl', '--follow-symlinks': 'followSymlinks',
+    '--no-http2': 'http2', '--h2c': 'h2c',
   };
   for (const [flag, key] of Object.entries(flagKeys)) t.true(key in published.properties, `${flag} → ${key}`);
 });

@@ -19,7 +19,7 @@ test.serial('--help prints the usage and exits 0', async (t) => {
   t.is(stderr, '');
   t.regex(stdout, /^Usage: sluice \[options\]/);
   for (const flag of ['--config', '--host', '--port', '--root', '--index', '--cgi', '--cgi-handler', '--wsgi', '--wsgi-path', '--wsgi-workers', '--python', '--mime', '--workers', '--tls-cert', '--tls-key', '--access-log', '--access-log-format', '--error-page', '--quiet', '--help', '--version',
-    '--listing', '--extension', '--dotfiles', '--precompressed', '--max-age', '--immutable', '--cache-control', '--follow-symlinks']) {
+    '--listing', '--extension', '--dotfiles', '--precompressed', '--max-age', '--immutable', '--cache-control', '--follow-symlinks', '--no-http2', '--h2c']) {
     t.true(stdout.includes(`${flag} `), flag);
   }
 });

@@ -23,7 +23,7 @@ export interface CommandLine {
 
 /** How a flag's value becomes its key's value. */
 type FlagKind =
-  | { type: 'boolean' }
+  | { type: 'boolean'; sets?: boolean }
   | { type: 'string' }
   | { type: 'list' }
   | { type: 'integer'; min: number; max: number; orAuto?: boolean }
@@ -68,6 +68,8 @@ const flagTable: Record<string, FlagSpec> = {
   workers: { key: 'workers', kind: { type: 'integer', min: 1, max: 256, orAuto: true }, value: 'N|auto', accepts: 'a whole number from 1 to 256, or "auto" (one per core)', help: 'server processes sharing the port (default 1; auto = one per core)' },
   'tls-cert': { key: 'tlsCert', kind: { type: 'string' }, value: 'FILE', accepts: 'a readable PEM certificate file', help: 'PEM certificate: serve HTTPS (needs --tls-key)' },
   'tls-key': { key: 'tlsKey', kind: { type: 'string' }, value: 'FILE', accepts: 'a readable PEM private key file', help: 'PEM private key' },
+  'no-http2': { key: 'http2', kind: { type: 'boolean', sets: false }, help: 'HTTPS without HTTP/2: offer only http/1.1 by ALPN (HTTP/2 is on with TLS by default)' },
+  h2c: { key: 'h2c', kind: { type: 'boolean' }, help: 'also accept cleartext HTTP/2 (prior knowledge) on the plain port' },
   'access-log': { key: 'accessLog', kind: { type: 'string' }, value: 'FILE|-', accepts: 'a file to append to, or - for stdout', help: 'append access-log lines to FILE, or - for stdout (default -)' },
   'access-log-format': { key: 'accessLogFormat', kind: { type: 'string' }, value: 'FORMAT', accepts: '"combined", "common" or "json"', help: 'combined (+ response time), common or json (default combined)' },
   'error-page': { key: 'errorPages', kind: { type: 'pairs', shape: 'STATUS=FILE' }, value: 'STATUS=FILE', accepts: 'STATUS=FILE, an error status from 400 to 599 (or 4xx, 5xx) and an HTML file', help: 'HTML page for an error status, repeatable' },
@@ -167,7 +169,8 @@ function convert(name: string, spec: FlagSpec, given: string | string[] | boolea
   };
   switch (kind.type) {
     case 'boolean':
-      return given;
+      // A switch sets its key to true, or to `sets` (--no-http2 sets http2 to false).
+      return kind.sets ?? given;
     case 'string':
       check(given as string, given);
       return given;

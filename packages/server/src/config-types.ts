@@ -67,6 +67,10 @@ export interface ServerConfig extends SiteConfig {
   tlsCert?: string;
   /** PEM key file (HTTPS). */
   tlsKey?: string;
+  /** With TLS, offer HTTP/2 by ALPN beside HTTP/1.1. Default true. */
+  http2?: boolean;
+  /** Without TLS, accept cleartext HTTP/2 (prior knowledge) beside HTTP/1.x. Default false. */
+  h2c?: boolean;
   /** Access-log destination: a file, `-` (stdout) or false. */
   accessLog?: string | false;
   /** Access-log line format: `combined` (plus response time), `common` or `json`. Default `combined`. */
@@ -127,6 +131,10 @@ export interface ResolvedConfig {
   port: number;
   workers: number;
   tls: { cert: string; key: string } | null;
+  /** HTTP/2 by ALPN on the TLS port. */
+  http2: boolean;
+  /** Cleartext HTTP/2 with prior knowledge on the plain port. */
+  h2c: boolean;
   /** Absolute file, `-` for stdout, or null for none. */
   accessLog: string | null;
   accessLogFormat: AccessLogFormat;
@@ -157,6 +165,9 @@ export const defaults = {
   python: 'python3',
   trustedProxies: ['127.0.0.1', '::1'],
   shutdownGraceMs: 10_000,
+  // As Caddy: HTTPS speaks HTTP/2 unless told not to; cleartext HTTP/2 only when asked (as nginx).
+  http2: true,
+  h2c: false,
 } as const;
 
 /** Site keys a host entry inherits from the top level when it omits them (mounts belong to their host). */

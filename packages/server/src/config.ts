@@ -93,6 +93,8 @@ async function finish(config: ServerConfig, cwd: string): Promise<ResolvedConfig
     port: config.port ?? defaults.port,
     workers: config.workers === 'auto' ? os.availableParallelism() : (config.workers ?? defaults.workers),
     tls,
+    http2: config.http2 ?? defaults.http2,
+    h2c: config.h2c ?? defaults.h2c,
     accessLog,
     accessLogFormat: config.accessLogFormat ?? defaults.accessLogFormat,
     quiet,

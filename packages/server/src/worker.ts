@@ -47,6 +47,8 @@ export async function runWorker(): Promise<void> {
       port: config.port === 0 && command.chosenPort !== undefined ? command.chosenPort : config.port,
       host: config.host,
       tls: config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined,
+      http2: config.http2,
+      h2c: config.h2c,
     });
     await listening(listener, config);
     await send({ type: 'sluice:ready', port: (listener.address() as AddressInfo).port });

@@ -99,7 +99,7 @@ test('every switch refuses a value, naming itself', (t) => {
 });
 
 test('every flag of --help is tested above with a bad value, or is a switch', (t) => {
-  const tested = new Set([...badValues.map(([flag]) => flag), '--listing', '--precompressed', '--immutable', '--follow-symlinks', '--quiet', '--config', '--help', '--version']);
+  const tested = new Set([...badValues.map(([flag]) => flag), '--listing', '--precompressed', '--immutable', '--follow-symlinks', '--quiet', '--no-http2', '--h2c', '--config', '--help', '--version']);
   const listed = [...usage.matchAll(/^ {2}(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]);
   t.true(listed.length > 25);
   t.deepEqual(listed.filter((flag) => !tested.has(flag)), []);
