@@ -51,4 +51,4 @@ export { bufferBody, type BufferBodyOptions, type BufferedBody } from './body-bu
 export { accessLog, type AccessLogFormat, type AccessLogOptions } from './access-log.js';
 export { addressMatcher, forwardedAddresses, isAddressOrRange, type AddressMatcher } from './proxy-trust.js';
 export { HttpEngine, type EngineHandler, type TlsOptions } from './engine/engine.js';
-export { engineDefaults, type EngineOptions } from './engine/limits.js';
+export { engineDefaults, protocolDefaults, type EngineOptions, type ProtocolOptions } from './engine/limits.js';

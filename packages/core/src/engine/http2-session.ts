@@ -74,7 +74,7 @@ export function refuseHttp2(factory: http2.Http2Server, socket: net.Socket): voi
   session.on('stream', (stream: ServerHttp2Stream) => stream.on('error', ignore));
   // Not in this tick: node:http2 feeds the bytes already read to the session on the next one,
   // and a session destroyed before that throws from inside node (no handle to receive them).
-  setImmediate(() => session.destroy(NGHTTP2_REFUSED_STREAM));
+  setImmediate(() => session.destroy(new Error('over maxConnections'), NGHTTP2_REFUSED_STREAM));
 }
 
 /** One HTTP/2 connection and its streams. */
@@ -246,8 +246,8 @@ export class Http2Connection implements Http2ExchangeOwner {
     this.#resets++;
     if (this.#resets > this.#options.http2MaxResetsPerWindow && !this.#calmed) {
       this.#calmed = true;
-      // The number form: destroy(undefined, code) would send NO_ERROR (its error defaults to 0).
-      this.#session.destroy(NGHTTP2_ENHANCE_YOUR_CALM);
+      // With an error: destroy(undefined, code) would send NO_ERROR (its error defaults to 0).
+      this.#session.destroy(new Error('too many streams reset by the client'), NGHTTP2_ENHANCE_YOUR_CALM);
       // The GOAWAY is written; a flooding peer is not waited for.
       const timer = setTimeout(() => this.#socket.destroy(), this.#options.lingerMs);
       timer.unref();
