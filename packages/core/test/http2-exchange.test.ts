@@ -3,6 +3,7 @@
 // HEAD/204/304, custom methods, refused raw responses, dropped connection-specific fields,
 // malformed requests as stream errors, and the access log's protocol.
 import { createReadStream } from 'node:fs';
+import http2 from 'node:http2';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
@@ -69,6 +70,16 @@ test('a body over maxBodyBytes gets 413: by content-length at once, or as DATA a
   stream.write(Buffer.alloc(800));
   stream.end(Buffer.alloc(800));
   t.is(await status, 413);
+  // A large upload refused by its content-length is told to stop (RST_STREAM NO_ERROR after the
+  // 413), not left blocked on a flow-control window.
+  const upload = session.request({ ':method': 'POST', ':path': '/', 'content-length': String(8 * 1024 * 1024) });
+  upload.on('error', () => {});
+  const uploadStatus = new Promise<number>((resolve) => upload.on('response', (h) => resolve(Number(h[':status']))));
+  upload.resume();
+  upload.write(Buffer.alloc(8 * 1024 * 1024));
+  t.is(await uploadStatus, 413);
+  await new Promise((resolve) => upload.on('close', resolve));
+  t.is(upload.rstCode, http2.constants.NGHTTP2_NO_ERROR);
   t.is((await request(session, { ':method': 'POST', ':path': '/' }, 'small')).text, 'read 5');
   session.close();
   await server.close();

@@ -261,12 +261,13 @@ export class Http2Exchange implements HttpExchange {
     this.#finished = true;
     this.#closeListeners = null;
     const stream = this.#stream;
-    // The response is complete while the client still sends a body nobody read: tell it to
-    // stop once our DATA is out (RFC 9113 §8.1, RST_STREAM NO_ERROR; node:http2 waits for 'finish').
+    // The response is complete while the client still sends a body nobody read (or one refused
+    // before it was read, a 413): tell it to stop once our DATA is out (RFC 9113 §8.1,
+    // RST_STREAM NO_ERROR; node:http2 waits for 'finish'), rather than leave it blocked on a window.
     const body = this.body;
-    if (body !== null && !body.readableEnded) {
-      body.destroy();
-      if (!stream.closed) stream.close(NGHTTP2_NO_ERROR);
+    if (!stream.closed && !stream.endAfterHeaders && !stream.readableEnded && (body === null || !body.readableEnded)) {
+      body?.destroy();
+      stream.close(NGHTTP2_NO_ERROR);
     }
     const listeners = this.#finishListeners;
     this.#finishListeners = null;
