@@ -110,6 +110,22 @@ export function ab({ url, requests = 20000, concurrency = 50, keepAlive = false,
   return { rps, p99ms: p99 ? Number(p99[1]) : NaN, errors: failed + non2xx, raw: out };
 }
 
+/**
+ * One h2load run (HTTP/2; h2c with prior knowledge for http://, ALPN h2 for https://) pinned to
+ * the client CPU: `clients` connections × `streams` concurrent streams for `seconds`.
+ * Returns { rps, p99ms, errors }; p99ms is NaN (h2load reports a mean and a max, not percentiles).
+ */
+export function h2load({ url, clients = 10, streams = 10, seconds = 5, threads = 1 }) {
+  const args = ['-c', CLIENT_CPU, 'h2load', `-c${clients}`, `-m${streams}`, `-t${threads}`, `-D${seconds}`, url];
+  const out = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout ?? '';
+  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
+  const status = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const requests = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
+  const errors = (status ? Number(status[3]) + Number(status[4]) : 0) + (requests ? Number(requests[5]) + Number(requests[6]) : 0);
+  // compare() counts requests from wrk's "N requests in": h2load's done count, said the same way.
+  return { rps, p99ms: NaN, errors, raw: requests ? `${requests[3]} requests in` : out };
+}
+
 export function median(values) {
   const v = [...values].sort((a, b) => a - b);
   return v.length === 0 ? NaN : v[Math.floor(v.length / 2)];
