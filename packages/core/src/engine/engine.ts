@@ -139,7 +139,12 @@ export class HttpEngine implements ConnectionHost, Http2SessionHost {
       refuseHttp2(factory, socket);
       return;
     }
-    this.#sessions.add(new Http2Connection(this, factory, socket, encrypted));
+    try {
+      this.#sessions.add(new Http2Connection(this, factory, socket, encrypted));
+    } catch {
+      // node:http2 could not start a session on it (the socket died meanwhile): not a crash.
+      socket.destroy();
+    }
   }
 
   dispatch(exchange: HttpExchange): void {
