@@ -52,6 +52,11 @@ export class Http2Exchange implements HttpExchange {
     this.startTime = startTime;
   }
 
+  /** Always null: an HTTP/2 body arrives in DATA frames under flow control; read `body`. */
+  takeWholeBody(): Buffer | null {
+    return null;
+  }
+
   /** HTTP/2 has no chunked trailers the framework reads (trailers are ignored, as on HTTP/1). */
   get trailers(): ReadonlyArray<[string, string]> | null {
     return null;
