@@ -372,10 +372,20 @@ export class Application<StateT = DefaultState, ContextT = {}> extends EventEmit
   }
 
   /**
-   * Stops accepting connections, lets requests in flight finish (up to `graceMs`),
-   * closes idle keep-alive connections, then resolves.
+   * Stops accepting connections, lets requests in flight finish (up to `graceMs`, default
+   * 10 s), closes idle keep-alive connections, then resolves. First emits `'closing'` with
+   * `graceMs`: whoever holds connections taken over with `ctx.takeover()` (WebSockets,
+   * tunnels) ends them politely then; those still open when the grace period ends are destroyed.
+   * @example
+   * app.on('closing', () => { for (const ws of sockets) ws.close(1001, 'server shutting down'); });
    */
-  close(graceMs?: number): Promise<void> {
+  close(graceMs = 10_000): Promise<void> {
+    try {
+      this.emit('closing', graceMs);
+    } catch (error) {
+      // A listener failing must not keep the server open.
+      this.logger.error(`a 'closing' listener threw: ${(error as Error)?.stack ?? String(error)}`);
+    }
     return this.#engine.close(graceMs);
   }
 

@@ -10,8 +10,9 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 import type Cookies from 'cookies';
 import createError from 'http-errors';
 import type { Body } from './body-types.js';
-import type { ConnectionInfo, HttpExchange } from './http-exchange.js';
+import type { ConnectionInfo, HttpExchange, TakenConnection } from './http-exchange.js';
 import { createCookies } from './cookies.js';
+import { coreError } from './errors.js';
 import { checkMethodName } from './methods.js';
 import { createNodeRequest, createNodeResponse, type NodeRequest, type NodeResponse } from './node-adapters.js';
 import type { ApplicationView, DefaultState } from './object-views.js';
@@ -226,6 +227,36 @@ export class Context {
   respondRaw(source: Readable): void {
     this.respond = false;
     this[kExchange].sendRaw(source);
+  }
+
+  /**
+   * Takes the connection out of HTTP for another protocol: returns the raw socket (a
+   * `net.Socket`, or a `tls.TLSSocket` over TLS) and the bytes the client already sent after
+   * the request head, which belong to the new protocol. Only for a request that asks for it
+   * (HTTP/1.1 with `Upgrade` and `Connection: upgrade`, or `CONNECT`), without a body, before
+   * any response was started. The caller writes the answer itself (a `101`, a `200` for a
+   * tunnel); sluice sends nothing for this request, and the connection is never read as HTTP
+   * again. It still counts toward `limits.maxConnections`, and `app.close()` destroys it after
+   * the grace period (listen for the app's `'closing'` event to end it politely first).
+   *
+   * Throws a coded `SluiceError`: `SLUICE_ERR_TAKEOVER_NOT_REQUESTED`, `..._WITH_BODY`,
+   * `..._TOO_LATE`, or `..._UNAVAILABLE` where the transport cannot hand over (`app.callback()`
+   * under node:http, an HTTP/2 stream).
+   * @example
+   * // ws on sluice, unmodified:
+   * const wss = new WebSocketServer({ noServer: true });
+   * app.use(async (ctx, next) => {
+   *   if (ctx.get('Upgrade').toLowerCase() !== 'websocket') return next();
+   *   const { socket, head } = ctx.takeover();
+   *   wss.handleUpgrade(ctx.req, socket, head, (ws) => ws.send('hello'));
+   * });
+   */
+  takeover(): TakenConnection {
+    const exchange = this[kExchange];
+    if (exchange.takeover === undefined) throw coreError('TAKEOVER_UNAVAILABLE');
+    const taken = exchange.takeover();
+    this.respond = false;
+    return taken;
   }
 
   /** A JSON-friendly summary (as Koa's `ctx.toJSON()`). */

@@ -89,6 +89,10 @@ export const coreErrors = {
   PATH_ABOVE_ROOT: [400, 'SLUICE_ERR_PATH_ABOVE_ROOT', 'the request path climbs above "/"'],
   RAW_RESPONSE: [501, 'SLUICE_ERR_RAW_RESPONSE', 'raw (non-parsed-header) responses are not available through app.callback()'],
   RAW_RESPONSE_HTTP2: [501, 'SLUICE_ERR_RAW_RESPONSE_HTTP2', 'raw (non-parsed-header) responses cannot be sent over HTTP/2: it has no HTTP/1 response bytes'],
+  TAKEOVER_NOT_REQUESTED: [500, 'SLUICE_ERR_TAKEOVER_NOT_REQUESTED', 'ctx.takeover() needs a request asking for it: HTTP/1.1 with Upgrade and Connection: upgrade, or CONNECT'],
+  TAKEOVER_WITH_BODY: [500, 'SLUICE_ERR_TAKEOVER_WITH_BODY', 'ctx.takeover() refuses a request that has a body: its bytes and the new protocol\'s would be mixed'],
+  TAKEOVER_TOO_LATE: [500, 'SLUICE_ERR_TAKEOVER_TOO_LATE', 'ctx.takeover() after the response was started (or the connection was already taken over)'],
+  TAKEOVER_UNAVAILABLE: [501, 'SLUICE_ERR_TAKEOVER_UNAVAILABLE', 'this transport cannot hand over its connection (app.callback() under node:http, an HTTP/2 stream)'],
 } as const;
 
 /** The registry of {@link coreErrors}. */

@@ -5,7 +5,7 @@
  * (`Http2Exchange`). Must never hold code: only the types both sides agree on.
  */
 
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /** Addresses of the connection a request arrived on. */
 export interface ConnectionInfo {
@@ -41,6 +41,14 @@ export interface RequestView {
   forEachHeader(visit: (name: string, value: string) => void): void;
   /** Names as the client spelled them and values, alternating, as Node's `rawHeaders`. */
   readonly rawHeaders: readonly string[];
+}
+
+/** A connection handed over by `ctx.takeover()`: the raw socket and the bytes read past the request head. */
+export interface TakenConnection {
+  /** The connection's socket (a `net.Socket`, or a `tls.TLSSocket` over TLS), now owned by the caller. */
+  readonly socket: Duplex;
+  /** Bytes the client sent after the request head (pipelined): they belong to the new protocol. */
+  readonly head: Buffer;
 }
 
 /** One request and its response, as the framework (ctx, respond, the access log) sees it. */
@@ -94,4 +102,11 @@ export interface HttpExchange {
   sendRaw(source: Readable): void;
   /** Drops the response: for failures after the head was sent. */
   abort(): void;
+  /**
+   * Hands the connection over for a protocol that is not HTTP (an Upgrade, a CONNECT tunnel):
+   * the transport stops reading it as HTTP for good. Throws a coded error when the request did
+   * not ask for it, has a body, or a response was started. Absent where the transport cannot
+   * hand over a connection (node:http under `app.callback()`, an HTTP/2 stream).
+   */
+  takeover?(): TakenConnection;
 }

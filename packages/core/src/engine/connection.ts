@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { ProtocolError, RequestAbortedError, protocolError } from '../errors.js';
 import { BodyPace } from './body-pace.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
-import type { ConnectionInfo } from '../http-exchange.js';
+import type { ConnectionInfo, TakenConnection } from '../http-exchange.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import type { EngineOptions } from './limits.js';
 import { HeadScanner, parseHead, type RequestHead } from './parser.js';
@@ -35,6 +35,8 @@ const enum State {
   Active,
   /** Half-closed after the last response; discarding input until the client closes. */
   Closing,
+  /** Handed over (`takeover`): another protocol owns the socket; only its close is watched. */
+  TakenOver,
   Closed,
 }
 
@@ -106,6 +108,9 @@ export class Connection implements ExchangeOwner, BodySource {
   #paceDeadline = 0;
   #pendingAtArm = 0;
   readonly #deliver = (chunk: Buffer): void => this.#deliverBody(chunk);
+  readonly #onDataListener = (chunk: Buffer): void => this.#onData(chunk);
+  readonly #onEndListener = (): void => this.#onEnd();
+  readonly #onDrainListener = (): void => this.#onDrain();
 
   constructor(host: ConnectionHost, socket: Socket, encrypted: boolean) {
     this.#host = host;
@@ -115,9 +120,9 @@ export class Connection implements ExchangeOwner, BodySource {
     this.#scanner = new HeadScanner(host.options);
     this.#pace = new BodyPace(host.options);
     this.#setInputDeadline(Date.now() + host.options.headersTimeoutMs);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('drain', () => this.#onDrain());
+    socket.on('data', this.#onDataListener);
+    socket.on('end', this.#onEndListener);
+    socket.on('drain', this.#onDrainListener);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#onClose());
   }
@@ -485,6 +490,37 @@ export class Connection implements ExchangeOwner, BodySource {
 
   writeStalled(): void {
     this.#armSendDeadline();
+  }
+
+  /**
+   * Leaves HTTP for good (the exchange checked the request asks for it): no more parsing, no
+   * deadlines; the input not yet consumed goes with the socket. The connection stays in the
+   * engine's set until the socket closes (it counts toward maxConnections, and the engine's
+   * close destroys it after the grace period). Our 'error' listener stays: an error with no
+   * listener would throw, and every socket error ends in destroy anyway.
+   */
+  takeover(exchange: Exchange): TakenConnection {
+    const socket = this.socket;
+    const buf = this.#buf;
+    const head = buf === null || this.#off >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(this.#off));
+    this.#buf = null;
+    this.#store = null;
+    this.#off = 0;
+    this.#state = State.TakenOver;
+    this.#inputClosed = true;
+    if (exchange === this.#current) this.#current = null;
+    this.#inputDeadline = 0;
+    this.#sendDeadline = 0;
+    this.#paceDeadline = 0;
+    this.#updateDeadline();
+    socket.removeListener('data', this.#onDataListener);
+    socket.removeListener('end', this.#onEndListener);
+    socket.removeListener('drain', this.#onDrainListener);
+    // Neither flowing nor paused, as node:http leaves an upgraded socket: input waits in the
+    // stream's buffer until the new owner reads it or listens for 'data'.
+    this.#paused = 0;
+    (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    return { socket, head };
   }
 
   #nextRequest(): void {

@@ -9,8 +9,9 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { statusAllowsContent } from '../content-rule.js';
+import { coreError } from '../errors.js';
 import { pumpBody } from '../pump-body.js';
-import type { ConnectionInfo, HttpExchange, OutgoingHeaders, RequestView } from '../http-exchange.js';
+import type { ConnectionInfo, HttpExchange, OutgoingHeaders, RequestView, TakenConnection } from '../http-exchange.js';
 import { RequestHead } from './parser.js';
 import type { RequestBody } from './request-body.js';
 import { appendHeaders, Framing, httpDate, statusLine, type HeaderFacts } from './response-writer.js';
@@ -29,6 +30,8 @@ export interface ExchangeOwner {
   exchangeAborted(exchange: Exchange): void;
   /** The socket's buffer is full: start the clock on a client that does not read. */
   writeStalled(): void;
+  /** Leaves HTTP for good: returns the socket and the unread input, stops reading it. */
+  takeover(exchange: Exchange): TakenConnection;
 }
 
 // Small bodies are copied next to the head so both leave in one write.
@@ -60,6 +63,7 @@ export class Exchange implements HttpExchange {
   #finished = false;
   #aborted = false;
   #forceClose = false;
+  #takenOver = false;
   #status = 0;
   #bytesWritten = 0;
   #framing = Framing.None;
@@ -400,10 +404,37 @@ export class Exchange implements HttpExchange {
   }
 
   /**
+   * Hands the connection over (an Upgrade or CONNECT request, no body, no response started):
+   * the exchange is finished, as the access log sees it with status 101 (200 for CONNECT),
+   * and the connection reads no more HTTP. Throws a coded error otherwise.
+   */
+  takeover(): TakenConnection {
+    if (this.#headersSent || this.#finished) throw coreError('TAKEOVER_TOO_LATE');
+    const head = this.#head;
+    if (!head.asksTakeover) throw coreError('TAKEOVER_NOT_REQUESTED');
+    if (this.body !== null) throw coreError('TAKEOVER_WITH_BODY');
+    const taken = this.#owner.takeover(this);
+    this.#takenOver = true;
+    this.#headersSent = true;
+    this.#status = head.method === 'CONNECT' ? 200 : 101;
+    this.#finished = true;
+    const listeners = this.#finishListeners;
+    this.#finishListeners = null;
+    this.#closeListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
+    return taken;
+  }
+
+  /**
    * Drops the connection: for failures after the head was sent. Whoever waits through
    * `onClose` (a CGI program, a WSGI call, the access log) is told, as when the client leaves.
+   * After a takeover, the middleware that took the connection failed: its socket is destroyed.
    */
   abort(): void {
+    if (this.#takenOver) {
+      this.#owner.socket.destroy();
+      return;
+    }
     if (this.#finished) return;
     this.#finished = true;
     this.#aborted = true;

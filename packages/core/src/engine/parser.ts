@@ -49,6 +49,11 @@ export class RequestHead implements RequestView {
   expectContinue = false;
   /** Value of the Host header, or undefined. */
   host: string | undefined = undefined;
+  /**
+   * The request asks to leave HTTP on this connection: an HTTP/1.1 request with `Upgrade` and
+   * `Connection: upgrade` (RFC 9110 §7.8; an HTTP/1.0 Upgrade is ignored), or a CONNECT.
+   */
+  asksTakeover = false;
 
   header(name: string): string | undefined {
     const names = this.names;
@@ -306,6 +311,8 @@ export function parseHead(buf: Buffer, start: number, end: number): RequestHead 
   let sawContentLength = false;
   let connClose = false;
   let connKeepAlive = false;
+  let connUpgrade = false;
+  let sawUpgrade = false;
   const names = head.names;
   const rawNames = head.rawNames;
   const values = head.values;
@@ -346,11 +353,15 @@ export function parseHead(buf: Buffer, start: number, end: number): RequestHead 
           if (minor !== 0) head.expectContinue = true;
         }
         break;
+      case 7:
+        if (name === 'upgrade') sawUpgrade = true;
+        break;
       case 10:
         if (name === 'connection') {
           for (const token of listMembers(value)) {
             if (token === 'close') connClose = true;
             else if (token === 'keep-alive') connKeepAlive = true;
+            else if (token === 'upgrade') connUpgrade = true;
           }
         }
         break;
@@ -386,5 +397,6 @@ export function parseHead(buf: Buffer, start: number, end: number): RequestHead 
     head.chunked = true;
   }
   head.keepAlive = head.versionMinor === 1 ? !connClose : connKeepAlive && !connClose;
+  head.asksTakeover = method === 'CONNECT' || (connUpgrade && sawUpgrade && head.versionMinor === 1);
   return head;
 }
