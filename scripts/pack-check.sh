@@ -6,6 +6,7 @@
 # HTTP request. `pack-check.sh cgi` does the same for @sluice/cgi (with core's tarball as its peer) twice:
 # with a C compiler the install builds the native spawn helper and programs run through it; without one
 # (CC names no program) the install says so in one line and the Python helper runs them.
+# `pack-check.sh websocket` packs @sluice/websocket with core and echoes a message through it with the ws client.
 # Prints "pack-check <package> ok" on success; any failure exits non-zero.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -131,8 +132,43 @@ check_cgi() {
   echo "pack-check cgi ok"
 }
 
+# @sluice/websocket with core's tarball as its peer: its ws and @types/ws come from the registry; a packed
+# app answers a WebSocket echo to the ws client the install brought.
+check_websocket() {
+  local core websocket
+  core="$(pack core)"
+  websocket="$(pack websocket)"
+  expect_files "$websocket" package.json README.md LICENSE dist/index.js dist/index.d.ts src/index.ts
+  if tar -tzf "$websocket" | grep -qE '^package/test/'; then
+    fail "tests leaked into the @sluice/websocket tarball"
+  fi
+  new_app websocket-app
+  npm install --no-audit --no-fund --prefer-offline --loglevel=error "$core" "$websocket" >/dev/null
+  cat > check.mjs <<'JS'
+import { once } from 'node:events';
+import { Application } from '@sluice/core';
+import { websocket } from '@sluice/websocket';
+import WebSocket from 'ws';
+const app = new Application();
+app.use(websocket('/echo', (socket) => socket.on('message', (data) => socket.send(`echo ${data}`))));
+const server = app.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const ws = new WebSocket(`ws://127.0.0.1:${server.address().port}/echo`);
+await once(ws, 'open');
+ws.send('packed');
+const [data] = await once(ws, 'message');
+const closed = once(ws, 'close');
+await app.close(1000);
+const [code] = await closed;
+if (String(data) !== 'echo packed' || code !== 1001) throw new Error(`unexpected answer ${data} ${code}`);
+JS
+  node check.mjs
+  echo "pack-check websocket ok"
+}
+
 case "${1:-core}" in
   core) check_core ;;
   cgi) check_cgi ;;
-  *) fail "usage: pack-check.sh core|cgi" ;;
+  websocket) check_websocket ;;
+  *) fail "usage: pack-check.sh core|cgi|websocket" ;;
 esac

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-// Serial: both build packages/core in place.
+// Serial: each builds packages/core in place.
 test.serial('pnpm pack of @sluice/core installs and imports in an empty folder', async (t) => {
   const { stdout } = await run('bash', ['scripts/pack-check.sh', 'core'], { cwd: root, timeout: 110_000 });
   t.regex(stdout, /pack-check core ok\n$/);
@@ -19,4 +19,9 @@ test.serial('npm install of @sluice/cgi builds the native helper with a C compil
   t.timeout(240_000); // two npm installs and two builds, on a loaded machine
   const { stdout } = await run('bash', ['scripts/pack-check.sh', 'cgi'], { cwd: root, timeout: 230_000 });
   t.regex(stdout, /pack-check cgi ok\n$/);
+});
+
+test.serial('pnpm pack of @sluice/websocket installs with core and answers a WebSocket in an empty folder', async (t) => {
+  const { stdout } = await run('bash', ['scripts/pack-check.sh', 'websocket'], { cwd: root, timeout: 110_000 });
+  t.regex(stdout, /pack-check websocket ok\n$/);
 });

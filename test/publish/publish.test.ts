@@ -11,7 +11,7 @@ import test from 'ava';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'static', 'cgi', 'python-workers', 'wsgi-bridge', 'asgi-bridge', 'server'];
+const PACKAGES = ['core', 'static', 'cgi', 'python-workers', 'wsgi-bridge', 'asgi-bridge', 'websocket', 'server'];
 
 interface Manifest {
   name: string;

@@ -12,7 +12,7 @@ export const websocketErrors = {
   BAD_METHOD: [405, 'SLUICE_ERR_WS_BAD_METHOD', 'A WebSocket handshake must be a GET request'],
   NOT_UPGRADE: [400, 'SLUICE_ERR_WS_NOT_UPGRADE', 'A WebSocket handshake needs HTTP/1.1 with Connection: upgrade and no body'],
   BAD_KEY: [400, 'SLUICE_ERR_WS_BAD_KEY', 'Missing or malformed Sec-WebSocket-Key'],
-  BAD_VERSION: [426, 'SLUICE_ERR_WS_BAD_VERSION', 'Unsupported Sec-WebSocket-Version (13 is)'],
+  BAD_VERSION: [426, 'SLUICE_ERR_WS_BAD_VERSION', 'Unsupported Sec-WebSocket-Version (13 and 8 are)'],
   BAD_PROTOCOL: [400, 'SLUICE_ERR_WS_BAD_PROTOCOL', 'Malformed Sec-WebSocket-Protocol'],
   CLOSING: [503, 'SLUICE_ERR_WS_CLOSING', 'The server is shutting down'],
   BAD_OPTION: [500, 'SLUICE_ERR_WS_BAD_OPTION', 'Invalid websocket option'],
