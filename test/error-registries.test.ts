@@ -30,7 +30,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
 
 test('every package with errors has a registry, and every code of it is in the README table written from it', async (t) => {
   const packages: Pkg[] = await packagesWithErrors();
-  t.deepEqual(packages.map((p) => p.name), ['asgi-bridge', 'cgi', 'core', 'server', 'static', 'wsgi-bridge']);
+  t.deepEqual(packages.map((p) => p.name), ['asgi-bridge', 'cgi', 'core', 'server', 'static', 'websocket', 'wsgi-bridge']);
   for (const pkg of packages) {
     const registries = await loadRegistries(pkg.errors);
     t.true(registries.length > 0, `${pkg.name}: src/errors.ts exports no registry`);

@@ -70,8 +70,23 @@ async function importModule(absolute: string, file: string, where: string): Prom
   if (typeof exported !== 'object' || exported === null || Array.isArray(exported)) {
     throw new ConfigError(`${where}the default export must be a config object or a function receiving the app`);
   }
-  const { setup, ...rest } = exported as ServerConfig;
+  const { setup, websocket, ...rest } = exported as ServerConfig;
   if (setup !== undefined && typeof setup !== 'function') throw new ConfigError(`${where}setup must be a function receiving the app`);
+  if (websocket !== undefined) checkWebSocketMounts(websocket, where);
   assertValidConfig(rest, where);
-  return setup === undefined ? rest : { ...rest, setup };
+  return { ...rest, ...(setup === undefined ? {} : { setup }), ...(websocket === undefined ? {} : { websocket }) };
+}
+
+/** `websocket`: an object of exact paths to a handler function or `{ handler, options }`. */
+function checkWebSocketMounts(mounts: unknown, where: string): void {
+  if (typeof mounts !== 'object' || mounts === null || Array.isArray(mounts)) {
+    throw new ConfigError(`${where}websocket must be an object of paths to handlers`);
+  }
+  for (const [path, mount] of Object.entries(mounts)) {
+    if (!path.startsWith('/')) throw new ConfigError(`${where}"${path}" in websocket is not a URL path starting with "/"`);
+    const handler = typeof mount === 'function' ? mount : (mount as { handler?: unknown } | null)?.handler;
+    if (typeof handler !== 'function') {
+      throw new ConfigError(`${where}websocket["${path}"] must be a function (socket, ctx) or { handler, options }`);
+    }
+  }
 }

@@ -5,6 +5,7 @@
  */
 
 import type { AccessLogFormat, Application } from '@sluice/core';
+import type { WebSocketHandler, WebSocketOptions } from '@sluice/websocket';
 
 /** What a site serves: one document root with its mounts. Valid at the top level and under `hosts`. */
 export interface SiteConfig {
@@ -87,7 +88,16 @@ export interface ServerConfig extends SiteConfig {
   hosts?: Record<string, SiteConfig>;
   /** JavaScript configs only: plugs middleware or custom methods into the app before the sites. */
   setup?: SetupHook;
+  /**
+   * JavaScript configs only: WebSocket endpoints (@sluice/websocket), exact path → handler
+   * `(socket, ctx) => {}` or `{ handler, options }`. Mounted after `setup`, before the sites,
+   * for every virtual host.
+   */
+  websocket?: Record<string, WebSocketMount>;
 }
+
+/** A WebSocket endpoint in `sluice.config.js`: a handler, or a handler with @sluice/websocket options. */
+export type WebSocketMount = WebSocketHandler | { handler: WebSocketHandler; options?: WebSocketOptions };
 
 /** A function from `sluice.config.js` that receives the app (custom methods, middleware). */
 export type SetupHook = (app: Application) => void | Promise<void>;
@@ -147,6 +157,8 @@ export interface ResolvedConfig {
   /** Host pattern (lowercase) → site, in declaration order. */
   hosts: Array<[pattern: string, site: ResolvedSite]>;
   setup: SetupHook | null;
+  /** WebSocket endpoints: path, handler, options. */
+  websocket: Array<[path: string, handler: WebSocketHandler, options: WebSocketOptions | undefined]>;
   /** What the server says at startup about what it will not serve (one line each). */
   notices: string[];
 }

@@ -104,6 +104,8 @@ async function finish(config: ServerConfig, cwd: string): Promise<ResolvedConfig
     site,
     hosts,
     setup: config.setup ?? null,
+    websocket: Object.entries(config.websocket ?? {}).map(([path, mount]) =>
+      typeof mount === 'function' ? [path, mount, undefined] : [path, mount.handler, mount.options]),
     notices,
   };
 }

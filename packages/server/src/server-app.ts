@@ -1,12 +1,13 @@
 /**
  * Builds the `Application` a worker serves from a resolved configuration: proxy
  * trust first, then the access log, then the config file's setup hook (custom
- * methods, middleware), then the sites (virtual hosts). Must never listen: the
+ * methods, middleware), then its WebSocket endpoints, then the sites (virtual hosts). Must never listen: the
  * worker does, once every site is ready.
  */
 
 import { createWriteStream } from 'node:fs';
 import { Application, accessLog, type Logger } from '@sluice/core';
+import { websocket } from '@sluice/websocket';
 import type { ResolvedConfig } from './config-types.js';
 import { ConfigError } from './errors.js';
 import { buildSite, type Site } from './site.js';
@@ -60,6 +61,13 @@ export async function buildServerApp(config: ResolvedConfig): Promise<ServerApp>
       await config.setup(app);
     } catch (error) {
       throw new ConfigError(`the config file's setup function failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  }
+  for (const [path, handler, options] of config.websocket) {
+    try {
+      app.use(websocket(path, handler, options));
+    } catch (error) {
+      throw new ConfigError(`websocket["${path}"]: ${(error as Error).message}`, { cause: error });
     }
   }
   app.use(hosts.length === 0 ? fallback.middleware : virtualHosts(choose));
