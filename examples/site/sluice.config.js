@@ -1,6 +1,7 @@
 // The default site that `pnpm start` serves (http://127.0.0.1:8080): static files with
 // a directory listing and a seekable audio file (ranges), CGI demos in Python, the
-// stdlib WSGI demo app at /wsgi/, a custom method (BREW) and a custom 404 page.
+// stdlib WSGI demo app at /wsgi/, a custom method (BREW), a WebSocket chat at /chat
+// (its page: /chat.html) and a custom 404 page.
 // Needs nothing beyond Node 20 and python3. Paths are relative to this file.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,6 +23,11 @@ export default {
   wsgiPath: ['../wsgi/stdlib'],
   wsgiWorkers: 1,
   errorPages: { 404: 'public/404.html' },
+  // WebSocket endpoints (@sluice/websocket): a chat room. Every message goes to everyone in the
+  // room of this process (with --workers N, each worker has its own room), sender included.
+  websocket: {
+    '/chat': { handler: chat, options: { maxPayload: 4096 } },
+  },
   setup(app) {
     // A custom method: any token method reaches the middleware; `app.method` declares it
     // (so OPTIONS and 501/405 know about it) and handles it.
@@ -34,6 +40,26 @@ export default {
     });
   },
 };
+
+/** The chat room: a name per socket, a line to everyone on join, message and leave. */
+const room = new Set();
+let visitors = 0;
+function chat(socket, ctx) {
+  const name = /^[\w-]{1,20}$/.test(String(ctx.query.name ?? '')) ? ctx.query.name : `guest${++visitors}`;
+  const say = (line) => {
+    for (const peer of room) peer.send(line);
+  };
+  room.add(socket);
+  say(`* ${name} joined (${room.size} here)`);
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) return socket.close(1003, 'text only');
+    say(`${name}: ${data}`);
+  });
+  socket.on('close', () => {
+    room.delete(socket);
+    say(`* ${name} left`);
+  });
+}
 
 /** A WAV file (PCM, 16-bit mono, 22.05 kHz) of a 440 Hz tone gliding to 880 Hz: a seekable media file, generated rather than committed. */
 function toneWav(seconds) {
