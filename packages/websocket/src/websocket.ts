@@ -8,11 +8,17 @@
  */
 
 import type { Application, Context, Middleware, Next } from '@sluice/core';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData as WsRawData, type WebSocket as WsWebSocket } from 'ws';
 import { badOption, websocketError } from './errors.js';
 import { checkHandshake, isWebSocketRequest } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
 import { resolveOptions, type ResolvedWebSocketOptions, type WebSocketOptions } from './options.js';
+
+/** The socket a handler receives: `ws`'s WebSocket (`send`, `close`, `ping`, `bufferedAmount`, events). */
+export type WebSocket = WsWebSocket;
+
+/** What a `'message'` event carries: a Buffer (or fragments / an ArrayBuffer, per the socket's `binaryType`). */
+export type RawData = WsRawData;
 
 /**
  * What runs for each accepted WebSocket: `socket` is a `ws` WebSocket (already open), `ctx` the
