@@ -50,9 +50,11 @@ class Endpoint {
     this.#heartbeat = new Heartbeat(options.heartbeatIntervalMs);
   }
 
-  /** Whether `app` is closing (no new sockets then). */
+  /** Whether `app` is closing (no new sockets then); from the first handshake on, the endpoint watches the app. */
   closing(app: Application): boolean {
-    return this.#closing.has(app);
+    if (this.#closing.has(app)) return true;
+    this.#socketsOf(app);
+    return false;
   }
 
   /** The open sockets of `app`, watching its 'closing' event the first time. */

@@ -134,3 +134,31 @@ test('bad options and arguments are refused at construction, naming the key', (t
   t.throws(() => websocket('x', handler), { code: 'SLUICE_ERR_WS_BAD_OPTION', message: /"path"/ });
   t.throws(() => websocket('/x', 'nope' as never), { code: 'SLUICE_ERR_WS_BAD_OPTION', message: /"handler"/ });
 });
+
+test('a handshake still in the middleware when app.close() begins gets 503, as HTTP', async (t) => {
+  let authStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => (authStarted = resolve));
+  let releaseAuth: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (releaseAuth = resolve));
+  const server = await start([async (ctx, next) => {
+    if (ctx.query.slow !== undefined) {
+      authStarted();
+      await gate;
+    }
+    await next();
+  }, echo()]);
+  // The endpoint has served this app before: it knows when the app closes.
+  const first = await open(`${server.url}/echo`);
+  const ws = new WebSocket(`${server.url}/echo?slow`);
+  ws.on('error', () => {});
+  const response = once(ws, 'unexpected-response') as Promise<[{ destroy(): void }, { statusCode: number; headers: Record<string, string> }]>;
+  await started;
+  const closing = server.close(5000);
+  releaseAuth();
+  const [request, res] = await response;
+  t.is(res.statusCode, 503);
+  t.is(res.headers['retry-after'], '1');
+  request.destroy();
+  t.is((await closed(first)).code, 1001);
+  await closing;
+});
