@@ -29,8 +29,10 @@ async function joinRoom(page: Page, name: string): Promise<void> {
  */
 async function waitForLine(page: Page, line: string): Promise<string[]> {
   await page.bringToFront();
-  await page.waitForFunction((expected: string) => [...document.querySelectorAll('#log li')].some((li) => li.textContent === expected), { polling: 50 }, line);
-  return page.$$eval('#log li', (items) => items.map((li) => li.textContent ?? ''));
+  // Strings, so this Node-side file needs no DOM types.
+  const lines = `[...document.querySelectorAll('#log li')].map((li) => li.textContent)`;
+  await page.waitForFunction(`${lines}.includes(${JSON.stringify(line)})`, { polling: 50 });
+  return (await page.evaluate(lines)) as string[];
 }
 
 /** Sends `text` through the page's form. */

@@ -1,4 +1,4 @@
-// Types that work in a fresh project: @sluice/core and @sluice/static are packed, installed
+// Types that work in a fresh project: @sluice/core, @sluice/static and @sluice/websocket are packed, installed
 // with npm in an empty folder next to typescript, @types/node and Koa middleware from the
 // registry, and a typical app compiles with `tsc --strict` (no skipLibCheck). A second file of
 // deliberate misuses must fail with exactly the errors it marks, so the types are not `any`.
@@ -53,7 +53,7 @@ async function pack(name: string, destination: string): Promise<string> {
 /** The project folder, installed once for every test of this file. */
 const project = (async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-types-'));
-  const tarballs = [await pack('core', dir), await pack('static', dir)];
+  const tarballs = [await pack('core', dir), await pack('static', dir), await pack('websocket', dir)];
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'typed-app', version: '1.0.0', private: true, type: 'module' }));
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, ...REGISTRY_PACKAGES], { cwd: dir, timeout: 240_000 });
   for (const file of ['typed-app.ts', 'misuse.ts']) await copyFile(join(fixtures, file), join(dir, file));

@@ -6,6 +6,6 @@
  * @module @sluice/websocket
  */
 
-export { websocket, type WebSocketHandler, type WebSocket, type RawData } from './websocket.js';
+export { websocket, type WebSocketHandler, type WebSocketMiddleware, type WebSocket, type RawData } from './websocket.js';
 export { websocketDefaults, type WebSocketOptions, type ProtocolSelector } from './options.js';
 export { WebSocketError, websocketErrors, websocketErrorRegistry, type WebSocketErrorName } from './errors.js';

@@ -7,7 +7,7 @@
  * close code sent when the app closes. Must never parse WebSocket frames itself: that is `ws`'s.
  */
 
-import type { Application, Context, Middleware, Next } from '@sluice/core';
+import type { Application, Context } from '@sluice/core';
 import { WebSocketServer, type RawData as WsRawData, type WebSocket as WsWebSocket } from 'ws';
 import { badOption, websocketError } from './errors.js';
 import { checkHandshake, isWebSocketRequest } from './handshake.js';
@@ -28,6 +28,12 @@ export type RawData = WsRawData;
  * is closed with 1011.
  */
 export type WebSocketHandler<C extends Context = Context> = (socket: WebSocket, ctx: C) => unknown;
+
+/**
+ * What `websocket()` returns: a middleware for `app.use()`, and for `@koa/router` routes too (its
+ * context type is Koa's, so the parameter is left open; at run time it is always sluice's `ctx`).
+ */
+export type WebSocketMiddleware = (ctx: any, next: () => Promise<unknown>) => unknown;
 
 /** The sockets of one `websocket()` middleware, per application, with their heartbeat. */
 class Endpoint {
@@ -125,20 +131,20 @@ function report(ctx: Context, error: unknown): void {
  * @example
  * router.get('/rooms/:room', requireLogin, websocket((socket, ctx) => join(ctx.params.room, ctx.state.user, socket)));
  */
-export function websocket<C extends Context = Context>(path: string, handler: WebSocketHandler<C>, options?: WebSocketOptions): Middleware<any, any>;
-export function websocket<C extends Context = Context>(handler: WebSocketHandler<C>, options?: WebSocketOptions): Middleware<any, any>;
+export function websocket<C extends Context = Context>(path: string, handler: WebSocketHandler<C>, options?: WebSocketOptions): WebSocketMiddleware;
+export function websocket<C extends Context = Context>(handler: WebSocketHandler<C>, options?: WebSocketOptions): WebSocketMiddleware;
 export function websocket(
   pathOrHandler: string | WebSocketHandler<any>,
   handlerOrOptions?: WebSocketHandler<any> | WebSocketOptions,
   maybeOptions?: WebSocketOptions,
-): Middleware<any, any> {
+): WebSocketMiddleware {
   const path = typeof pathOrHandler === 'string' ? pathOrHandler : undefined;
   const handler = typeof pathOrHandler === 'string' ? handlerOrOptions : pathOrHandler;
   const options = (typeof pathOrHandler === 'string' ? maybeOptions : handlerOrOptions) as WebSocketOptions | undefined;
   if (path !== undefined && !path.startsWith('/')) throw badOption('path', 'a path starting with "/"');
   if (typeof handler !== 'function') throw badOption('handler', 'a function (socket, ctx)');
   const endpoint = new Endpoint(resolveOptions(options));
-  return function websocketMiddleware(ctx: Context, next: Next): unknown {
+  return function websocketMiddleware(ctx: Context, next: () => Promise<unknown>): unknown {
     if (path !== undefined && ctx.path !== path) return next();
     if (!isWebSocketRequest(ctx)) return next();
     checkHandshake(ctx);
