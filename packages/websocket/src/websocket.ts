@@ -7,12 +7,15 @@
  * close code sent when the app closes. Must never parse WebSocket frames itself: that is `ws`'s.
  */
 
-import type { Application, Context } from '@sluice/core';
+import type { Context } from '@sluice/core';
 import { WebSocketServer, type RawData as WsRawData, type WebSocket as WsWebSocket } from 'ws';
 import { badOption, websocketError } from './errors.js';
 import { checkHandshake, isWebSocketRequest } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
 import { resolveOptions, type ResolvedWebSocketOptions, type WebSocketOptions } from './options.js';
+
+/** The application a context belongs to, as the endpoint keeps it (an event emitter with a logger). */
+type Application = Context['app'];
 
 /** The socket a handler receives: `ws`'s WebSocket (`send`, `close`, `ping`, `bufferedAmount`, events). */
 export type WebSocket = WsWebSocket;
