@@ -289,3 +289,19 @@ test('CONNECT taken over as a tunnel: curl --proxytunnel reaches another server 
   await app.close(500);
   target.close();
 });
+
+test('an HTTP/2 stream (h2c) cannot hand over its connection: TAKEOVER_UNAVAILABLE', async (t) => {
+  const app = new Application();
+  app.use((ctx) => {
+    try {
+      ctx.takeover();
+    } catch (error) {
+      ctx.body = (error as { code: string }).code;
+    }
+  });
+  const server = app.listen({ port: 0, host: '127.0.0.1', h2c: true });
+  await once(server, 'listening');
+  const { stdout } = await run('curl', ['-sS', '--http2-prior-knowledge', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`]);
+  t.is(stdout, 'SLUICE_ERR_TAKEOVER_UNAVAILABLE');
+  await app.close(500);
+});
