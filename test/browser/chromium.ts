@@ -3,7 +3,6 @@
  * puppeteer-core, one browser per test with its own temporary profile, always closed and removed in the test's
  * teardown. It must never download a browser, reuse a profile between tests, or leave a Chromium process behind.
  */
-import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,9 +127,4 @@ export async function openPage(t: ExecutionContext, browser: Browser, url: strin
 export async function navigationProtocol(page: Page): Promise<string> {
   // A string, so this Node-side file needs no DOM types.
   return String(await page.evaluate(`performance.getEntriesByType('navigation')[0].nextHopProtocol`));
-}
-
-/** The installed Chromium's version line (`Chromium 156.0...`), for test logs and benchmark records. */
-export function chromiumVersion(executablePath = CHROMIUM_PATH): string {
-  return spawnSync(executablePath, ['--version'], { encoding: 'utf8' }).stdout.trim();
 }
