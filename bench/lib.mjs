@@ -126,6 +126,27 @@ export function h2load({ url, clients = 10, streams = 10, seconds = 5, threads =
   return { rps, p99ms: NaN, errors, raw: requests ? `${requests[3]} requests in` : out };
 }
 
+const WS_CLIENT = new URL('./ws-client.mjs', import.meta.url).pathname;
+
+/**
+ * One run of the WebSocket load generator (bench/ws-client.mjs) pinned to the client CPU against
+ * `url` (ws://127.0.0.1:port/): `mode` echo (one message in flight per connection) or stream
+ * (`window` in flight). Returns { rps (messages/s), p99ms (echo only), errors, requests (messages), raw }.
+ */
+export function wsLoad({ url, mode = 'echo', connections = 50, seconds = 5, payloadBytes = 32, window = 64 }) {
+  const args = ['-c', CLIENT_CPU, process.execPath, WS_CLIENT, mode, new URL(url).port, connections, seconds, payloadBytes, window].map(String);
+  const run = spawnSync('taskset', args, { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  const out = run.stdout ?? '';
+  let result = null;
+  try {
+    result = JSON.parse(out.trim().split('\n').pop());
+  } catch {
+    console.error(`  ws-client gave no figure for ${url}: ${(run.stderr ?? '').trim().split('\n').pop() || `exit ${run.status ?? run.signal}`}`);
+    return { rps: 0, p99ms: NaN, errors: connections, requests: 0, raw: out };
+  }
+  return { rps: result.rate, p99ms: result.p99ms ?? NaN, errors: result.errors, requests: result.messages, raw: out };
+}
+
 export function median(values) {
   const v = [...values].sort((a, b) => a - b);
   return v.length === 0 ? NaN : v[Math.floor(v.length / 2)];
@@ -188,8 +209,8 @@ export async function compare(contenders, load, { rounds = 3, warmup = false } =
         const after = cpuJiffies(CLIENT_CPU);
         s.results.push(result);
         s.busy.push(after.total > before.total ? (after.busy - before.busy) / (after.total - before.total) : NaN);
-        const requests = Number(/(\d+) requests in/.exec(result.raw ?? '')?.[1] ?? NaN);
-        s.cpu.push(((serverAfter - serverBefore) * 1000) / requests);
+        const requests = result.requests ?? Number(/(\d+) requests in/.exec(result.raw ?? '')?.[1] ?? NaN);
+        s.cpu.push(requests > 0 ? ((serverAfter - serverBefore) * 1000) / requests : NaN);
       }
     }
   } finally {
@@ -218,10 +239,10 @@ export function pairedRatio(row, base) {
   return base.rps > 0 ? row.rps / base.rps : NaN;
 }
 
-/** Prints a scenario's rows with the (paired) ratio of every row to each named baseline. */
-export function report(scenario, rows, baselines = []) {
+/** Prints a scenario's rows with the (paired) ratio of every row to each named baseline; `unit` names the rate column. */
+export function report(scenario, rows, baselines = [], { unit = 'req/s' } = {}) {
   console.log(`\n## ${scenario}`);
-  const heads = ['server', 'req/s', 'p99 ms', 'errors', ...baselines.map((b) => `× ${b}`), 'client CPU busy'];
+  const heads = ['server', unit, 'p99 ms', 'errors', ...baselines.map((b) => `× ${b}`), 'client CPU busy'];
   console.log(`| ${heads.join(' | ')} |`);
   console.log(`|${heads.map(() => '---').join('|')}|`);
   for (const row of rows) {
