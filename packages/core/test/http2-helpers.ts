@@ -40,7 +40,7 @@ export async function startH2(middleware: Middleware | Middleware[], options: Ap
     plainPort,
     tlsPort,
     h2cUrl: `http://127.0.0.1:${plainPort}`,
-    h2Url: `https://localhost:${tlsPort}`,
+    h2Url: `https://127.0.0.1:${tlsPort}`,
     close: (graceMs = 1000) => app.close(graceMs),
   };
 }

@@ -33,11 +33,11 @@ test('curl --http2 negotiates h2 by ALPN on the TLS port; --http1.1 gets HTTP/1.
     ctx.body = describe(ctx);
   });
   const resolve = `localhost:${server.tlsPort}:127.0.0.1`;
-  const h2 = await run('curl', ['-sS', '-i', '--http2', '--cacert', certPath, '--resolve', resolve, `${server.h2Url}/x`]);
+  const h2 = await run('curl', ['-sS', '-i', '--http2', '--cacert', certPath, '--resolve', resolve, `https://localhost:${server.tlsPort}/x`]);
   t.is(h2.code, 0, h2.stderr);
   t.regex(h2.stdout, /^HTTP\/2 200 \r\n/);
   t.true(h2.stdout.endsWith(`GET localhost:${server.tlsPort} https 2.0`));
-  const h1 = await run('curl', ['-sS', '-i', '--http1.1', '--cacert', certPath, '--resolve', resolve, `${server.h2Url}/x`]);
+  const h1 = await run('curl', ['-sS', '-i', '--http1.1', '--cacert', certPath, '--resolve', resolve, `https://localhost:${server.tlsPort}/x`]);
   t.regex(h1.stdout, /^HTTP\/1\.1 200 OK\r\n/);
   t.true(h1.stdout.endsWith(`GET localhost:${server.tlsPort} https 1.1`));
   await server.close();
