@@ -24,9 +24,11 @@ export function encodeScope(ctx: Context, id: number, rootPath: string, rest: st
   const target = ctx.originalUrl;
   const query = target.indexOf('?');
   const rawPath = query === -1 ? target : target.slice(0, query);
+  // ASGI names the versions "1.0", "1.1" and "2"; Node's (and core's) name for HTTP/2 is "2.0".
+  const version = request.httpVersion === '2.0' ? '2' : request.httpVersion;
   let fields = ctx.method +
     '\0' + ctx.protocol +
-    '\0' + request.httpVersion +
+    '\0' + version +
     '\0' + rawPath +
     '\0' + rest +
     '\0' + (query === -1 ? '' : target.slice(query + 1)) +
