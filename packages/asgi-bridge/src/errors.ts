@@ -17,6 +17,9 @@ export const asgiErrors = {
   NOT_STARTED: [503, 'SLUICE_ERR_ASGI_NOT_STARTED', 'The ASGI application failed to start'],
   CLOSED: [503, 'SLUICE_ERR_ASGI_CLOSED', 'The ASGI bridge is shutting down'],
   STARTUP: [500, 'SLUICE_ERR_ASGI_STARTUP', 'The ASGI application could not be loaded or its lifespan startup failed'],
+  WS_BAD_HANDSHAKE: [400, 'SLUICE_ERR_ASGI_WS_BAD_HANDSHAKE', 'Malformed WebSocket handshake'],
+  WS_BAD_VERSION: [426, 'SLUICE_ERR_ASGI_WS_BAD_VERSION', 'Unsupported WebSocket version (only 13)'],
+  WS_REJECTED: [403, 'SLUICE_ERR_ASGI_WS_REJECTED', 'The ASGI application refused the WebSocket connection'],
   BAD_OPTION: [500, 'SLUICE_ERR_ASGI_BAD_OPTION', 'Invalid asgi() option'],
 } as const;
 

@@ -11,6 +11,9 @@ import { WorkerPool, type PoolStats } from '@sluice/python-workers';
 import { AsgiCall } from './call.js';
 import { AsgiError } from './errors.js';
 import { resolveOptions, type AsgiOptions } from './options.js';
+import { AsgiWebSocketCall } from './websocket-call.js';
+import { checkHandshake, isWebSocketHandshake } from './websocket-handshake.js';
+import { WebSocketUpgrader } from './websocket-upgrader.js';
 import { WORKER_SCRIPT, workerArgs } from './worker-script.js';
 
 /** The middleware returned by {@link asgi}, with the pool's lifecycle. */
@@ -35,6 +38,8 @@ export interface AsgiMiddleware extends Middleware {
 /**
  * Serves the ASGI 3 application `options.app` (`module:attr`) through a pool of Python
  * worker processes, each running many requests at once on an asyncio event loop.
+ * WebSocket handshakes (HTTP/1.1) become `websocket` scopes, completed when the
+ * application sends `websocket.accept`.
  *
  * @example
  * const api = asgi({ app: 'main:app', cwd: '/srv/api', workers: 2 });
@@ -45,7 +50,7 @@ export interface AsgiMiddleware extends Middleware {
  */
 export function asgi(options: AsgiOptions): AsgiMiddleware {
   const resolved = resolveOptions(options);
-  const pool = new WorkerPool<AsgiCall>({
+  const pool = new WorkerPool<AsgiCall | AsgiWebSocketCall>({
     ...resolved,
     protocol: 'ASGI',
     script: WORKER_SCRIPT,
@@ -54,8 +59,14 @@ export function asgi(options: AsgiOptions): AsgiMiddleware {
     error: (failure, message, errorOptions) => new AsgiError(failure, message, errorOptions),
   });
   const mount = resolved.mount;
-  const run = (ctx: Context, rootPath: string, rest: string): Promise<void> =>
-    pool.run(new AsgiCall(ctx, rootPath, rest, resolved.logger ?? ctx.app.logger));
+  const upgrader = new WebSocketUpgrader(resolved.maxMessageBytes);
+  const run = (ctx: Context, rootPath: string, rest: string): Promise<void> => {
+    const logger = resolved.logger ?? ctx.app.logger;
+    // A WebSocket handshake is a `websocket` scope; every other request (other upgrades too) an `http` one.
+    if (!isWebSocketHandshake(ctx)) return pool.run(new AsgiCall(ctx, rootPath, rest, logger));
+    checkHandshake(ctx);
+    return pool.run(new AsgiWebSocketCall(ctx, rootPath, rest, logger, upgrader));
+  };
   const middleware = async (ctx: Context, next: () => Promise<void>): Promise<void> => {
     // Matched on the normal form, so that `//app/x` or `/x/../app/x` cannot pass the mount by.
     const path = normalizePath(ctx.path);

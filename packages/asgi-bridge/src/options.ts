@@ -48,6 +48,8 @@ export interface AsgiOptions {
   lifespan?: LifespanMode;
   /** Event loop: `auto` (uvloop when importable), `asyncio`, `uvloop` (start-up fails without it). Default `auto`. */
   loop?: LoopChoice;
+  /** Largest WebSocket message, each way: a client's larger message closes its connection with 1009; the application's raises in `send()`. Default 16 MiB. */
+  maxMessageBytes?: number;
   /** Where worker output and bridge events go. Default: the logger of the application the middleware runs in (the console before its first request). */
   logger?: Logger;
 }
@@ -70,6 +72,7 @@ export interface ResolvedOptions {
   reload: boolean;
   lifespan: LifespanMode;
   loop: LoopChoice;
+  maxMessageBytes: number;
   logger: Logger | undefined;
 }
 
@@ -88,6 +91,7 @@ export const defaults = {
   reload: false,
   lifespan: 'auto' as LifespanMode,
   loop: 'auto' as LoopChoice,
+  maxMessageBytes: 16 * 1024 * 1024,
 } as const;
 
 // Compared with the raw (still percent-encoded) request path, so it may not need encoding itself.
@@ -116,7 +120,7 @@ export function resolveOptions(input: AsgiOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) throw new AsgiError('BAD_OPTION', 'asgi() needs an options object');
   const options = input as unknown as Record<string, unknown>;
   const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'concurrency', 'mount', 'timeoutMs', 'maxQueue',
-    'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'lifespan', 'loop', 'logger']);
+    'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'lifespan', 'loop', 'maxMessageBytes', 'logger']);
   for (const key of Object.keys(options)) if (!known.has(key)) bad(key, 'is not a known option');
   if (typeof input.app !== 'string' || !APP_SPEC_RE.test(input.app)) bad('app', `must look like "module:attr", got ${JSON.stringify(input.app)}`);
   if (input.python !== undefined && (typeof input.python !== 'string' || input.python === '')) bad('python', 'must be a non-empty string');
@@ -134,6 +138,8 @@ export function resolveOptions(input: AsgiOptions): ResolvedOptions {
   if (input.reload !== undefined && typeof input.reload !== 'boolean') bad('reload', 'must be a boolean');
   const logger = input.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')) bad('logger', 'must be a logger');
+  // A message crosses the worker channel as one frame, which may not exceed 64 MiB.
+  if (typeof input.maxMessageBytes === 'number' && input.maxMessageBytes > 64 * 1024 * 1024 - 64) bad('maxMessageBytes', 'must be at most 64 MiB - 64');
   const cwd = path.resolve(input.cwd ?? process.cwd());
   return {
     app: input.app,
@@ -152,6 +158,7 @@ export function resolveOptions(input: AsgiOptions): ResolvedOptions {
     reload: input.reload ?? defaults.reload,
     lifespan: oneOf('lifespan', input.lifespan, defaults.lifespan, ['auto', 'on', 'off']),
     loop: oneOf('loop', input.loop, defaults.loop, ['auto', 'asyncio', 'uvloop']),
+    maxMessageBytes: positiveInt(options, 'maxMessageBytes', defaults.maxMessageBytes, 1),
     logger,
   };
 }

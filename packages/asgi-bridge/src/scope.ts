@@ -1,5 +1,5 @@
 /**
- * Builds the REQUEST frame of an ASGI `http` request: the scope's values, encoded once as
+ * Builds the REQUEST frame of an ASGI `http` request (or `websocket` handshake, flagged): the scope's values, encoded once as
  * latin-1 `value\0value\0...` after a flags byte, then the headers as `name\0value` pairs
  * (names lower-cased, repeats kept, order kept). The worker splits it with one `str.split`
  * and builds the scope dict. Must never read the request body or decide anything about the response.
@@ -12,13 +12,15 @@ type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
 
 /** REQUEST flag: the request has a body, which `receive()` pulls. */
 export const FLAG_HAS_BODY = 1;
+/** REQUEST flag: a WebSocket handshake; the worker builds a `websocket` scope (scheme ws/wss, subprotocols). */
+export const FLAG_WEBSOCKET = 2;
 
 /**
  * Encodes the REQUEST frame for `ctx`. `rootPath` is the mount prefix (the scope's
  * `root_path`) and `rest` the remaining, still percent-encoded path (decoded into `path`
  * by the worker); `raw_path` is the request target's path as received.
  */
-export function encodeScope(ctx: Context, id: number, rootPath: string, rest: string): Buffer {
+export function encodeScope(ctx: Context, id: number, rootPath: string, rest: string, flags = 0): Buffer {
   const request = ctx.request;
   const socket = ctx.socket;
   const target = ctx.originalUrl;
@@ -44,7 +46,7 @@ export function encodeScope(ctx: Context, id: number, rootPath: string, rest: st
   frame.writeUInt32BE(payloadLength, 0);
   frame[4] = ToWorker.Request;
   frame.writeUInt32BE(id, 5);
-  frame[9] = request.hasBody ? FLAG_HAS_BODY : 0;
+  frame[9] = flags | (request.hasBody ? FLAG_HAS_BODY : 0);
   frame.latin1Write(fields, 10);
   return frame;
 }

@@ -9,7 +9,7 @@ import type { ResolvedOptions } from './options.js';
 /** Path of the Python worker program shipped in this package. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../python/sluice_asgi_worker.py', import.meta.url));
 
-/** The worker's command-line arguments: the application, the lifespan mode and the event loop. */
+/** The worker's command-line arguments: the application, the lifespan mode, the event loop and the largest WebSocket message. */
 export function workerArgs(options: ResolvedOptions): string[] {
-  return [options.app, options.lifespan, options.loop];
+  return [options.app, options.lifespan, options.loop, String(options.maxMessageBytes)];
 }

@@ -21,6 +21,12 @@ export const ToWorker = {
   Credit: 4,
   Abort: 5,
   FileAck: 6,
+  /** ASGI websocket: a text message from the client (UTF-8). */
+  WsText: 7,
+  /** ASGI websocket: a binary message from the client. */
+  WsBytes: 8,
+  /** ASGI websocket: the client's connection closed (`u16 code`, UTF-8 reason). */
+  WsClosed: 9,
 } as const;
 
 /** A frame type sent by Node to a worker. */
@@ -39,6 +45,16 @@ export const FromWorker = {
   Failed: 24,
   File: 25,
   Log: 26,
+  /** ASGI websocket: the application accepted (`subprotocol\0name\0value...` latin-1). */
+  WsAccept: 27,
+  /** ASGI websocket: a text message for the client (UTF-8). */
+  WsText: 28,
+  /** ASGI websocket: a binary message for the client. */
+  WsBytes: 29,
+  /** ASGI websocket: the application closed (`u16 code`, UTF-8 reason); terminal. */
+  WsClose: 30,
+  /** ASGI websocket: `u32` client messages the application received (flow control). */
+  WsCredit: 31,
 } as const;
 
 /** A frame type sent by a worker to Node. */
