@@ -12,6 +12,7 @@ import collections
 import importlib
 import inspect
 import os
+import re
 import signal
 import socket
 import struct
@@ -34,12 +35,21 @@ SHUTDOWN_TIMEOUT_S = 10
 
 # Node -> worker
 REQUEST, BODY, BODY_END, CREDIT, ABORT = 1, 2, 3, 4, 5
+WS_TEXT_IN, WS_BYTES_IN, WS_CLOSED = 7, 8, 9
 # worker -> Node
 READY, STARTUP_FAILED, HEAD, FULL, DATA, END, PULL, ERROR, FAILED = range(16, 25)
 LOG = 26
+WS_ACCEPT, WS_TEXT_OUT, WS_BYTES_OUT, WS_CLOSE, WS_CREDIT = range(27, 32)
 LOG_WARN, LOG_ERROR = 1, 2
 # REQUEST flags
-HAS_BODY = 1
+HAS_BODY, WEBSOCKET = 1, 2
+# WebSocket messages sent to Node and not yet written to the client; past it send() waits.
+WS_WINDOW_MESSAGES = 16
+U16 = struct.Struct('>H')
+TOKEN_RE = re.compile(r'^[!#$%&\'*+\-.^_`|~0-9A-Za-z]+$')
+# Headers the WebSocket handshake owns: an application's accept may not set them.
+WS_OWN_HEADERS = frozenset((b'upgrade', b'connection', b'sec-websocket-accept', b'sec-websocket-protocol',
+                            b'sec-websocket-extensions', b'content-length', b'transfer-encoding'))
 
 DISCONNECT = {'type': 'http.disconnect'}
 
@@ -292,6 +302,154 @@ class HttpCycle:
         self.finish()
 
 
+class ClientDisconnected(OSError):
+    """send() on a WebSocket whose client is gone (the ASGI spec asks for an OSError subclass)."""
+
+
+class WebSocketCycle:
+    """One WebSocket connection: the ASGI `receive` and `send` of its `websocket` scope."""
+
+    def __init__(self, worker, rid, scope, max_message):
+        self.worker = worker
+        self.channel = worker.channel
+        self.rid = rid
+        self.scope = scope
+        self.max_message = max_message
+        self.state = 'connecting'  # then 'open', then 'closed' (the application closed)
+        self.connect_sent = False
+        self.messages = collections.deque()
+        self.disconnect_code = None
+        self.disconnect_reason = ''
+        self.close_code = 1000
+        self.unacked = 0
+        self.done = False
+        self.waiters = []
+
+    wake = HttpCycle.wake
+    wait = HttpCycle.wait
+
+    # ---- events from Node -------------------------------------------------------------
+
+    def on_frame(self, ftype, payload):
+        if ftype == WS_TEXT_IN:
+            self.messages.append({'type': 'websocket.receive', 'text': payload.decode('utf-8')})
+        elif ftype == WS_BYTES_IN:
+            self.messages.append({'type': 'websocket.receive', 'bytes': bytes(payload)})
+        elif ftype == WS_CLOSED:
+            self.disconnect_code = U16.unpack_from(payload)[0]
+            self.disconnect_reason = payload[2:].decode('utf-8', 'replace')
+        elif ftype == CREDIT:
+            self.unacked -= U32.unpack(payload)[0]
+        self.wake()
+
+    # ---- the application's side ---------------------------------------------------------
+
+    async def receive(self):
+        if not self.connect_sent:
+            self.connect_sent = True
+            return {'type': 'websocket.connect'}
+        while not self.messages and self.disconnect_code is None and self.state != 'closed':
+            await self.wait()
+        if self.messages and self.state != 'closed':
+            self.channel.send(WS_CREDIT, self.rid, U32.pack(1))
+            return self.messages.popleft()
+        if self.disconnect_code is None:
+            # The application closed: Node tells it nothing more, its own close is the end.
+            return {'type': 'websocket.disconnect', 'code': self.close_code, 'reason': ''}
+        return {'type': 'websocket.disconnect', 'code': self.disconnect_code, 'reason': self.disconnect_reason}
+
+    async def send(self, message):
+        kind = message['type']
+        if self.disconnect_code is not None and kind != 'websocket.close':
+            raise ClientDisconnected('ASGI: %s on a WebSocket whose client is gone' % kind)
+        if kind == 'websocket.accept':
+            if self.state != 'connecting':
+                raise RuntimeError('ASGI: websocket.accept sent twice or after websocket.close')
+            subprotocol = message.get('subprotocol') or ''
+            if subprotocol and (not isinstance(subprotocol, str) or subprotocol not in self.scope['subprotocols']):
+                raise ValueError('ASGI: websocket.accept subprotocol %r was not requested by the client' % (subprotocol,))
+            parts = [subprotocol]
+            for name, value in message.get('headers') or ():
+                name, value = bytes(name), bytes(value)
+                if not TOKEN_RE.match(name.decode('latin-1')) or any(c in value for c in b'\r\n\0'):
+                    raise ValueError('ASGI: invalid header in websocket.accept: %r: %r' % (name, value))
+                if name.lower() in WS_OWN_HEADERS:
+                    raise ValueError('ASGI: websocket.accept may not set %r (the handshake owns it)' % (name,))
+                parts.append(name.decode('latin-1'))
+                parts.append(value.decode('latin-1'))
+            self.state = 'open'
+            self.channel.send(WS_ACCEPT, self.rid, '\0'.join(parts).encode('latin-1'))
+            return
+        if kind == 'websocket.send':
+            if self.state != 'open':
+                raise RuntimeError('ASGI: websocket.send before websocket.accept or after websocket.close')
+            text, data = message.get('text'), message.get('bytes')
+            if text is not None:
+                if not isinstance(text, str):
+                    raise TypeError('ASGI: websocket.send text must be str, got %s' % type(text).__name__)
+                ftype, payload = WS_TEXT_OUT, text.encode('utf-8')
+            elif data is not None:
+                if not isinstance(data, (bytes, bytearray, memoryview)):
+                    raise TypeError('ASGI: websocket.send bytes must be bytes, got %s' % type(data).__name__)
+                ftype, payload = WS_BYTES_OUT, bytes(data)
+            else:
+                raise ValueError('ASGI: websocket.send needs text or bytes')
+            if len(payload) > self.max_message:
+                raise ValueError('ASGI: websocket.send message of %d bytes (the limit is %d)' % (len(payload), self.max_message))
+            self.unacked += 1
+            self.channel.send(ftype, self.rid, payload)
+            while self.unacked >= WS_WINDOW_MESSAGES and self.disconnect_code is None:
+                await self.wait()
+            return
+        if kind == 'websocket.close':
+            if self.state == 'closed':
+                return
+            code = message.get('code', 1000)
+            reason = (message.get('reason') or '').encode('utf-8')
+            if not isinstance(code, int) or not (code == 1000 or 1001 <= code <= 1014 and code not in (1004, 1005, 1006)
+                                                 or 3000 <= code <= 4999):
+                raise ValueError('ASGI: websocket.close code %r is not one a close frame may carry' % (code,))
+            if len(reason) > 123:
+                raise ValueError('ASGI: websocket.close reason of %d bytes (a close frame holds 123)' % len(reason))
+            self.state = 'closed'
+            self.close_code = code
+            self.finish(WS_CLOSE, U16.pack(code) + reason)
+            self.wake()
+            return
+        raise RuntimeError('ASGI: unexpected message %r on a websocket connection' % (kind,))
+
+    def finish(self, ftype, payload=b''):
+        if self.done:
+            return
+        self.done = True
+        self.channel.send(ftype, self.rid, payload)
+        self.worker.requests.pop(self.rid, None)
+
+    async def run(self, app):
+        try:
+            await app(self.scope, self.receive, self.send)
+        except BaseException as error:
+            text = traceback.format_exc()
+            if self.done:
+                self.worker.log(LOG_ERROR, 'ASGI application raised after closing its WebSocket:\n' + text, self.rid)
+            elif self.disconnect_code is not None:
+                self.finish(END)
+            else:
+                # Before the accept: a 500; after it: the connection closes with 1011.
+                self.finish(ERROR, text_payload(text))
+            if not isinstance(error, Exception):
+                raise
+        else:
+            if self.disconnect_code is not None:
+                self.finish(END)
+            elif self.state == 'open':
+                self.finish(WS_CLOSE, U16.pack(1000))
+            elif not self.done:
+                self.finish(ERROR, text_payload('ASGI application returned without accepting or closing the WebSocket'))
+        finally:
+            self.worker.task_done()
+
+
 class Lifespan:
     """The `lifespan` scope: startup before READY, shutdown when Node closes the channel."""
 
@@ -365,8 +523,9 @@ class Lifespan:
 class Worker:
     """Routes frames to requests and starts one task per request (Node bounds how many run at once)."""
 
-    def __init__(self, app, state):
+    def __init__(self, app, state, max_message):
         self.app = app
+        self.max_message = max_message
         self.state = state
         self.requests = {}
         self.tasks = 0
@@ -384,7 +543,9 @@ class Worker:
         cycle = self.requests.get(rid)
         if cycle is None:
             return  # a late frame for a finished request
-        if ftype == BODY:
+        if isinstance(cycle, WebSocketCycle):
+            cycle.on_frame(ftype, payload)
+        elif ftype == BODY:
             cycle.on_body(payload)
         elif ftype == BODY_END:
             cycle.on_body_end()
@@ -401,6 +562,9 @@ class Worker:
         headers = []
         for i in range(11, len(fields) - 1, 2):
             headers.append((fields[i].encode('latin-1'), fields[i + 1].encode('latin-1')))
+        if payload[0] & WEBSOCKET:
+            self.start_websocket(rid, fields[1:11], headers)
+            return
         scope = {
             'type': 'http',
             'asgi': self.asgi,
@@ -417,6 +581,33 @@ class Worker:
             'state': dict(self.state),
         }
         cycle = HttpCycle(self, rid, scope, bool(payload[0] & HAS_BODY))
+        self.requests[rid] = cycle
+        self.tasks += 1
+        asyncio.ensure_future(cycle.run(self.app))
+
+    def start_websocket(self, rid, fields, headers):
+        """Builds the `websocket` scope (the REQUEST frame's fields without the method) and runs the application."""
+        (scheme, http_version, raw_path, rest, query, root_path, client_host, client_port, server_host, server_port) = fields
+        subprotocols = []
+        for name, value in headers:
+            if name == b'sec-websocket-protocol':
+                subprotocols.extend(p.strip() for p in value.decode('latin-1').split(',') if p.strip())
+        scope = {
+            'type': 'websocket',
+            'asgi': self.asgi,
+            'http_version': http_version,
+            'scheme': 'wss' if scheme == 'https' else 'ws',
+            'path': unquote(rest),
+            'raw_path': raw_path.encode('latin-1'),
+            'query_string': query.encode('latin-1'),
+            'root_path': root_path,
+            'headers': headers,
+            'client': (client_host, int(client_port)) if client_host else None,
+            'server': (server_host, int(server_port)) if server_host else None,
+            'subprotocols': subprotocols,
+            'state': dict(self.state),
+        }
+        cycle = WebSocketCycle(self, rid, scope, self.max_message)
         self.requests[rid] = cycle
         self.tasks += 1
         asyncio.ensure_future(cycle.run(self.app))
@@ -458,10 +649,10 @@ def send_now(ftype, payload):
         view = view[os.write(CHANNEL_FD, view):]
 
 
-async def serve(spec, lifespan_mode, loop_name):
+async def serve(spec, lifespan_mode, loop_name, max_message):
     state = {}
     app = load(spec)
-    worker = Worker(app, state)
+    worker = Worker(app, state, max_message)
     loop = asyncio.get_running_loop()
     sock = socket.socket(fileno=CHANNEL_FD)
     transport, channel = await loop.connect_accepted_socket(lambda: Channel(worker), sock)
@@ -489,6 +680,7 @@ async def serve(spec, lifespan_mode, loop_name):
 
 def main():
     spec, lifespan_mode, loop_choice = sys.argv[1], sys.argv[2], sys.argv[3]
+    max_message = int(sys.argv[4]) if len(sys.argv) > 4 else 16 * 1024 * 1024
     # Node decides when workers stop; Ctrl-C in a terminal must not kill them first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Programs the application runs must not hold the channel open: its closing is how Node learns that this worker is gone.
@@ -505,7 +697,7 @@ def main():
                 send_now(STARTUP_FAILED, b'loop "uvloop" asked for, but uvloop is not importable')
                 sys.exit(3)
     try:
-        code = asyncio.run(serve(spec, lifespan_mode, loop_name))
+        code = asyncio.run(serve(spec, lifespan_mode, loop_name, max_message))
     except BaseException:
         try:
             send_now(STARTUP_FAILED, text_payload(traceback.format_exc()))

@@ -7,6 +7,7 @@
  * (the pool does), nor parse WebSocket frames itself (`ws` does).
  */
 
+import type { IncomingMessage } from 'node:http';
 import type { Context, Logger } from '@sluice/core';
 import { encodeFrame, encodeU32Frame, FromWorker, ToWorker, type CallHost, type PoolCall } from '@sluice/python-workers';
 import type { WebSocket } from 'ws';
@@ -164,7 +165,7 @@ export class AsgiWebSocketCall implements PoolCall {
     socket.once('close', () => {
       if (this.#ws === null) this.#clientClosed(1006, '');
     });
-    this.#upgrader.upgrade(this.ctx.req, socket, head, subprotocol, headers, (ws) => this.#opened(ws));
+    this.#upgrader.upgrade(this.ctx.req as unknown as IncomingMessage, socket, head, subprotocol, headers, (ws) => this.#opened(ws));
     this.#settle();
   }
 
@@ -181,9 +182,13 @@ export class AsgiWebSocketCall implements PoolCall {
         ws.pause();
       }
     });
-    // Protocol errors (bad frames, a message over maxPayload) are followed by 'close' with their code.
-    ws.on('error', () => {});
-    ws.once('close', (code: number, reason: Buffer) => this.#clientClosed(code, reason.toString('utf8')));
+    // A protocol error (a bad frame, a message over maxPayload) closes the connection with its
+    // code; ws then reports the close as 1006 (the client's answer is not read): tell the application the real one.
+    let errorCode = 0;
+    ws.on('error', (error: Error & { code?: string }) => {
+      errorCode = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : error.code === 'WS_ERR_INVALID_UTF8' ? 1007 : 1002;
+    });
+    ws.once('close', (code: number, reason: Buffer) => this.#clientClosed(errorCode || code, errorCode ? '' : reason.toString('utf8')));
   }
 
   #send(payload: Buffer, binary: boolean): void {
