@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { once } from 'node:events';
 import test from 'ava';
+import WebSocket from 'ws';
 import { runSluice, startSluice } from '../server/helpers.js';
 import { APPS_DIR, EXAMPLES_DIR, PYTHON } from './helpers.js';
 
@@ -28,6 +30,38 @@ test('Starlette: page, path parameters, lifespan state, a JSON POST, a streamed 
   t.is(stream.headers.get('transfer-encoding'), 'chunked');
   t.is((await stream.text()).split('\n')[49], 'line 49');
   t.is((await fetch(`${s.url}/elsewhere`)).status, 404);
+});
+
+test('Starlette: the /ws WebSocket endpoint through `sluice --asgi` (subprotocol, text, bytes, the app\'s close code)', async (t) => {
+  const s = await sluice(t, 'starlette', '/app=app:app');
+  const wsUrl = s.url.replace(/^http/, 'ws');
+  const ws = new WebSocket(`${wsUrl}/app/ws`, ['echo']);
+  await once(ws, 'open');
+  t.is(ws.protocol, 'echo');
+  const messages: Array<[Buffer, boolean]> = [];
+  ws.on('message', (data: Buffer, isBinary: boolean) => messages.push([data, isBinary]));
+  const next = async (): Promise<[Buffer, boolean]> => {
+    while (messages.length === 0) await once(ws, 'message');
+    return messages.shift()!;
+  };
+  ws.send('hi there');
+  const [text, textIsBinary] = await next();
+  t.false(textIsBinary);
+  t.is(text.toString(), 'echo: hi there');
+  ws.send(Buffer.from('abc'));
+  const [bytes, bytesIsBinary] = await next();
+  t.true(bytesIsBinary);
+  t.is(bytes.toString(), 'cba');
+  const closed = once(ws, 'close');
+  ws.send('close');
+  t.is(((await closed) as [number])[0], 4000);
+  // A path the app has no WebSocket route for: Starlette closes before accepting, so 403.
+  const stray = new WebSocket(`${wsUrl}/app/nowhere`);
+  stray.on('error', () => {});
+  const [, response] = (await once(stray, 'unexpected-response')) as [unknown, { statusCode: number; resume(): void }];
+  response.resume();
+  t.is(response.statusCode, 403);
+  t.is(await (await fetch(`${s.url}/app/hello/again`)).text(), 'Hello, again!\n');
 });
 
 test('FastAPI: path, query and body validation (422), 404 from HTTPException, a streamed response', async (t) => {
