@@ -11,8 +11,8 @@ import { eventually, raw, startAsgi, type Running } from './helpers.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
-async function withApp(run: (s: Running) => Promise<void>): Promise<void> {
-  const s = await startAsgi({ app: 'websockets:app', maxMessageBytes: 64 * 1024 });
+async function withApp(run: (s: Running) => Promise<void>, loop: 'auto' | 'asyncio' | 'uvloop' = 'auto'): Promise<void> {
+  const s = await startAsgi({ app: 'websockets:app', maxMessageBytes: 64 * 1024, loop });
   try {
     await run(s);
   } finally {
@@ -120,8 +120,9 @@ test('malformed handshakes get 400 or 426 without reaching the application; othe
   });
 });
 
-test('many messages each way arrive complete and in order (bounded in flight both ways)', async (t) => {
+for (const loop of ['uvloop', 'asyncio'] as const) test(`many messages each way arrive complete and in order (bounded in flight both ways), loop ${loop}`, async (t) => {
   await withApp(async (s) => {
+    t.is((await (await fetch(s.url)).text()), 'http /');
     const ws = await open(s, '/echo');
     const got: string[] = [];
     ws.on('message', (data: Buffer) => got.push(data.toString()));
@@ -135,7 +136,7 @@ test('many messages each way arrive complete and in order (bounded in flight bot
     t.deepEqual(echoes, Array.from({ length: 300 }, (_, i) => `echo: m${i}`));
     ws.close();
     await once(ws, 'close');
-  });
+  }, loop);
 });
 
 test('a client message over maxMessageBytes closes with 1009 and the application hears it', async (t) => {
