@@ -139,6 +139,26 @@ for (const loop of ['uvloop', 'asyncio'] as const) test(`many messages each way 
   }, loop);
 });
 
+test('the worker dying under an open WebSocket closes it with 1011; a new connection works once a worker respawned', async (t) => {
+  await withApp(async (s) => {
+    const ws = await open(s, '/echo');
+    const closed = once(ws, 'close');
+    ws.send('crash');
+    t.is(((await closed) as [number])[0], 1011);
+    t.true(s.logs.some((entry) => /SLUICE_ERR_ASGI_WORKER_CRASHED|worker/i.test(entry.message)));
+    const again = await eventually(async () => {
+      try {
+        return await open(s, '/echo');
+      } catch {
+        return null;
+      }
+    }, 20_000, 'a WebSocket to the respawned worker');
+    t.is((await ask(again, 'back')).data.toString(), 'echo: back');
+    again.close();
+    await once(again, 'close');
+  });
+});
+
 test('a client message over maxMessageBytes closes with 1009 and the application hears it', async (t) => {
   await withApp(async (s) => {
     const ws = await open(s, '/echo');

@@ -1,7 +1,7 @@
 """A raw ASGI 3 WebSocket application for the bridge's websocket tests (standard library only).
 /echo accepts (with the subprotocol `chat` when offered, and an extra header) and echoes text
 and bytes; the text `close` makes it close with 4001 'bye'; the text `scope` returns the scope as
-JSON; the text `flood N` sends N numbered messages. When the client goes away it writes the
+JSON; the text `crash` kills the worker; the text `flood N` sends N numbered messages. When the client goes away it writes the
 `websocket.disconnect` code to ASGI_TEST_MARKERS/disconnect. /reject closes before accepting
 (403); /raise raises before accepting (500); other paths are plain HTTP."""
 
@@ -35,6 +35,8 @@ async def echo(scope, receive, send):
         elif text == 'close':
             await send({'type': 'websocket.close', 'code': 4001, 'reason': 'bye'})
             return
+        elif text == 'crash':
+            os._exit(1)
         elif text == 'scope':
             await send({'type': 'websocket.send', 'text': json.dumps(jsonable({k: v for k, v in scope.items() if k != 'state'}))})
         elif text.startswith('flood '):
