@@ -159,6 +159,17 @@ test('the worker dying under an open WebSocket closes it with 1011; a new connec
   });
 });
 
+test('app.close() sends open WebSockets a 1001 close and the application hears it', async (t) => {
+  const s = await startAsgi({ app: 'websockets:app' });
+  const ws = await open(s, '/echo');
+  const closed = once(ws, 'close');
+  const closing = s.app.close(5000);
+  t.is(((await closed) as [number])[0], 1001);
+  await closing;
+  t.regex(await eventually(() => { try { return readFileSync(path.join(s.markers, 'disconnect'), 'utf8'); } catch { return null; } }), /^1001/);
+  await s.bridge.close(1000);
+});
+
 test('a client message over maxMessageBytes closes with 1009 and the application hears it', async (t) => {
   await withApp(async (s) => {
     const ws = await open(s, '/echo');

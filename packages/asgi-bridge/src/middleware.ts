@@ -60,11 +60,17 @@ export function asgi(options: AsgiOptions): AsgiMiddleware {
   });
   const mount = resolved.mount;
   const upgrader = new WebSocketUpgrader(resolved.maxMessageBytes);
+  const watched = new WeakSet<object>();
   const run = (ctx: Context, rootPath: string, rest: string): Promise<void> => {
     const logger = resolved.logger ?? ctx.app.logger;
     // A WebSocket handshake is a `websocket` scope; every other request (other upgrades too) an `http` one.
     if (!isWebSocketHandshake(ctx)) return pool.run(new AsgiCall(ctx, rootPath, rest, logger));
     checkHandshake(ctx);
+    if (!watched.has(ctx.app)) {
+      // As nginx and uvicorn do on shutdown: open WebSockets get a 1001 close within the grace period.
+      watched.add(ctx.app);
+      ctx.app.on('closing', () => upgrader.closeAll(1001, 'server shutting down'));
+    }
     return pool.run(new AsgiWebSocketCall(ctx, rootPath, rest, logger, upgrader));
   };
   const middleware = async (ctx: Context, next: () => Promise<void>): Promise<void> => {

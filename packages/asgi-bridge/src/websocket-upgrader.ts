@@ -23,7 +23,7 @@ export class WebSocketUpgrader {
     this.#server = new WebSocketServer({
       noServer: true,
       maxPayload,
-      clientTracking: false,
+      clientTracking: true,
       perMessageDeflate: false,
       handleProtocols: (protocols, req) => {
         const chosen = this.#answers.get(req)?.subprotocol ?? '';
@@ -34,6 +34,11 @@ export class WebSocketUpgrader {
       const extra = this.#answers.get(req)?.headers;
       if (extra !== undefined) headers.push(...extra);
     });
+  }
+
+  /** Starts the closing handshake of every open WebSocket (the server is shutting down: 1001). */
+  closeAll(code: number, reason: string): void {
+    for (const ws of this.#server.clients) ws.close(code, reason);
   }
 
   /** Sends the `101` and calls `opened` with the WebSocket (not at all if the socket already closed). */
