@@ -118,4 +118,6 @@ test('bad options are refused with a message naming the key', (t) => {
   t.throws(() => asgi({ app: 'not a spec' }), { message: /"app" must look like "module:attr"/ });
   t.throws(() => asgi({ app: 'x:app', concurrency: 0 }), { message: /"concurrency" must be an integer >= 1/ });
   t.throws(() => asgi({ app: 'x:app', threads: 2 } as never), { message: /"threads" is not a known option/ });
+  t.throws(() => asgi({ app: 'x:app', maxMessageBytes: 0 }), { message: /"maxMessageBytes" must be an integer >= 1/ });
+  t.throws(() => asgi({ app: 'x:app', maxMessageBytes: 64 * 1024 * 1024 }), { message: /"maxMessageBytes" must be at most 64 MiB/ });
 });

@@ -1,8 +1,8 @@
 /**
  * `asgi()`: the middleware that serves a Python ASGI application from a pool of asyncio
  * workers, with `ready()`, `close()` and `stats()` attached. Decides only whether a
- * request is for the application (the mount prefix, on the normalised path) and what
- * `root_path` and the remaining path are. Must never touch the workers' protocol: the
+ * request is for the application (the mount prefix, on the normalised path), what
+ * `root_path` and the remaining path are, and whether it is an `http` or `websocket` scope. Must never touch the workers' protocol: the
  * pool and calls do.
  */
 
