@@ -13,6 +13,7 @@ import { FrameDecoder, FromWorker } from './framing.js';
 import type { PoolOptions } from './options.js';
 import { forwardLines } from './output-lines.js';
 import type { PoolCall } from './pool-call.js';
+import { RunningCalls } from './running-calls.js';
 
 /** What the pool learns from a worker. */
 export interface WorkerEvents<C extends PoolCall> {
@@ -42,7 +43,7 @@ export class WorkerProcess<C extends PoolCall> {
   /** fd 4: ids of requests to take back, and the worker's answers (see Canceller in the worker). */
   readonly #control: Socket;
   #controlPending: Buffer | null = null;
-  readonly #calls = new Map<number, C>();
+  readonly #calls = new RunningCalls<C>();
   readonly #events: WorkerEvents<C>;
   readonly #options: PoolOptions;
   readonly #logger: () => Logger;
@@ -127,7 +128,7 @@ export class WorkerProcess<C extends PoolCall> {
 
   /** The request it is running now when single-threaded (the others wait behind it). */
   get runningCall(): C | undefined {
-    return this.#calls.values().next().value;
+    return this.#calls.first();
   }
 
   /**
@@ -136,8 +137,7 @@ export class WorkerProcess<C extends PoolCall> {
    */
   cancelOne(): boolean {
     if (this.#options.concurrency !== 1 || this.active < 2) return false;
-    let last: C | undefined;
-    for (const call of this.#calls.values()) last = call;
+    const last = this.#calls.last();
     if (last === undefined || last.started || last.cancelling || this.#control.destroyed) return false;
     last.cancelling = true;
     const id = Buffer.allocUnsafe(4);
@@ -173,8 +173,8 @@ export class WorkerProcess<C extends PoolCall> {
   }
 
   /** The requests running on it. */
-  get calls(): IterableIterator<C> {
-    return this.#calls.values();
+  get calls(): C[] {
+    return this.#calls.list();
   }
 
   /** Starts `call` on this worker. */
@@ -184,7 +184,7 @@ export class WorkerProcess<C extends PoolCall> {
     call.id = id;
     call.host = this;
     call.lastActivity = Date.now();
-    this.#calls.set(id, call);
+    this.#calls.add(call);
     this.active++;
     this.#served++;
     this.send(call.requestFrame());
@@ -306,7 +306,7 @@ export class WorkerProcess<C extends PoolCall> {
     // Requests sent ahead that it never started are safe to run elsewhere; the rest fail.
     const unstarted: C[] = [];
     let first = true;
-    for (const call of this.#calls.values()) {
+    for (const call of this.#calls.list()) {
       if (!first && !call.started && this.#options.concurrency === 1) {
         call.detach();
         unstarted.push(call);
