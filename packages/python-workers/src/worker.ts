@@ -191,25 +191,27 @@ export class WorkerProcess<C extends PoolCall> {
   }
 
   /**
-   * Writes a frame to the worker. Frames written in one event-loop turn leave in one
-   * write at its end: the worker shares the CPU with us, and a write per frame would
-   * wake it (and switch to it) once per request instead of once per batch.
+   * Writes a frame to the worker. Frames sent in one event-loop turn leave in one write at
+   * its end: the worker shares the CPU with us, and a write per frame would wake it (and
+   * switch to it) once per request instead of once per batch. Joined here rather than corked:
+   * one buffer to one `write` is cheaper than the stream's cork buffer and `writev`.
    */
   send(frame: Buffer): void {
-    const channel = this.#channel;
-    if (channel.destroyed) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      channel.cork();
-      setImmediate(this.#uncork);
-    }
-    channel.write(frame);
+    if (this.#channel.destroyed) return;
+    if (this.#outgoing.length === 0) setImmediate(this.#flush);
+    this.#outgoing.push(frame);
+    this.#outgoingBytes += frame.length;
   }
 
-  #corked = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#channel.uncork();
+  #outgoing: Buffer[] = [];
+  #outgoingBytes = 0;
+  readonly #flush = (): void => {
+    const frames = this.#outgoing;
+    const bytes = this.#outgoingBytes;
+    this.#outgoing = [];
+    this.#outgoingBytes = 0;
+    if (this.#channel.destroyed) return;
+    this.#channel.write(frames.length === 1 ? frames[0] : Buffer.concat(frames, bytes));
   };
 
   /** Stops giving it work; it exits once its running requests are done. */
@@ -235,6 +237,8 @@ export class WorkerProcess<C extends PoolCall> {
   }
 
   #closeChannel(): void {
+    // Frames still waiting for the end of the turn leave first.
+    if (this.#outgoing.length > 0) this.#flush();
     this.#channel.end();
     this.#control.end();
     // A worker that ignores EOF (stuck in application code) is killed after a while.

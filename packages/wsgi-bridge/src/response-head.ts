@@ -5,7 +5,7 @@
  * names refused, Content-Length recorded so the body can be held to it). Must never send anything.
  */
 
-import { applyGatewayHead, forwardedFields, type Context, type GatewayHeadFacts, type Logger } from '@sluice/core';
+import { applyGatewayHead, forwardedFields, type Context, type GatewayHead, type GatewayHeadFacts, type GatewayHeadOptions, type Logger } from '@sluice/core';
 import { WsgiError } from './errors.js';
 
 /** What the head said that the body forwarding must enforce (core's gateway head facts). */
@@ -13,8 +13,25 @@ export type HeadFacts = GatewayHeadFacts;
 
 const refuse = (message: string, cause?: unknown): WsgiError => new WsgiError('BAD_RESPONSE', message, { expose: false, cause });
 
-/** Parses `head` into `ctx`; throws a WsgiError (500) on an invalid status or header. */
-export function applyHead(ctx: Context, head: string, logger: Logger): HeadFacts {
+/**
+ * Heads already parsed, by their exact text. An application answers most requests with a
+ * handful of heads (same status, same headers), so the split, the status check and the
+ * hop-by-hop sorting run once per distinct head rather than once per response. Parsing is a
+ * pure function of the text, so a cached result is the result. Bounded: when full it starts
+ * over (an application whose every head differs, say by a cookie, only pays the insertion).
+ * Heads that fail the status check are not cached (they throw); fields core refuses are still
+ * refused per response, by applyGatewayHead.
+ */
+const parsedHeads = new Map<string, GatewayHead>();
+const PARSED_HEADS_LIMIT = 128;
+/** Longer heads are parsed each time: the cache must not hold large strings. */
+const CACHED_HEAD_CHARS = 1024;
+
+/** The gateway options per logger (one object, not one per response). */
+let lastOptions: GatewayHeadOptions | null = null;
+
+/** Splits and checks `head`; throws a WsgiError (500) on an invalid status. */
+function parseHead(head: string): GatewayHead {
   const parts = head.split('\0');
   const status = parts[0];
   const code = status.length >= 3 ? Number(status.slice(0, 3)) : NaN;
@@ -27,5 +44,20 @@ export function applyHead(ctx: Context, head: string, logger: Logger): HeadFacts
   for (let i = 1; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
   // PEP 3333's status carries the reason phrase: sent as the application gave it.
   const reason = status.length > 4 ? status.slice(4) : undefined;
-  return applyGatewayHead(ctx, { status: code, reason, ...forwardedFields(headers) }, { gateway: 'WSGI', logger, refuse });
+  return { status: code, reason, ...forwardedFields(headers) };
+}
+
+/** Parses `head` into `ctx`; throws a WsgiError (500) on an invalid status or header. */
+export function applyHead(ctx: Context, head: string, logger: Logger): HeadFacts {
+  let parsed = parsedHeads.get(head);
+  if (parsed === undefined) {
+    parsed = parseHead(head);
+    if (head.length <= CACHED_HEAD_CHARS) {
+      if (parsedHeads.size >= PARSED_HEADS_LIMIT) parsedHeads.clear();
+      parsedHeads.set(head, parsed);
+    }
+  }
+  let options = lastOptions;
+  if (options === null || options.logger !== logger) options = lastOptions = { gateway: 'WSGI', logger, refuse };
+  return applyGatewayHead(ctx, parsed, options);
 }
