@@ -89,6 +89,24 @@ export class Request implements RequestBasics {
     return this.headers;
   }
 
+  /**
+   * Calls `visit` with each request header: lowercased name and value. While nothing has read or
+   * replaced `headers`, these are the fields as received, in order, a repeated field once per line
+   * (so a caller that needs one value per name joins them); after that, the entries of `headers`,
+   * with what middleware changed there. Lets a gateway (CGI, WSGI) copy every header without
+   * building the `headers` object.
+   * @example
+   * ctx.request.forEachHeader((name, value) => console.log(name, value));
+   */
+  forEachHeader(visit: (name: string, value: string | string[]) => void): void {
+    const headers = this.#headers;
+    if (headers === undefined) {
+      this[kExchange].request.forEachHeader(visit);
+      return;
+    }
+    for (const name in headers) visit(name, headers[name]);
+  }
+
   /** Raw header names and values as received, alternating, as Node's `rawHeaders`. */
   get rawHeaders(): string[] {
     return [...this[kExchange].request.rawHeaders];
@@ -99,8 +117,12 @@ export class Request implements RequestBasics {
    * @example ctx.get('Content-Type')
    */
   get(field: string): string {
-    let name = field.toLowerCase();
-    if (name === 'referrer') name = 'referer';
+    const name = field.toLowerCase();
+    return this.#field(name === 'referrer' ? 'referer' : name);
+  }
+
+  /** `get()` for a name already in lower case (no lowercased copy per call on hot paths). */
+  #field(name: string): string {
     if (this.#headers !== undefined) {
       const value = this.#headers[name];
       return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value;
@@ -207,9 +229,9 @@ export class Request implements RequestBasics {
 
   /** Host (hostname:port) from Host, or X-Forwarded-Host when `app.proxy` is on. */
   get host(): string {
-    let host = this.fromTrustedProxy ? this.get('X-Forwarded-Host') : '';
+    let host = this.fromTrustedProxy ? this.#field('x-forwarded-host') : '';
     if (host) host = host.split(/\s*,\s*/, 1)[0];
-    if (!host) host = this.get('Host');
+    if (!host) host = this.#field('host');
     if (!host) {
       const target = this[kExchange].request.target;
       const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i.exec(target);
@@ -223,7 +245,8 @@ export class Request implements RequestBasics {
     const host = this.host;
     if (!host) return '';
     if (host[0] === '[') return host.slice(0, host.indexOf(']') + 1);
-    return host.split(':', 1)[0];
+    const colon = host.indexOf(':');
+    return colon === -1 ? host : host.slice(0, colon);
   }
 
   /** The request's `Origin` header, or null (Koa 3; Koa 2 returned `protocol://host`, which is `new URL(ctx.href).origin`). */

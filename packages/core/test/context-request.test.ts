@@ -60,6 +60,30 @@ test('get() is case-insensitive, joins repeats and treats Referrer as Referer', 
   await s.close();
 });
 
+test('forEachHeader visits the received fields (repeats once per line), then what middleware left in headers', async (t) => {
+  const s = await probe((ctx) => {
+    const received: Array<[string, string | string[]]> = [];
+    ctx.request.forEachHeader((name, value) => {
+      if (name.startsWith('x-')) received.push([name, value]);
+    });
+    ctx.request.headers['x-added'] = 'yes';
+    const changed: Array<[string, string | string[]]> = [];
+    ctx.request.forEachHeader((name, value) => {
+      if (name.startsWith('x-')) changed.push([name, value]);
+    });
+    return [received, changed];
+  });
+  const res = await fetch(s.url, { headers: [['X-Multi', 'a'], ['X-Multi', 'b'], ['X-One', '1']] });
+  const [received, changed] = (await valueOf(res)) as [unknown, unknown];
+  // fetch joins a repeated name itself; the raw path is checked below with a raw request.
+  t.deepEqual(received, [['x-multi', 'a, b'], ['x-one', '1']]);
+  t.deepEqual(changed, [['x-multi', 'a, b'], ['x-one', '1'], ['x-added', 'yes']]);
+  const { text } = await raw(s.port, 'GET / HTTP/1.1\r\nHost: h\r\nX-Multi: a\r\nX-Multi: b\r\nConnection: close\r\n\r\n');
+  const [rawReceived] = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).value;
+  t.deepEqual(rawReceived, [['x-multi', 'a'], ['x-multi', 'b']]);
+  await s.close();
+});
+
 test('host, hostname, href and protocol without a proxy; origin is the Origin header (Koa 3)', async (t) => {
   const s = await probe((ctx) => [ctx.host, ctx.hostname, ctx.origin, ctx.href, ctx.protocol, ctx.secure, ctx.URL.pathname]);
   const res = await fetch(`${s.url}/p?q=1`, { headers: { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https', Origin: 'https://app.example' } });

@@ -62,6 +62,30 @@ function hexByte(high: number, low: number): number {
   return h === -1 || l === -1 ? -1 : h * 16 + l;
 }
 
+// One request's headers as environ keys and values, filled by collectHeader during one
+// encodeRequest (module-level: no closure or arrays per request; emptied after each use).
+const headerKeys: string[] = [];
+const headerValues: string[] = [];
+
+/**
+ * Adds a request header to headerKeys/headerValues; a repeated field joins the value already
+ * there with ", " (one environ entry per name, as CGI and gunicorn do), Cookie with "; " (RFC
+ * 9113 §8.2.3: HTTP/2 clients send cookies as separate fields). The keys come from
+ * environKey's cache, so `indexOf` mostly compares identical strings.
+ */
+function collectHeader(name: string, value: string | string[]): void {
+  const key = environKey(name);
+  if (key === null) return;
+  const text = typeof value === 'string' ? value : value.join(', ');
+  const at = headerKeys.indexOf(key);
+  if (at === -1) {
+    headerKeys.push(key);
+    headerValues.push(text);
+  } else {
+    headerValues[at] += (key === 'HTTP_COOKIE' ? '; ' : ', ') + text;
+  }
+}
+
 /**
  * Encodes the REQUEST frame for `ctx`. `scriptName` is the mount prefix and `rawPath`
  * the rest of the (still encoded) path; `bufferedLength` the size of a body read whole
@@ -81,13 +105,10 @@ export function encodeRequest(ctx: Context, id: number, scriptName: string, rawP
     '\0REMOTE_ADDR\0' + ctx.ip +
     '\0REMOTE_PORT\0' + socket.remotePort +
     '\0wsgi.url_scheme\0' + ctx.protocol;
-  const headers = ctx.headers;
-  for (const name in headers) {
-    const key = environKey(name);
-    if (key === null) continue;
-    const value = headers[name];
-    fields += '\0' + key + '\0' + (typeof value === 'string' ? value : value.join(', '));
-  }
+  request.forEachHeader(collectHeader);
+  for (let i = 0; i < headerKeys.length; i++) fields += '\0' + headerKeys[i] + '\0' + headerValues[i];
+  headerKeys.length = 0;
+  headerValues.length = 0;
   if (bufferedLength >= 0 && request.length === undefined) fields += '\0CONTENT_LENGTH\0' + bufferedLength;
   const path = pathInfo(rawPath);
   const payloadLength = 5 + path.length + fields.length;

@@ -126,6 +126,29 @@ test('encodeRequest: Proxy and underscore headers are left out; repeated headers
   t.is(environ.get('HTTP_X_MULTI'), 'a, b');
 });
 
+test('encodeRequest: each name appears once; repeated Cookie lines are joined with "; "', async (t) => {
+  const { decoded } = await frameFor(t, 'GET /app/ HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nX-One: 1\r\nCookie: b=2\r\nConnection: close\r\n\r\n');
+  const keys = decoded.fields.map(([key]) => key);
+  t.deepEqual(keys.filter((key) => key === 'HTTP_COOKIE'), ['HTTP_COOKIE']);
+  t.is(new Map(decoded.fields).get('HTTP_COOKIE'), 'a=1; b=2');
+});
+
+test('encodeRequest: headers that middleware changed in ctx.request.headers are the ones passed on', async (t) => {
+  let decoded: DecodedRequest | undefined;
+  const port = await serve(t, async (ctx) => {
+    ctx.request.headers['x-remote-user'] = 'alice';
+    delete ctx.request.headers['x-drop'];
+    decoded = decode(encodeRequest(ctx, 1, '', ctx.path));
+    ctx.body = 'ok';
+  });
+  await rawExchange(port, 'GET / HTTP/1.1\r\nHost: h\r\nX-Drop: 1\r\nX-Multi: a\r\nX-Multi: b\r\nConnection: close\r\n\r\n');
+  const environ = new Map(decoded!.fields);
+  t.is(environ.get('HTTP_X_REMOTE_USER'), 'alice');
+  t.false(environ.has('HTTP_X_DROP'));
+  t.is(environ.get('HTTP_X_MULTI'), 'a, b');
+  t.is(environ.get('HTTP_HOST'), 'h');
+});
+
 test('encodeRequest: header bytes above 0x7f reach the environ as the same latin-1 bytes', async (t) => {
   const request = Buffer.concat([
     Buffer.from('GET /app/caf%C3%A9 HTTP/1.1\r\nHost: h\r\nX-Name: caf', 'latin1'),
