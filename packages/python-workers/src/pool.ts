@@ -9,6 +9,7 @@ import type { Logger, SluiceError } from '@sluice/core';
 import type { PoolOptions } from './options.js';
 import type { PoolCall } from './pool-call.js';
 import { watchPythonFiles } from './reload.js';
+import { WaitQueue } from './wait-queue.js';
 import { WorkerProcess, type WorkerEvents } from './worker.js';
 
 /** Where messages go before the pool has seen the application's logger. */
@@ -60,7 +61,7 @@ export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
   readonly #options: PoolOptions;
   #workers: WorkerProcess<C>[] = [];
   readonly #members = new Map<WorkerProcess<C>, Membership<C>>();
-  #queue: Array<{ call: C; queuedAt: number }> = [];
+  readonly #queue = new WaitQueue<C>();
   #state: PoolState = 'starting';
   #startError: SluiceError | null = null;
   readonly #ready: Promise<void>;
@@ -140,7 +141,7 @@ export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
       if (this.#queue.length >= this.#options.maxQueue) {
         throw this.#options.error('QUEUE_FULL', undefined, { headers: { 'Retry-After': '1' } });
       }
-      this.#queue.push({ call, queuedAt: Date.now() });
+      this.#queue.push(call, Date.now());
     }
     return call.promise;
   }
@@ -177,7 +178,7 @@ export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
     while (this.#queue.length > 0) {
       const worker = this.#target();
       if (worker === null) return;
-      const { call } = this.#queue.shift()!;
+      const call = this.#queue.shift()!;
       if (call.ctx.aborted) {
         call.fail(this.#options.error('CLOSED', 'client went away while queued'));
         continue;
@@ -202,10 +203,10 @@ export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
   }
 
   requeue(calls: C[]): void {
-    this.#queue.unshift(...calls.map((call) => ({ call, queuedAt: Date.now() })));
+    this.#queue.unshift(calls, Date.now());
     if (this.#state === 'closed') {
       for (const call of calls) call.fail(this.#options.error('CLOSED'));
-      this.#queue = [];
+      this.#queue.clear();
       return;
     }
     this.#pump();
@@ -314,9 +315,7 @@ export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
     this.#startError = error;
     this.logger.error(error.stack ?? error.message);
     for (const worker of this.#workers) worker.kill('start-up failed');
-    const queued = this.#queue;
-    this.#queue = [];
-    for (const { call } of queued) call.fail(this.#notStarted());
+    for (const call of this.#queue.drain()) call.fail(this.#notStarted());
   }
 
   #notStarted(): SluiceError {
@@ -327,8 +326,8 @@ export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
   #scan(): void {
     const now = Date.now();
     const { timeoutMs, queueTimeoutMs } = this.#options;
-    while (this.#queue.length > 0 && now - this.#queue[0].queuedAt > queueTimeoutMs) {
-      this.#queue.shift()!.call.fail(this.#options.error('QUEUE_TIMEOUT', undefined, { headers: { 'Retry-After': '1' } }));
+    for (let oldest = this.#queue.oldestTime(); oldest !== undefined && now - oldest > queueTimeoutMs; oldest = this.#queue.oldestTime()) {
+      this.#queue.shift()!.fail(this.#options.error('QUEUE_TIMEOUT', undefined, { headers: { 'Retry-After': '1' } }));
     }
     const single = this.#options.concurrency === 1;
     for (const worker of this.#workers) {
@@ -369,8 +368,7 @@ export class WorkerPool<C extends PoolCall> implements WorkerEvents<C> {
       });
       clearInterval(scan);
     }
-    for (const { call } of this.#queue) call.fail(this.#options.error('CLOSED'));
-    this.#queue = [];
+    for (const call of this.#queue.drain()) call.fail(this.#options.error('CLOSED'));
     const workers = this.#workers;
     await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
       worker.onGone(resolve);
