@@ -35,6 +35,12 @@ FILE_BLOCK_BYTES = 64 * 1024
 # tracebacks and log messages are bounded by MAX_TEXT_BYTES.
 PIECE_BYTES = 1024 * 1024
 MAX_TEXT_BYTES = 1024 * 1024
+# Single-threaded workers hold the frames they send and write them together (see Channel),
+# each for at most this long; the wsgi() option responseBatchMs sets it (0: write at once).
+RESPONSE_BATCH_SECONDS = 0.001
+BATCH_ENV = 'SLUICE_WSGI_RESPONSE_BATCH_MS'
+# Held frames are written as soon as they reach this size: the write's cost is shared enough.
+BATCH_BYTES = 64 * 1024
 
 CONTROL_FD = 4
 # Node -> worker
@@ -52,20 +58,90 @@ class ClientDisconnected(OSError):
 
 
 class Channel:
-    """Frames over the socket on fd 3. One reader at a time; writes are whole frames."""
+    """Frames over the socket on fd 3. One reader at a time; writes are whole frames.
+
+    Batching (single-threaded workers only): `send` holds frames and writes them together
+    with one write when the worker is about to block reading the channel, because each write
+    wakes Node, which then preempts Python on a shared core. A held frame never waits longer
+    than `batch_seconds`, even while the application runs a long request: the first held
+    frame arms the real-time timer, whose SIGALRM handler writes the batch. The handler runs
+    in the main thread between bytecodes, so it can interrupt `send` or `flush` anywhere:
+    `pending` is one list for the channel's life (appends are atomic, a flush clears what it
+    wrote), and `flushing` keeps the handler out of a flush already under way.
+    SIGALRM belongs to the application if it wants it: when its handler is not ours, frames
+    are written at once from then on and the timer is never touched again.
+    """
 
     def __init__(self, fd, threaded):
         self.fd = fd
         self.buf = b''
         self.lock = threading.Lock() if threaded else None
+        self.pending = []
+        self.pending_bytes = 0
+        self.batch_seconds = 0.0
+        self.armed = False
+        self.flushing = False
+        self.alarm_handler = self.on_alarm  # the one bound method installed, to recognise it
+
+    def start_batching(self, seconds):
+        """Holds frames up to `seconds` from now on, unless the application uses SIGALRM or the real-time timer."""
+        if seconds <= 0 or self.lock is not None:
+            return
+        if signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+            return
+        signal.signal(signal.SIGALRM, self.alarm_handler)
+        self.batch_seconds = seconds
 
     def send(self, ftype, rid, payload=b''):
         data = HEADER.pack(len(payload), ftype, rid) + payload
-        if self.lock is None:
+        if self.batch_seconds:
+            self.pending.append(data)
+            self.pending_bytes += len(data)
+            if self.pending_bytes >= BATCH_BYTES:
+                self.flush()
+            elif not self.armed:
+                if signal.getsignal(signal.SIGALRM) is self.alarm_handler:
+                    self.armed = True
+                    signal.setitimer(signal.ITIMER_REAL, self.batch_seconds)
+                else:
+                    self.batch_seconds = 0.0  # the application took SIGALRM: write at once from now on
+                    self.flush()
+        elif self.lock is None:
             self._write(data)
         else:
             with self.lock:
                 self._write(data)
+
+    def flush(self):
+        """Writes the held frames, if any (a no-op when not batching)."""
+        self.flushing = True
+        try:
+            pending = self.pending
+            count = len(pending)
+            if count:
+                data = pending[0] if count == 1 else b''.join(pending[:count])
+                self._write(data)
+                del pending[:count]
+                self.pending_bytes = 0
+        finally:
+            self.flushing = False
+        if self.armed:
+            self.armed = False
+            if signal.getsignal(signal.SIGALRM) is self.alarm_handler:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            else:
+                self.batch_seconds = 0.0
+
+    def on_alarm(self, signum, frame):
+        self.armed = False
+        if self.flushing:
+            return  # the flush under way writes everything held
+        try:
+            self.flush()
+        except OSError:
+            # Not raised into whatever application code was interrupted: the frames stay held
+            # and the main thread's next flush meets the same error, where it is handled.
+            pass
 
     def _write(self, data):
         written = os.write(self.fd, data)
@@ -83,6 +159,8 @@ class Channel:
                 if len(buf) >= end:
                     self.buf = buf[end:]
                     return ftype, rid, buf[HEADER_SIZE:end]
+            if self.pending:
+                self.flush()  # about to wait for Node: nothing may stay held meanwhile
             data = os.read(self.fd, READ_SIZE)
             if not data:
                 raise EOFError
@@ -204,6 +282,7 @@ class Input:
 
     def _fill(self, want):
         self.channel.send(PULL, self.rid, U32.pack(want))
+        self.channel.flush()  # Node answers it: it may not wait in the batch
         while True:
             ftype, payload = self.slot.get()
             if ftype == BODY:
@@ -375,6 +454,8 @@ class Response:
         if last:
             return True
         self.unacked += len(data)
+        if self.unacked > WINDOW_BYTES:
+            self.channel.flush()  # Node grants credit for what it received
         while self.unacked > WINDOW_BYTES:
             self.handle(self.slot.get())
         frame = self.slot.poll()
@@ -431,6 +512,7 @@ class Response:
         if self.declared is not None:
             size = min(size, self.declared)
         self.channel.send(FILE, self.rid, U32.pack(len(head)) + head + FILE_INFO.pack(fd, offset, size))
+        self.channel.flush()  # Node answers it: it may not wait in the batch
         while True:
             ftype, payload = self.slot.get()
             if ftype == FILE_ACK:
@@ -535,9 +617,10 @@ def handle_request(app, base, channel, slot, rid, payload):
     response.run(result)
 
 
-def serve_inline(app, base, channel):
+def serve_inline(app, base, channel, batch_seconds):
     backlog = collections.deque()
     canceller = Canceller()
+    channel.start_batching(batch_seconds)
     cancelled = canceller.cancelled
     while True:
         if backlog:
@@ -555,6 +638,9 @@ def serve_inline(app, base, channel):
 
 
 def serve_threaded(app, base, channel, threads):
+    # Frames are written at once here (no batching): the reader thread blocks in os.read while
+    # other threads send, so "flush before blocking" has no single place, and SIGALRM handlers
+    # run only in the main thread, which is the reader.
     slots = {}
     work = queue.SimpleQueue()
 
@@ -602,6 +688,9 @@ def main():
     os.set_inheritable(CHANNEL_FD, False)
     os.set_inheritable(CONTROL_FD, False)
     sys.path.insert(0, os.getcwd())
+    # Taken out of the environment before the application can see it.
+    batch_ms = os.environ.pop(BATCH_ENV, None)
+    batch_seconds = RESPONSE_BATCH_SECONDS if batch_ms is None else float(batch_ms) / 1000
     channel = Channel(CHANNEL_FD, threads > 1)
     try:
         app = load(spec)
@@ -614,7 +703,7 @@ def main():
         if threads > 1:
             serve_threaded(app, base, channel, threads)
         else:
-            serve_inline(app, base, channel)
+            serve_inline(app, base, channel, batch_seconds)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass
 

@@ -33,6 +33,13 @@ export interface WsgiOptions {
    * a request sent ahead is taken back for a worker that becomes idle, if it has not started. Default 4.
    */
   pipeline?: number;
+  /**
+   * Longest a single-threaded worker holds the response frames it has produced, to write them
+   * to Node together when it next waits for work (one wake-up of the Node process per batch,
+   * not per response). 0: every frame is written at once. Ignored with `threads > 1`, and off
+   * in a worker whose application uses SIGALRM (see the README). Default 1.
+   */
+  responseBatchMs?: number;
   /** URL prefix the application is mounted at (`SCRIPT_NAME`); other paths go to the next middleware. Default '' (everything). */
   mount?: string;
   /** Longest a request may go without its worker producing anything (head, body chunk, body read); then the worker is killed and the client gets 504. Default 30000. */
@@ -75,6 +82,7 @@ export interface ResolvedOptions {
   workers: number;
   threads: number;
   pipeline: number;
+  responseBatchMs: number;
   mount: string;
   timeoutMs: number;
   maxQueue: number;
@@ -96,6 +104,7 @@ export const defaults = {
   env: {} as Record<string, string>,
   threads: 1,
   pipeline: 4,
+  responseBatchMs: 1,
   mount: '',
   timeoutMs: 30_000,
   maxQueue: 100,
@@ -110,6 +119,9 @@ export const defaults = {
 
 // Compared with the raw (still percent-encoded) request path, so it may not need encoding itself.
 const MOUNT_RE = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/;
+// How the worker learns responseBatchMs (it removes the variable before importing the application).
+const RESPONSE_BATCH_ENV = 'SLUICE_WSGI_RESPONSE_BATCH_MS';
+const MAX_RESPONSE_BATCH_MS = 1000;
 const APP_SPEC_RE = /^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*(\(\))?)?$/;
 
 function bad(key: string, message: string): never {
@@ -127,7 +139,7 @@ function positiveInt(options: Record<string, unknown>, key: string, fallback: nu
 export function resolveOptions(input: WsgiOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) throw new WsgiError('BAD_OPTION', 'wsgi() needs an options object');
   const options = input as unknown as Record<string, unknown>;
-  const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'threads', 'pipeline', 'mount', 'timeoutMs', 'maxQueue',
+  const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'threads', 'pipeline', 'responseBatchMs', 'mount', 'timeoutMs', 'maxQueue',
     'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'logger',
     'requestBuffering', 'bodyMemoryBytes', 'maxSpoolBytes', 'tempDir']);
   for (const key of Object.keys(options)) if (!known.has(key)) bad(key, 'is not a known option');
@@ -148,6 +160,10 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
   const requestBuffering = input.requestBuffering ?? defaults.requestBuffering;
   if (requestBuffering !== 'buffer' && requestBuffering !== 'stream') bad('requestBuffering', `must be "buffer" or "stream", got ${JSON.stringify(requestBuffering)}`);
   if (input.tempDir !== undefined && (typeof input.tempDir !== 'string' || input.tempDir === '')) bad('tempDir', 'must be a directory path');
+  const responseBatchMs = input.responseBatchMs ?? defaults.responseBatchMs;
+  if (typeof responseBatchMs !== 'number' || !(responseBatchMs >= 0 && responseBatchMs <= MAX_RESPONSE_BATCH_MS)) {
+    bad('responseBatchMs', `must be a number from 0 to ${MAX_RESPONSE_BATCH_MS}, got ${String(responseBatchMs)}`);
+  }
   const logger = input.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')) bad('logger', 'must be a logger');
   const cwd = path.resolve(input.cwd ?? process.cwd());
@@ -156,10 +172,11 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
     python: input.python ?? defaults.python,
     cwd,
     pythonPath: (input.pythonPath ?? defaults.pythonPath).map((p) => path.resolve(cwd, p)),
-    env: { ...defaults.env, ...input.env },
+    env: { ...defaults.env, ...input.env, [RESPONSE_BATCH_ENV]: String(responseBatchMs) },
     workers: positiveInt(options, 'workers', availableParallelism(), 1),
     threads: positiveInt(options, 'threads', defaults.threads, 1),
     pipeline: positiveInt(options, 'pipeline', defaults.pipeline, 0),
+    responseBatchMs,
     mount,
     timeoutMs: positiveInt(options, 'timeoutMs', defaults.timeoutMs, 1),
     maxQueue: positiveInt(options, 'maxQueue', defaults.maxQueue, 0),
