@@ -165,6 +165,8 @@ test('options are validated with a message naming the bad key', (t) => {
   t.throws(() => wsgi({ app: 'a:b', workers: 0 }), { message: /option "workers" must be an integer >= 1/ });
   t.throws(() => wsgi({ app: 'a:b', mount: '/app/' }), { message: /option "mount"/ });
   t.throws(() => wsgi({ app: 'a:b', timeoutMs: -1 }), { message: /option "timeoutMs"/ });
+  t.throws(() => wsgi({ app: 'a:b', responseBatchMs: -1 }), { message: /option "responseBatchMs" must be a number from 0 to 1000/ });
+  t.throws(() => wsgi({ app: 'a:b', responseBatchMs: '1' as never }), { message: /option "responseBatchMs"/ });
 });
 
 test('the stdlib example server runs as documented', async (t) => {

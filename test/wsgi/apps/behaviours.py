@@ -33,6 +33,18 @@ class Tracked:
         mark(self.name, 'closed')
 
 
+def wait_for(name, spin=False):
+    """Waits (sleeping, or spinning on the CPU) until the test creates the marker file; False after 20 s."""
+    marker = os.path.join(MARKER_DIR, name)
+    deadline = time.time() + 20
+    while not os.path.exists(marker):
+        if time.time() > deadline:
+            return False
+        if not spin:
+            time.sleep(0.01)
+    return True
+
+
 def application(environ, start_response):
     path = environ['PATH_INFO']
     query = environ.get('QUERY_STRING', '')
@@ -50,6 +62,8 @@ def application(environ, start_response):
 
         def generate():
             yield b'some of the body\n'
+            if query:
+                wait_for(query)  # until the test has seen the head: dies after it was sent
             os._exit(9)
         return generate()
     if path == '/sleep':
@@ -64,6 +78,11 @@ def application(environ, start_response):
             time.sleep(0.01)
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'released\n']
+    if path in ('/hold', '/spin'):
+        # Like /block, but says whether the test released it or it gave up waiting.
+        released = wait_for(query, spin=path == '/spin')
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'released\n' if released else b'gave up\n']
     if path == '/block-then-crash':
         marker = os.path.join(MARKER_DIR, query)
         deadline = time.time() + 20
