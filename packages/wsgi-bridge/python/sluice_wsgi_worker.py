@@ -18,6 +18,13 @@ import sys
 import threading
 import traceback
 
+try:
+    # signal.getsignal() converts the handler to an enum member and fails for a function, at
+    # ~4 us per call; the raw one costs 0.05 us, and a batch asks at least once.
+    from _signal import getsignal as handler_of
+except ImportError:
+    handler_of = signal.getsignal
+
 CHANNEL_FD = 3
 HEADER = struct.Struct('>IBI')  # payload length, frame type, request id
 HEADER_SIZE = HEADER.size
@@ -100,7 +107,7 @@ class Channel:
             if self.pending_bytes >= BATCH_BYTES:
                 self.flush()
             elif not self.armed:
-                if signal.getsignal(signal.SIGALRM) is self.alarm_handler:
+                if handler_of(signal.SIGALRM) is self.alarm_handler:
                     self.armed = True
                     signal.setitimer(signal.ITIMER_REAL, self.batch_seconds)
                 else:
@@ -127,7 +134,7 @@ class Channel:
             self.flushing = False
         if self.armed:
             self.armed = False
-            if signal.getsignal(signal.SIGALRM) is self.alarm_handler:
+            if handler_of(signal.SIGALRM) is self.alarm_handler:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             else:
                 self.batch_seconds = 0.0
