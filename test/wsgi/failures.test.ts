@@ -164,8 +164,10 @@ test('a body shorter than its Content-Length: logged, connection aborted, close(
 test('a body longer than its Content-Length is cut to it and logged; the connection stays usable', async (t) => {
   const s = await startWsgi({ app: 'behaviours:application' });
   t.teardown(s.close);
-  const { text } = await raw(s.port, ['GET /long HTTP/1.1\r\nHost: h\r\n\r\n', 'GET /cookies HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n']);
-  t.regex(text, /Content-Length: 5\r\n\r\n12345HTTP\/1\.1 200 OK/);
+  // Twice: the second time the worker has the head (and its Content-Length) from its cache.
+  const long = 'GET /long HTTP/1.1\r\nHost: h\r\n\r\n';
+  const { text } = await raw(s.port, [long, long, 'GET /cookies HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n']);
+  t.regex(text, /Content-Length: 5\r\n\r\n12345HTTP\/1\.1 200 OK[^]*Content-Length: 5\r\n\r\n12345HTTP\/1\.1 200 OK/);
   await s.waitForLog(/longer than its Content-Length \(5\)/);
 });
 
