@@ -22,9 +22,11 @@ if os.environ.get('ALARM_AT_IMPORT'):
 def application(environ, start_response):
     path = environ['PATH_INFO']
     if path == '/arm':
-        signal.signal(signal.SIGALRM, on_alarm)
+        # The alarm before the handler: in the usual order a worker timer expiring in the
+        # microseconds between the two calls would reach this handler (see the README).
         armed.append(time.monotonic())
         signal.alarm(1)
+        signal.signal(signal.SIGALRM, on_alarm)
         body = b'armed\n'
     elif path == '/wait':
         # Reports the alarms fired and how long after signal.alarm(1) the first one came.
