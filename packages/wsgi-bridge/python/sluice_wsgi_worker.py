@@ -16,6 +16,7 @@ import stat
 import struct
 import sys
 import threading
+import time
 import traceback
 
 try:
@@ -49,6 +50,10 @@ RESPONSE_BATCH_SECONDS = 0.001
 BATCH_ENV = 'SLUICE_WSGI_RESPONSE_BATCH_MS'
 # Held frames are written as soon as they reach this size: the write's cost is shared enough.
 BATCH_BYTES = 64 * 1024
+# Frames are held only while requests take at least this long on average (a moving average
+# over about 8 requests): a faster application is done before Node gets the CPU back, so its
+# writes wake nobody, and the timer's two system calls per batch would cost more than they save.
+HOLD_FROM_SECONDS = 30e-6
 
 CONTROL_FD = 4
 # Node -> worker
@@ -68,9 +73,10 @@ class ClientDisconnected(OSError):
 class Channel:
     """Frames over the socket on fd 3. One reader at a time; writes are whole frames.
 
-    Batching (single-threaded workers only): `send` holds frames and writes them together
-    with one write when the worker is about to block reading the channel, because each write
-    wakes Node, which then preempts Python on a shared core. A held frame never waits longer
+    Batching (single-threaded workers only): while requests take HOLD_FROM_SECONDS or more,
+    `send` holds frames and writes them together with one write when the worker is about to
+    block reading the channel, because each write wakes Node, which then preempts Python on a
+    shared core (a faster application wakes nobody: Node has not slept yet). A held frame never waits longer
     than `batch_seconds`, even while the application runs a long request: the first held
     frame arms the real-time timer, whose SIGALRM handler writes the batch. The handler runs
     in the main thread between bytecodes, so it can interrupt `send` or `flush` anywhere:
@@ -87,6 +93,8 @@ class Channel:
         self.pending = []
         self.pending_bytes = 0
         self.batch_seconds = 0.0
+        # Whether frames are held now (batching on and requests slow enough: see serve_inline).
+        self.holding = False
         self.armed = False
         self.flushing = False
         self.alarm_handler = self.on_alarm  # the one bound method installed, to recognise it
@@ -109,7 +117,7 @@ class Channel:
 
     def put(self, data):
         """Writes one whole frame, or holds it when batching."""
-        if self.batch_seconds:
+        if self.holding and self.batch_seconds:
             self.pending.append(data)
             self.pending_bytes += len(data)
             if self.pending_bytes >= BATCH_BYTES:
@@ -122,7 +130,12 @@ class Channel:
                     self.batch_seconds = 0.0  # the application took SIGALRM: write at once from now on
                     self.flush()
         elif self.lock is None:
-            self._write(data)
+            if self.pending:
+                # Held frames from before holding stopped go first, in one write with this one.
+                self.pending.append(data)
+                self.flush()
+            else:
+                self._write(data)
         else:
             with self.lock:
                 self._write(data)
@@ -658,6 +671,8 @@ def serve_inline(app, base, channel, batch_seconds):
     canceller = Canceller()
     channel.start_batching(batch_seconds)
     cancelled = canceller.cancelled
+    perf_counter = time.perf_counter
+    average = 0.0
     while True:
         if backlog:
             rid, payload = backlog.popleft()
@@ -670,7 +685,10 @@ def serve_inline(app, base, channel, batch_seconds):
         if rid in cancelled:
             cancelled.discard(rid)
             continue
+        started = perf_counter()
         handle_request(app, base, channel, InlineSlot(channel, rid, backlog), rid, payload)
+        average += (perf_counter() - started - average) * 0.125
+        channel.holding = average >= HOLD_FROM_SECONDS
 
 
 def serve_threaded(app, base, channel, threads):
