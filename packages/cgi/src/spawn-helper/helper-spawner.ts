@@ -20,9 +20,11 @@ import type { HelperCommand } from './helper-command.js';
 import { HelperOutput } from './helper-output.js';
 import { Helper, type HelperSettings } from './helper-process.js';
 import type { HelperMessage } from './message-reader.js';
+import { PendingPrograms } from './pending-programs.js';
 
 /** What the spawner remembers about one program until it is released. */
 interface Pending {
+  readonly id: number;
   started(pid: number): void;
   failed(error: SpawnError): void;
   exited(status: ExitStatus): void;
@@ -67,7 +69,7 @@ export class HelperSpawner implements Spawner {
   readonly #command: HelperCommand;
   readonly #logger: Logger;
   readonly #settings: HelperSettings;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingPrograms<Pending>();
   #helper: Helper | undefined = undefined;
   #nextId = 1;
   #closed = false;
@@ -127,8 +129,7 @@ export class HelperSpawner implements Spawner {
     if (this.#helper === helper) this.#helper = undefined;
     if (!this.#closed) this.#logger.error('cgi spawn helper exited; it will be restarted on the next request');
     // Programs it started are orphans now: kill their groups ourselves and report them gone.
-    for (const [id, pending] of this.#pending) {
-      this.#pending.delete(id);
+    for (const pending of this.#pending.takeAll()) {
       if (pending.pid > 0) {
         try {
           process.kill(-pending.pid, 'SIGKILL');
@@ -171,7 +172,7 @@ export class HelperSpawner implements Spawner {
     const stderr = new Readable({ read() {} });
     const stdout = new HelperOutput((bytes) => helper.send(['c', String(id), String(bytes)]));
     const started = new Promise<number>((resolve, reject) => {
-      this.#pending.set(id, { started: resolve, failed: reject, exited: resolveExit, stderr, stdout, pid: 0 });
+      this.#pending.add({ id, started: resolve, failed: reject, exited: resolveExit, stderr, stdout, pid: 0 });
     });
     helper.hold(true);
     fields[3] = helper.takeReleases()?.join(',') ?? '';
