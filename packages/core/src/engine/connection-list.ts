@@ -1,9 +1,11 @@
 /**
- * The engine's open connections: a dense array with O(1) add and remove (the last one moves
- * into the freed slot; each member remembers its slot). Its storage follows the number of open
- * connections and nothing else. A `Set` did not: V8 keeps a deleted entry's slot until the
+ * The engine's open connections (and an HTTP/2 connection's exchanges in progress): a dense
+ * array with O(1) add and remove (the last one moves into the freed slot; each member remembers
+ * its slot). Its storage follows the number of open connections and nothing else. A `Set` did not: V8 keeps a deleted entry's slot until the
  * table is rebuilt, and under steady churn it rebuilt into a table twice as large at a constant
- * number of connections (seen in heap snapshots of bench/suites/memory.mjs).
+ * number of connections (seen in heap snapshots of bench/suites/memory.mjs); and once in old
+ * space, the tables a churned Set rebuilds kept the members they held alive through scavenges
+ * (http2-stream-table.ts).
  * Must never hold a connection after `remove()`, nor know what a connection does.
  */
 

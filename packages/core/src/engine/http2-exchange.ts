@@ -30,6 +30,8 @@ export class Http2Exchange implements HttpExchange {
   readonly request: RequestView;
   readonly body: ExchangeBody | null;
   readonly startTime: number;
+  /** Slot in its connection's list of exchanges in progress; -1 when not listed. */
+  listIndex = -1;
   readonly #stream: ServerHttp2Stream;
   readonly #owner: Http2ExchangeOwner;
   #headersSent = false;

@@ -11,8 +11,10 @@ import type net from 'node:net';
 import { protocolError, RequestAbortedError, type ProtocolError } from '../errors.js';
 import type { ConnectionInfo, HttpExchange } from '../http-exchange.js';
 import { BodyPace } from './body-pace.js';
+import { ConnectionList } from './connection-list.js';
 import { Http2Exchange, type Http2ExchangeOwner } from './http2-exchange.js';
 import { Http2RequestBody, Http2RequestView } from './http2-request.js';
+import { adoptStreamTable } from './http2-stream-table.js';
 import type { EngineOptions } from './limits.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
@@ -85,7 +87,8 @@ export class Http2Connection implements Http2ExchangeOwner {
   readonly #options: EngineOptions;
   readonly #session: ServerHttp2Session;
   readonly #socket: net.Socket;
-  readonly #exchanges = new Set<Http2Exchange>();
+  // Not a Set: see http2-stream-table.ts (the same old-space tables kept every stream alive).
+  readonly #exchanges = new ConnectionList<Http2Exchange>();
   #streams = 0;
   #idleTimer: NodeJS.Timeout | null = null;
   #resetWindowStart = 0;
@@ -111,6 +114,7 @@ export class Http2Connection implements Http2ExchangeOwner {
     (socket as net.Socket & { allowHalfOpen: boolean }).allowHalfOpen = false;
     const session = startSession(factory, socket);
     this.#session = session;
+    adoptStreamTable(session);
     session.on('error', ignore);
     session.on('frameError', ignore);
     session.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: number, raw: string[]) => this.#onStream(stream, raw));
@@ -120,7 +124,7 @@ export class Http2Connection implements Http2ExchangeOwner {
 
   /** Streams in progress. */
   get openStreams(): number {
-    return this.#exchanges.size;
+    return this.#exchanges.length;
   }
 
   #onStream(stream: ServerHttp2Stream, raw: string[]): void {
@@ -229,11 +233,11 @@ export class Http2Connection implements Http2ExchangeOwner {
   }
 
   #streamClosed(exchange: Http2Exchange): void {
-    this.#exchanges.delete(exchange);
+    this.#exchanges.remove(exchange);
     const body = exchange.body;
     if (body !== null && !body.destroyed && !body.readableEnded) body.destroy(new RequestAbortedError());
     exchange.streamClosed();
-    if (this.#exchanges.size === 0) this.#armIdle();
+    if (this.#exchanges.length === 0) this.#armIdle();
   }
 
   /** Counts a stream the client reset; past the limit in the window, the connection goes. */
@@ -258,7 +262,7 @@ export class Http2Connection implements Http2ExchangeOwner {
     if (this.#closed || this.#idleTimer !== null) return;
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = null;
-      if (this.#exchanges.size === 0) this.shutdown();
+      if (this.#exchanges.length === 0) this.shutdown();
     }, this.#options.keepAliveTimeoutMs);
     this.#idleTimer.unref();
   }
@@ -277,7 +281,7 @@ export class Http2Connection implements Http2ExchangeOwner {
     const session = this.#session;
     if (session.closed || session.destroyed) return;
     session.close();
-    if (this.#exchanges.size === 0) {
+    if (this.#exchanges.length === 0) {
       const timer = setTimeout(() => this.destroy(), this.#options.lingerMs);
       timer.unref();
       session.once('close', () => clearTimeout(timer));
@@ -295,8 +299,10 @@ export class Http2Connection implements Http2ExchangeOwner {
     if (this.#closed) return;
     this.#closed = true;
     this.#disarmIdle();
-    for (const exchange of this.#exchanges) exchange.streamClosed();
-    this.#exchanges.clear();
+    for (const exchange of this.#exchanges.toArray()) {
+      this.#exchanges.remove(exchange);
+      exchange.streamClosed();
+    }
     this.#host.sessionClosed(this);
   }
 }
