@@ -38,6 +38,25 @@ test('ctx.req of a request without a body ends at once', async (t) => {
   await s.close();
 });
 
+test('the ctx.req of each request on a keep-alive connection reads its own request, with and without a body', async (t) => {
+  const s = await start(async (ctx) => {
+    const { req } = ctx;
+    let bytes = 0;
+    for await (const chunk of req) bytes += (chunk as Buffer).length;
+    ctx.body = `${req.method} ${req.url} ${req.httpVersion} ${req.headers['x-n']} ${bytes} ${req instanceof Readable}|`;
+  });
+  const { text } = await raw(
+    s.port,
+    'GET /a HTTP/1.1\r\nHost: h\r\nX-N: 1\r\n\r\n' +
+      'POST /b HTTP/1.1\r\nHost: h\r\nX-N: 2\r\nContent-Length: 3\r\n\r\nabc' +
+      'GET /c HTTP/1.0\r\nHost: h\r\nX-N: 3\r\n\r\n',
+  );
+  t.true(text.includes('GET /a 1.1 1 0 true|'));
+  t.true(text.includes('POST /b 1.1 2 3 true|'));
+  t.true(text.includes('GET /c 1.0 3 0 true|'));
+  await s.close();
+});
+
 test('setting ctx.req.url rewrites ctx.url', async (t) => {
   const s = await start((ctx) => {
     ctx.req.url = '/rewritten';
