@@ -8,7 +8,8 @@
  * allocated there too. An obsolete table stays in old space pointing at the entries it held;
  * the young-generation collector takes those dead pointers as roots, so every request's program
  * (its streams and buffers, and through their callbacks the request) survived, was promoted and
- * waited for a full collection (see the commit that brought this file for the numbers).
+ * waited for a full collection: under wrk -c10 on a shell hello, 0.5-0.75 MB of finished
+ * requests were still kept by two scavenges at rest (20 KB with this array).
  * Must never hold an entry after `delete()`, nor reuse an id.
  */
 
