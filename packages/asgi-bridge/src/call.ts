@@ -8,14 +8,12 @@
 
 import type { Readable } from 'node:stream';
 import type { Context, Logger } from '@sluice/core';
-import { encodeFrame, encodeU32Frame, FromWorker, ResponseStream, ToWorker, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
+import { encodeFrame, FromWorker, logFrame, ResponseStream, ToWorker, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
 import { AsgiError, pythonError } from './errors.js';
 import { applyHead } from './response-head.js';
 import { encodeScope } from './scope.js';
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
-
-const LOG_ERROR = 2;
 
 export class AsgiCall implements PoolCall, StreamOwner {
   readonly ctx: Context;
@@ -36,9 +34,6 @@ export class AsgiCall implements PoolCall, StreamOwner {
   #reject!: (error: Error) => void;
   #answered = false;
   #stream: ResponseStream | null = null;
-  #declaredLength = -1;
-  #received = 0;
-  #uncredited = 0;
   #pullWanted = false;
   #bodyState: 'unread' | 'reading' | 'ended' = 'unread';
   #forwarded = 0;
@@ -77,12 +72,14 @@ export class AsgiCall implements PoolCall, StreamOwner {
         this.#head(payload, false);
         return false;
       case FromWorker.Data:
-        this.#data(payload);
+        this.#stream?.feed(payload);
         return false;
       case FromWorker.End:
         this.finished = true;
-        if (payload.length > 0) this.#data(payload);
-        this.#end();
+        if (this.#stream !== null) {
+          if (payload.length > 0) this.#stream.feed(payload);
+          this.#stream.complete();
+        }
         return true;
       case FromWorker.Pull:
         this.#pull();
@@ -93,7 +90,7 @@ export class AsgiCall implements PoolCall, StreamOwner {
         this.fail(pythonError('APP_ERROR', payload.toString('utf8')));
         return true;
       case FromWorker.Log:
-        this.#log(payload);
+        logFrame(this.logger, 'asgi', this.ctx, payload);
         return false;
       default:
         this.logger.error(`asgi: unexpected frame type ${type} from the worker`);
@@ -111,11 +108,8 @@ export class AsgiCall implements PoolCall, StreamOwner {
       this.#answered = true;
       if (this.#aborted) this.#resolve();
       else this.#reject(error);
-    } else if (this.#stream !== null && !this.#stream.destroyed) {
-      const stream = this.#stream;
-      // Let respond() send the head and what was buffered first (see the WSGI bridge's call).
-      if (this.ctx.headerSent) stream.destroy(error);
-      else setImmediate(() => stream.destroy(error));
+    } else if (this.#stream !== null) {
+      this.#stream.fail(error);
     }
   }
 
@@ -125,19 +119,7 @@ export class AsgiCall implements PoolCall, StreamOwner {
     this.cancelling = false;
   }
 
-  /** Grants the worker credit for the bytes the client side consumed. */
-  grantCredit(): void {
-    if (this.#uncredited === 0 || this.finished || this.host === null) return;
-    this.host.send(encodeU32Frame(ToWorker.Credit, this.id, this.#uncredited));
-    this.#uncredited = 0;
-    this.lastActivity = Date.now();
-  }
-
-  /** The response stream died (client disconnected): the application hears `http.disconnect`. */
-  streamDestroyed(): void {
-    this.#sendAbort();
-  }
-
+  /** Tells the worker the client went away: the application hears `http.disconnect`. */
   #sendAbort(): void {
     if (!this.finished && this.host !== null) this.host.send(encodeFrame(ToWorker.Abort, this.id));
   }
@@ -173,45 +155,18 @@ export class AsgiCall implements PoolCall, StreamOwner {
     }
     const ctx = this.ctx;
     const body = payload.subarray(4 + headLength);
-    this.#declaredLength = facts.declaredLength;
     if (complete && (facts.declaredLength < 0 || body.length === facts.declaredLength)) {
       ctx.body = body;
     } else {
       if (facts.declaredLength >= 0) ctx.set('Content-Length', String(facts.declaredLength));
-      const stream = new ResponseStream(this);
+      const stream = new ResponseStream(this, facts.declaredLength, 'asgi');
       this.#stream = stream;
       ctx.body = stream;
-      if (body.length > 0) this.#data(body);
-      if (complete) this.#end();
+      if (body.length > 0) stream.feed(body);
+      if (complete) stream.complete();
     }
     if (!facts.hasType) ctx.remove('Content-Type');
     this.#answer();
-  }
-
-  #data(chunk: Buffer): void {
-    const stream = this.#stream;
-    if (stream === null || stream.destroyed) return;
-    this.#received += chunk.length;
-    this.#uncredited += chunk.length;
-    // Copied: the chunk is a view of the channel's read buffer.
-    stream.push(Buffer.from(chunk));
-  }
-
-  #end(): void {
-    const stream = this.#stream;
-    if (stream === null || stream.destroyed) return;
-    if (this.#declaredLength >= 0 && this.#received < this.#declaredLength) {
-      this.logger.error(`asgi: response body shorter than its Content-Length (${this.#received} of ${this.#declaredLength} bytes); connection aborted`,
-        { method: this.ctx.method, url: this.ctx.url });
-    }
-    stream.push(null);
-  }
-
-  #log(payload: Buffer): void {
-    const text = payload.toString('utf8', 1);
-    const meta = { method: this.ctx.method, url: this.ctx.url };
-    if (payload[0] === LOG_ERROR) this.logger.error(`asgi: ${text}`, meta);
-    else this.logger.warn(`asgi: ${text}`, meta);
   }
 
   // ---- request body, pulled by receive() -------------------------------------------

@@ -9,13 +9,12 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Context, Logger } from '@sluice/core';
-import { encodeFrame, encodeU32Frame, FromWorker, ToWorker, type CallHost, type PoolCall } from '@sluice/python-workers';
+import { encodeFrame, encodeU32Frame, FromWorker, logFrame, ToWorker, type CallHost, type PoolCall } from '@sluice/python-workers';
 import type { WebSocket } from 'ws';
 import { AsgiError, pythonError } from './errors.js';
 import { encodeScope, FLAG_WEBSOCKET } from './scope.js';
 import type { WebSocketUpgrader } from './websocket-upgrader.js';
 
-const LOG_ERROR = 2;
 /** Client messages handed to the worker and not yet received by the application; past it the socket is paused. */
 export const WS_WINDOW_MESSAGES = 16;
 
@@ -106,7 +105,7 @@ export class AsgiWebSocketCall implements PoolCall {
         this.fail(pythonError('APP_ERROR', payload.toString('utf8')));
         return true;
       case FromWorker.Log:
-        this.#log(payload);
+        logFrame(this.logger, 'asgi', this.ctx, payload);
         return false;
       default:
         this.logger.error(`asgi: unexpected frame type ${type} from the worker on a websocket`);
@@ -235,12 +234,5 @@ export class AsgiWebSocketCall implements PoolCall {
     reasonBytes.copy(payload, 2);
     this.#toWorker(encodeFrame(ToWorker.WsClosed, this.id, payload));
     if (wasConnecting) this.#settle();
-  }
-
-  #log(payload: Buffer): void {
-    const text = payload.toString('utf8', 1);
-    const meta = { method: this.ctx.method, url: this.ctx.url };
-    if (payload[0] === LOG_ERROR) this.logger.error(`asgi: ${text}`, meta);
-    else this.logger.warn(`asgi: ${text}`, meta);
   }
 }

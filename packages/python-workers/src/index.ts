@@ -15,3 +15,4 @@ export type { CallHost, PoolCall } from './pool-call.js';
 export { WorkerPool, type PoolStats } from './pool.js';
 export { WorkerProcess, type WorkerEvents, type WorkerState } from './worker.js';
 export { ResponseStream, type StreamOwner } from './response-stream.js';
+export { logFrame } from './log-frame.js';

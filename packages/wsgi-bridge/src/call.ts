@@ -9,16 +9,14 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BufferedBody, Context, Logger } from '@sluice/core';
-import { ResponseStream, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
+import { logFrame, ResponseStream, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
 import { encodeRequest } from './environ.js';
-import { encodeFrame, encodeU32Frame, FromWorker, ToWorker } from './framing.js';
+import { encodeFrame, FromWorker, ToWorker } from './framing.js';
 import { pythonError, WsgiError } from './errors.js';
 import { applyHead, type HeadFacts } from './response-head.js';
 
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
-
-const LOG_ERROR = 2;
 
 export class WsgiCall implements PoolCall, StreamOwner {
   readonly ctx: Context;
@@ -44,9 +42,6 @@ export class WsgiCall implements PoolCall, StreamOwner {
   /** Node asked the worker to give it back (it was sent ahead and another worker is idle). */
   cancelling = false;
   #stream: ResponseStream | null = null;
-  #declaredLength = -1;
-  #received = 0;
-  #uncredited = 0;
   #pullWanted = false;
   #bodyState: 'unread' | 'reading' | 'ended' = 'unread';
   /** The request body read whole before the call (requestBuffering 'buffer'), or null: read from the client. */
@@ -92,12 +87,14 @@ export class WsgiCall implements PoolCall, StreamOwner {
         this.#head(payload, false);
         return false;
       case FromWorker.Data:
-        this.#data(payload);
+        this.#stream?.feed(payload);
         return false;
       case FromWorker.End:
         this.finished = true;
-        if (payload.length > 0) this.#data(payload);
-        this.#end();
+        if (this.#stream !== null) {
+          if (payload.length > 0) this.#stream.feed(payload);
+          this.#stream.complete();
+        }
         return true;
       case FromWorker.Pull:
         this.#pull();
@@ -119,7 +116,7 @@ export class WsgiCall implements PoolCall, StreamOwner {
         });
         return false;
       case FromWorker.Log:
-        this.#log(payload);
+        logFrame(this.logger, 'wsgi', this.ctx, payload);
         return false;
       default:
         this.logger.error(`wsgi: unexpected frame type ${type} from the worker`);
@@ -136,13 +133,8 @@ export class WsgiCall implements PoolCall, StreamOwner {
     if (!this.#answered) {
       this.#answered = true;
       this.#reject(error);
-    } else if (this.#stream !== null && !this.#stream.destroyed) {
-      const stream = this.#stream;
-      // The worker already committed to this response: let respond() send the head and what
-      // was buffered (it runs in the microtasks after the middleware resolved), then abort.
-      // Destroying now would turn it into a 500 depending on how the frames were batched.
-      if (this.ctx.headerSent) stream.destroy(error);
-      else setImmediate(() => stream.destroy(error));
+    } else if (this.#stream !== null) {
+      this.#stream.fail(error);
     }
   }
 
@@ -151,19 +143,6 @@ export class WsgiCall implements PoolCall, StreamOwner {
     this.host = null;
     this.id = 0;
     this.cancelling = false;
-  }
-
-  /** Grants the worker credit for the bytes the client side consumed. */
-  grantCredit(): void {
-    if (this.#uncredited === 0 || this.finished || this.host === null) return;
-    this.host.send(encodeU32Frame(ToWorker.Credit, this.id, this.#uncredited));
-    this.#uncredited = 0;
-    this.lastActivity = Date.now();
-  }
-
-  /** The response stream died (client disconnected): the worker stops and calls close(). */
-  streamDestroyed(): void {
-    if (!this.finished && this.host !== null) this.host.send(encodeFrame(ToWorker.Abort, this.id));
   }
 
   #answer(): void {
@@ -187,51 +166,25 @@ export class WsgiCall implements PoolCall, StreamOwner {
   #head(payload: Buffer, complete: boolean): void {
     const applied = this.#applyHead(payload);
     if (applied === null) {
-      if (!complete) this.streamDestroyed();
+      // The worker is told to stop streaming a response that will never be sent.
+      if (!complete && !this.finished && this.host !== null) this.host.send(encodeFrame(ToWorker.Abort, this.id));
       return;
     }
     const { facts, rest } = applied;
     const ctx = this.ctx;
     const body = payload.subarray(rest);
-    this.#declaredLength = facts.declaredLength;
     if (complete && (facts.declaredLength < 0 || body.length === facts.declaredLength)) {
       ctx.body = body;
     } else {
       if (facts.declaredLength >= 0) ctx.set('Content-Length', String(facts.declaredLength));
-      const stream = new ResponseStream(this);
+      const stream = new ResponseStream(this, facts.declaredLength, 'wsgi');
       this.#stream = stream;
       ctx.body = stream;
-      if (body.length > 0) this.#data(body);
-      if (complete) this.#end();
+      if (body.length > 0) stream.feed(body);
+      if (complete) stream.complete();
     }
     if (!facts.hasType) ctx.remove('Content-Type');
     this.#answer();
-  }
-
-  #data(chunk: Buffer): void {
-    const stream = this.#stream;
-    if (stream === null || stream.destroyed) return;
-    this.#received += chunk.length;
-    this.#uncredited += chunk.length;
-    // Copied: the chunk is a view of the channel's read buffer.
-    stream.push(Buffer.from(chunk));
-  }
-
-  #end(): void {
-    const stream = this.#stream;
-    if (stream === null || stream.destroyed) return;
-    if (this.#declaredLength >= 0 && this.#received < this.#declaredLength) {
-      this.logger.error(`wsgi: response body shorter than its Content-Length (${this.#received} of ${this.#declaredLength} bytes); connection aborted`,
-        { method: this.ctx.method, url: this.ctx.url });
-    }
-    stream.push(null);
-  }
-
-  #log(payload: Buffer): void {
-    const text = payload.toString('utf8', 1);
-    const meta = { method: this.ctx.method, url: this.ctx.url };
-    if (payload[0] === LOG_ERROR) this.logger.error(`wsgi: ${text}`, meta);
-    else this.logger.warn(`wsgi: ${text}`, meta);
   }
 
   // ---- request body, pulled by wsgi.input ----------------------------------------
