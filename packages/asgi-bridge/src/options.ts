@@ -3,9 +3,8 @@
  * message naming the bad key. Must never start processes or touch requests.
  */
 
-import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import type { Logger } from '@sluice/core';
+import { bridgeDefaults, oneOf, positiveInt, resolveBridgeOptions, type BridgeOptions } from '@sluice/python-workers';
 import { AsgiError } from './errors.js';
 
 /** Whether the worker runs the application's `lifespan` scope: `auto` tolerates an app without one, `on` requires it, `off` skips it. */
@@ -55,64 +54,24 @@ export interface AsgiOptions {
 }
 
 /** Options with every default applied. */
-export interface ResolvedOptions {
-  app: string;
-  python: string;
-  cwd: string;
-  pythonPath: string[];
-  env: Record<string, string>;
-  workers: number;
+export interface ResolvedOptions extends BridgeOptions {
   concurrency: number;
-  mount: string;
-  timeoutMs: number;
-  maxQueue: number;
-  queueTimeoutMs: number;
-  startupTimeoutMs: number;
-  maxRequests: number;
-  reload: boolean;
   lifespan: LifespanMode;
   loop: LoopChoice;
   maxMessageBytes: number;
-  logger: Logger | undefined;
 }
 
-/** The defaults, in one place. */
+/** The defaults, in one place (those every Python bridge shares come from `@sluice/python-workers`). */
 export const defaults = {
-  python: 'python3',
-  pythonPath: [] as string[],
-  env: {} as Record<string, string>,
+  ...bridgeDefaults,
   concurrency: 1000,
-  mount: '',
-  timeoutMs: 30_000,
-  maxQueue: 100,
-  queueTimeoutMs: 30_000,
-  startupTimeoutMs: 30_000,
-  maxRequests: 0,
-  reload: false,
   lifespan: 'auto' as LifespanMode,
   loop: 'auto' as LoopChoice,
   maxMessageBytes: 16 * 1024 * 1024,
 } as const;
 
-// Compared with the raw (still percent-encoded) request path, so it may not need encoding itself.
-const MOUNT_RE = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/;
-const APP_SPEC_RE = /^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*(\(\))?)?$/;
-
 function bad(key: string, message: string): never {
   throw new AsgiError('BAD_OPTION', `asgi() option "${key}" ${message}`);
-}
-
-function positiveInt(options: Record<string, unknown>, key: string, fallback: number, min: number): number {
-  const value = options[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) bad(key, `must be an integer >= ${min}, got ${String(value)}`);
-  return value;
-}
-
-function oneOf<T extends string>(key: string, value: unknown, fallback: T, allowed: readonly T[]): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) bad(key, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`);
-  return value as T;
 }
 
 /** Applies the defaults and checks every option; throws an AsgiError naming the bad key. */
@@ -121,44 +80,14 @@ export function resolveOptions(input: AsgiOptions): ResolvedOptions {
   const options = input as unknown as Record<string, unknown>;
   const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'concurrency', 'mount', 'timeoutMs', 'maxQueue',
     'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'lifespan', 'loop', 'maxMessageBytes', 'logger']);
-  for (const key of Object.keys(options)) if (!known.has(key)) bad(key, 'is not a known option');
-  if (typeof input.app !== 'string' || !APP_SPEC_RE.test(input.app)) bad('app', `must look like "module:attr", got ${JSON.stringify(input.app)}`);
-  if (input.python !== undefined && (typeof input.python !== 'string' || input.python === '')) bad('python', 'must be a non-empty string');
-  if (input.cwd !== undefined && typeof input.cwd !== 'string') bad('cwd', 'must be a string');
-  if (input.pythonPath !== undefined && (!Array.isArray(input.pythonPath) || input.pythonPath.some((p) => typeof p !== 'string'))) {
-    bad('pythonPath', 'must be an array of strings');
-  }
-  if (input.env !== undefined && (typeof input.env !== 'object' || input.env === null || Object.values(input.env).some((v) => typeof v !== 'string'))) {
-    bad('env', 'must be an object of strings');
-  }
-  const mount = input.mount ?? defaults.mount;
-  if (typeof mount !== 'string' || !MOUNT_RE.test(mount)) {
-    bad('mount', `must be '' or an unencoded ASCII path like "/app" (no trailing "/"), got ${JSON.stringify(mount)}`);
-  }
-  if (input.reload !== undefined && typeof input.reload !== 'boolean') bad('reload', 'must be a boolean');
-  const logger = input.logger;
-  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')) bad('logger', 'must be a logger');
+  const shared = resolveBridgeOptions(options, known, 'module:attr', bad);
   // A message crosses the worker channel as one frame, which may not exceed 64 MiB.
   if (typeof input.maxMessageBytes === 'number' && input.maxMessageBytes > 64 * 1024 * 1024 - 64) bad('maxMessageBytes', 'must be at most 64 MiB - 64');
-  const cwd = path.resolve(input.cwd ?? process.cwd());
   return {
-    app: input.app,
-    python: input.python ?? defaults.python,
-    cwd,
-    pythonPath: (input.pythonPath ?? defaults.pythonPath).map((p) => path.resolve(cwd, p)),
-    env: { ...defaults.env, ...input.env },
-    workers: positiveInt(options, 'workers', availableParallelism(), 1),
-    concurrency: positiveInt(options, 'concurrency', defaults.concurrency, 1),
-    mount,
-    timeoutMs: positiveInt(options, 'timeoutMs', defaults.timeoutMs, 1),
-    maxQueue: positiveInt(options, 'maxQueue', defaults.maxQueue, 0),
-    queueTimeoutMs: positiveInt(options, 'queueTimeoutMs', defaults.queueTimeoutMs, 1),
-    startupTimeoutMs: positiveInt(options, 'startupTimeoutMs', defaults.startupTimeoutMs, 1),
-    maxRequests: positiveInt(options, 'maxRequests', defaults.maxRequests, 0),
-    reload: input.reload ?? defaults.reload,
-    lifespan: oneOf('lifespan', input.lifespan, defaults.lifespan, ['auto', 'on', 'off']),
-    loop: oneOf('loop', input.loop, defaults.loop, ['auto', 'asyncio', 'uvloop']),
-    maxMessageBytes: positiveInt(options, 'maxMessageBytes', defaults.maxMessageBytes, 1),
-    logger,
+    ...shared,
+    concurrency: positiveInt(options, 'concurrency', defaults.concurrency, 1, bad),
+    lifespan: oneOf('lifespan', input.lifespan, defaults.lifespan, ['auto', 'on', 'off'], bad),
+    loop: oneOf('loop', input.loop, defaults.loop, ['auto', 'asyncio', 'uvloop'], bad),
+    maxMessageBytes: positiveInt(options, 'maxMessageBytes', defaults.maxMessageBytes, 1, bad),
   };
 }

@@ -3,9 +3,9 @@
  * message naming the bad key. Must never start processes or touch requests.
  */
 
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@sluice/core';
+import { bridgeDefaults, positiveInt, resolveBridgeOptions, type BridgeOptions } from '@sluice/python-workers';
 import { WsgiError } from './errors.js';
 
 /** Whether a request body is read whole before a worker takes the request (`buffer`) or streamed to it (`stream`). */
@@ -73,66 +73,33 @@ export interface WsgiOptions {
 }
 
 /** Options with every default applied. */
-export interface ResolvedOptions {
-  app: string;
-  python: string;
-  cwd: string;
-  pythonPath: string[];
-  env: Record<string, string>;
-  workers: number;
+export interface ResolvedOptions extends BridgeOptions {
   threads: number;
   pipeline: number;
   responseBatchMs: number;
-  mount: string;
-  timeoutMs: number;
-  maxQueue: number;
-  queueTimeoutMs: number;
-  startupTimeoutMs: number;
-  maxRequests: number;
-  reload: boolean;
   requestBuffering: RequestBuffering;
   bodyMemoryBytes: number;
   maxSpoolBytes: number;
   tempDir: string | undefined;
-  logger: Logger | undefined;
 }
 
-/** The defaults, in one place. */
+/** The defaults, in one place (those every Python bridge shares come from `@sluice/python-workers`). */
 export const defaults = {
-  python: 'python3',
-  pythonPath: [] as string[],
-  env: {} as Record<string, string>,
+  ...bridgeDefaults,
   threads: 1,
   pipeline: 4,
   responseBatchMs: 1,
-  mount: '',
-  timeoutMs: 30_000,
-  maxQueue: 100,
-  queueTimeoutMs: 30_000,
-  startupTimeoutMs: 30_000,
-  maxRequests: 0,
-  reload: false,
   requestBuffering: 'buffer' as RequestBuffering,
   bodyMemoryBytes: 64 * 1024,
   maxSpoolBytes: 64 * 1024 * 1024,
 } as const;
 
-// Compared with the raw (still percent-encoded) request path, so it may not need encoding itself.
-const MOUNT_RE = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/;
 // How the worker learns responseBatchMs (it removes the variable before importing the application).
 const RESPONSE_BATCH_ENV = 'SLUICE_WSGI_RESPONSE_BATCH_MS';
 const MAX_RESPONSE_BATCH_MS = 1000;
-const APP_SPEC_RE = /^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*(\(\))?)?$/;
 
 function bad(key: string, message: string): never {
   throw new WsgiError('BAD_OPTION', `wsgi() option "${key}" ${message}`);
-}
-
-function positiveInt(options: Record<string, unknown>, key: string, fallback: number, min: number): number {
-  const value = options[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) bad(key, `must be an integer >= ${min}, got ${String(value)}`);
-  return value;
 }
 
 /** Applies the defaults and checks every option; throws a WsgiError naming the bad key. */
@@ -142,21 +109,7 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
   const known = new Set(['app', 'python', 'cwd', 'pythonPath', 'env', 'workers', 'threads', 'pipeline', 'responseBatchMs', 'mount', 'timeoutMs', 'maxQueue',
     'queueTimeoutMs', 'startupTimeoutMs', 'maxRequests', 'reload', 'logger',
     'requestBuffering', 'bodyMemoryBytes', 'maxSpoolBytes', 'tempDir']);
-  for (const key of Object.keys(options)) if (!known.has(key)) bad(key, 'is not a known option');
-  if (typeof input.app !== 'string' || !APP_SPEC_RE.test(input.app)) bad('app', `must look like "module:callable", got ${JSON.stringify(input.app)}`);
-  if (input.python !== undefined && (typeof input.python !== 'string' || input.python === '')) bad('python', 'must be a non-empty string');
-  if (input.cwd !== undefined && typeof input.cwd !== 'string') bad('cwd', 'must be a string');
-  if (input.pythonPath !== undefined && (!Array.isArray(input.pythonPath) || input.pythonPath.some((p) => typeof p !== 'string'))) {
-    bad('pythonPath', 'must be an array of strings');
-  }
-  if (input.env !== undefined && (typeof input.env !== 'object' || input.env === null || Object.values(input.env).some((v) => typeof v !== 'string'))) {
-    bad('env', 'must be an object of strings');
-  }
-  const mount = input.mount ?? defaults.mount;
-  if (typeof mount !== 'string' || !MOUNT_RE.test(mount)) {
-    bad('mount', `must be '' or an unencoded ASCII path like "/app" (no trailing "/"), got ${JSON.stringify(mount)}`);
-  }
-  if (input.reload !== undefined && typeof input.reload !== 'boolean') bad('reload', 'must be a boolean');
+  const shared = resolveBridgeOptions(options, known, 'module:callable', bad);
   const requestBuffering = input.requestBuffering ?? defaults.requestBuffering;
   if (requestBuffering !== 'buffer' && requestBuffering !== 'stream') bad('requestBuffering', `must be "buffer" or "stream", got ${JSON.stringify(requestBuffering)}`);
   if (input.tempDir !== undefined && (typeof input.tempDir !== 'string' || input.tempDir === '')) bad('tempDir', 'must be a directory path');
@@ -164,30 +117,15 @@ export function resolveOptions(input: WsgiOptions): ResolvedOptions {
   if (typeof responseBatchMs !== 'number' || !(responseBatchMs >= 0 && responseBatchMs <= MAX_RESPONSE_BATCH_MS)) {
     bad('responseBatchMs', `must be a number from 0 to ${MAX_RESPONSE_BATCH_MS}, got ${String(responseBatchMs)}`);
   }
-  const logger = input.logger;
-  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')) bad('logger', 'must be a logger');
-  const cwd = path.resolve(input.cwd ?? process.cwd());
   return {
-    app: input.app,
-    python: input.python ?? defaults.python,
-    cwd,
-    pythonPath: (input.pythonPath ?? defaults.pythonPath).map((p) => path.resolve(cwd, p)),
-    env: { ...defaults.env, ...input.env, [RESPONSE_BATCH_ENV]: String(responseBatchMs) },
-    workers: positiveInt(options, 'workers', availableParallelism(), 1),
-    threads: positiveInt(options, 'threads', defaults.threads, 1),
-    pipeline: positiveInt(options, 'pipeline', defaults.pipeline, 0),
+    ...shared,
+    env: { ...shared.env, [RESPONSE_BATCH_ENV]: String(responseBatchMs) },
+    threads: positiveInt(options, 'threads', defaults.threads, 1, bad),
+    pipeline: positiveInt(options, 'pipeline', defaults.pipeline, 0, bad),
     responseBatchMs,
-    mount,
-    timeoutMs: positiveInt(options, 'timeoutMs', defaults.timeoutMs, 1),
-    maxQueue: positiveInt(options, 'maxQueue', defaults.maxQueue, 0),
-    queueTimeoutMs: positiveInt(options, 'queueTimeoutMs', defaults.queueTimeoutMs, 1),
-    startupTimeoutMs: positiveInt(options, 'startupTimeoutMs', defaults.startupTimeoutMs, 1),
-    maxRequests: positiveInt(options, 'maxRequests', defaults.maxRequests, 0),
-    reload: input.reload ?? defaults.reload,
     requestBuffering,
-    bodyMemoryBytes: positiveInt(options, 'bodyMemoryBytes', defaults.bodyMemoryBytes, 0),
-    maxSpoolBytes: positiveInt(options, 'maxSpoolBytes', defaults.maxSpoolBytes, 0),
-    tempDir: input.tempDir === undefined ? undefined : path.resolve(cwd, input.tempDir),
-    logger,
+    bodyMemoryBytes: positiveInt(options, 'bodyMemoryBytes', defaults.bodyMemoryBytes, 0, bad),
+    maxSpoolBytes: positiveInt(options, 'maxSpoolBytes', defaults.maxSpoolBytes, 0, bad),
+    tempDir: input.tempDir === undefined ? undefined : path.resolve(shared.cwd, input.tempDir),
   };
 }
