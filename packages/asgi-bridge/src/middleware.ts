@@ -6,8 +6,8 @@
  * pool and calls do.
  */
 
-import { normalizePath, type Context, type Middleware } from '@sluice/core';
-import { WorkerPool, type PoolStats } from '@sluice/python-workers';
+import type { Context, Middleware } from '@sluice/core';
+import { mountedMiddleware, WorkerPool, type PoolStats } from '@sluice/python-workers';
 import { AsgiCall } from './call.js';
 import { AsgiError } from './errors.js';
 import { resolveOptions, type AsgiOptions } from './options.js';
@@ -58,10 +58,10 @@ export function asgi(options: AsgiOptions): AsgiMiddleware {
     pipeline: 0,
     error: (failure, message, errorOptions) => new AsgiError(failure, message, errorOptions),
   });
-  const mount = resolved.mount;
   const upgrader = new WebSocketUpgrader(resolved.maxMessageBytes);
   const watched = new WeakSet<object>();
-  const run = (ctx: Context, rootPath: string, rest: string): Promise<void> => {
+  // Async: a refused handshake or a full queue is a rejection, as from an async middleware.
+  const run = async (ctx: Context, rootPath: string, rest: string): Promise<void> => {
     const logger = resolved.logger ?? ctx.app.logger;
     // A WebSocket handshake is a `websocket` scope; every other request (other upgrades too) an `http` one.
     if (!isWebSocketHandshake(ctx)) return pool.run(new AsgiCall(ctx, rootPath, rest, logger));
@@ -73,16 +73,7 @@ export function asgi(options: AsgiOptions): AsgiMiddleware {
     }
     return pool.run(new AsgiWebSocketCall(ctx, rootPath, rest, logger, upgrader));
   };
-  const middleware = async (ctx: Context, next: () => Promise<void>): Promise<void> => {
-    // Matched on the normal form, so that `//app/x` or `/x/../app/x` cannot pass the mount by.
-    const path = normalizePath(ctx.path);
-    if (path === null) return next();
-    if (mount === '') return run(ctx, '', path);
-    // Mounted at "/app": "/app" and "/app/..." belong to the application, "/apple" does not.
-    if (!path.startsWith(mount) || (path.length > mount.length && path.charCodeAt(mount.length) !== 0x2f)) return next();
-    return run(ctx, mount, path.slice(mount.length));
-  };
-  return Object.assign(middleware, {
+  return Object.assign(mountedMiddleware(resolved.mount, run), {
     ready: () => pool.ready(),
     close: (graceMs?: number) => pool.close(graceMs),
     stats: () => pool.stats(),

@@ -6,8 +6,8 @@
  * pool and calls do.
  */
 
-import { bufferBody, normalizePath, type BufferedBody, type Context, type Middleware } from '@sluice/core';
-import { WorkerPool, type PoolStats } from '@sluice/python-workers';
+import { bufferBody, type BufferedBody, type Context, type Middleware } from '@sluice/core';
+import { mountedMiddleware, WorkerPool, type PoolStats } from '@sluice/python-workers';
 import { WsgiCall } from './call.js';
 import { WsgiError } from './errors.js';
 import { resolveOptions, type WsgiOptions } from './options.js';
@@ -52,7 +52,6 @@ export function wsgi(options: WsgiOptions): WsgiMiddleware {
     concurrency: resolved.threads,
     error: (failure, message, errorOptions) => new WsgiError(failure, message, errorOptions),
   });
-  const mount = resolved.mount;
   const bodyOptions = { memoryBytes: resolved.bodyMemoryBytes, maxBytes: resolved.maxSpoolBytes, tempDir: resolved.tempDir };
   const start = (ctx: Context, scriptName: string, rawPath: string, buffered: BufferedBody | null): Promise<void> =>
     pool.run(new WsgiCall(ctx, scriptName, rawPath, resolved.logger ?? ctx.app.logger, buffered));
@@ -70,17 +69,7 @@ export function wsgi(options: WsgiOptions): WsgiMiddleware {
       return Promise.reject(error);
     }
   };
-  const middleware = (ctx: Context, next: () => Promise<void>): Promise<void> => {
-    // Matched on the normal form even when the app does not normalise paths, so that
-    // `//app/x` or `/x/../app/x` cannot pass the mount by to a static file server.
-    const path = normalizePath(ctx.path);
-    if (path === null) return next();
-    if (mount === '') return run(ctx, '', path);
-    // Mounted at "/app": "/app" and "/app/..." belong to the application, "/apple" does not.
-    if (!path.startsWith(mount) || (path.length > mount.length && path.charCodeAt(mount.length) !== 0x2f)) return next();
-    return run(ctx, mount, path.slice(mount.length));
-  };
-  return Object.assign(middleware, {
+  return Object.assign(mountedMiddleware(resolved.mount, run), {
     ready: () => pool.ready(),
     close: (graceMs?: number) => pool.close(graceMs),
     stats: () => pool.stats(),
