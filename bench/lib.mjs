@@ -162,6 +162,44 @@ export function processCpuMs(pid) {
   }
 }
 
+/** User + system clock ticks (USER_HZ = 100) process `pid` has used so far, all its threads; 0 if gone. */
+export function processCpuTicks(pid) {
+  const ms = processCpuMs(pid);
+  return Number.isNaN(ms) ? 0 : ms / 10;
+}
+
+/** The pid and its descendants (via /proc/<pid>/task/<tid>/children). */
+export function processTree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const tasks = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (tasks) out.push(...tasks.split(/\s+/).map(Number));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Resident set size of process `pid` in KiB; 0 if gone. */
+export function processRssKiB(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The command name of process `pid` (`/proc/<pid>/comm`); `?` if gone. */
+export function processName(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
 /** Busy and total jiffies of one CPU so far (from /proc/stat). */
 function cpuJiffies(cpu) {
   try {

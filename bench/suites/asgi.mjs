@@ -3,7 +3,6 @@
 // each. Besides req/s and p99 it reports CPU time per request of the whole server process
 // tree (robust when the machine is shared) and the RSS of each process.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const APPS = fileURLToPath(new URL('../servers/asgi-apps/', import.meta.url));
@@ -11,46 +10,6 @@ const SLUICE = fileURLToPath(new URL('../servers/asgi-sluice.mjs', import.meta.u
 const PYTHON = '/usr/bin/python3';
 const WORKERS = Number(process.env.ASGI_BENCH_WORKERS ?? 1);
 const TICKS_PER_SECOND = 100;
-
-/** The pid and its descendants (via /proc/<pid>/task/<tid>/children). */
-function tree(pid) {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      const tasks = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
-      if (tasks) out.push(...tasks.split(/\s+/).map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-/** user+system clock ticks of a process (all its threads). */
-function cpuTicks(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-function rssKiB(pid) {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-function comm(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '?';
-  }
-}
 
 /** Whether `module` imports with Debian's Python. */
 function importable(module) {
@@ -100,13 +59,13 @@ export async function run(lib) {
     const cpu = new Map();
     const memory = new Map();
     const load = (url, name) => {
-      const procs = tree(pids.get(name));
-      const before = procs.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+      const procs = lib.processTree(pids.get(name));
+      const before = procs.reduce((sum, pid) => sum + lib.processCpuTicks(pid), 0);
       const result = lib.wrk({ url });
-      const after = procs.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+      const after = procs.reduce((sum, pid) => sum + lib.processCpuTicks(pid), 0);
       const requests = Number(/(\d+) requests in/.exec(result.raw)?.[1] ?? 0);
       if (requests > 0) (cpu.get(name) ?? cpu.set(name, []).get(name)).push(((after - before) / TICKS_PER_SECOND) * 1e6 / requests);
-      memory.set(name, procs.map((pid) => `${comm(pid)} ${Math.round(rssKiB(pid) / 1024)}`).join(', '));
+      memory.set(name, procs.map((pid) => `${lib.processName(pid)} ${Math.round(lib.processRssKiB(pid) / 1024)}`).join(', '));
       return result;
     };
     const rows = await lib.compare(contenders, load);

@@ -3,7 +3,7 @@
 // number of worker processes (bench/ensure-peers.sh installs the peers; a missing one is skipped).
 // Besides req/s and p99 it reports CPU time per request of the whole server process tree and of
 // each process in it (robust when the machine is shared) and the RSS of each process.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const APPS = fileURLToPath(new URL('../servers/wsgi-apps/', import.meta.url));
@@ -14,46 +14,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TICKS_PER_SECOND = 100;
 const UWSGI_PYTHON3 = '/usr/lib/uwsgi/plugins/python3_plugin.so';
-
-/** The pid and its descendants (via /proc/<pid>/task/<tid>/children). */
-function tree(pid) {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      const tasks = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
-      if (tasks) out.push(...tasks.split(/\s+/).map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-/** user+system clock ticks of a process (all its threads). */
-function cpuTicks(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-function rssKiB(pid) {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-function comm(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '?';
-  }
-}
 
 export async function run(lib) {
   const scenarios = [
@@ -104,10 +64,10 @@ export async function run(lib) {
     const memory = new Map();
     const perProcess = new Map();
     const load = (url, name, { warmup = false } = {}) => {
-      const procs = tree(pids.get(name)).filter((pid) => comm(pid) !== 'taskset');
-      const before = procs.map(cpuTicks);
+      const procs = lib.processTree(pids.get(name)).filter((pid) => lib.processName(pid) !== 'taskset');
+      const before = procs.map(lib.processCpuTicks);
       const result = lib.wrk({ url, seconds: warmup ? 1 : SECONDS });
-      const after = procs.map(cpuTicks);
+      const after = procs.map(lib.processCpuTicks);
       if (warmup) return result;
       const requests = Number(/(\d+) requests in/.exec(result.raw)?.[1] ?? 0);
       const us = (ticks) => ((ticks / TICKS_PER_SECOND) * 1e6) / requests;
@@ -115,11 +75,11 @@ export async function run(lib) {
         (cpu.get(name) ?? cpu.set(name, []).get(name)).push(us(after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0)));
         const each = perProcess.get(name) ?? perProcess.set(name, new Map()).get(name);
         procs.forEach((pid, i) => {
-          const key = `${comm(pid)}#${i}`;
+          const key = `${lib.processName(pid)}#${i}`;
           (each.get(key) ?? each.set(key, []).get(key)).push(us(after[i] - before[i]));
         });
       }
-      memory.set(name, procs.map((pid) => `${comm(pid)} ${Math.round(rssKiB(pid) / 1024)}`).join(', '));
+      memory.set(name, procs.map((pid) => `${lib.processName(pid)} ${Math.round(lib.processRssKiB(pid) / 1024)}`).join(', '));
       return result;
     };
     const rows = await lib.compare(contenders, load, { rounds: ROUNDS, warmup: true });
