@@ -8,7 +8,7 @@
 
 import type { Readable } from 'node:stream';
 import type { Context, Logger } from '@sluice/core';
-import { encodeFrame, FromWorker, logFrame, ResponseStream, ToWorker, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
+import { encodeFrame, FromWorker, logFrame, RequestBodyFeed, ResponseStream, ToWorker, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
 import { AsgiError, pythonError } from './errors.js';
 import { applyHead } from './response-head.js';
 import { encodeScope } from './scope.js';
@@ -34,10 +34,8 @@ export class AsgiCall implements PoolCall, StreamOwner {
   #reject!: (error: Error) => void;
   #answered = false;
   #stream: ResponseStream | null = null;
-  #pullWanted = false;
-  #bodyState: 'unread' | 'reading' | 'ended' = 'unread';
-  #forwarded = 0;
-  #endSent = false;
+  /** The request body, forwarded a chunk per PULL once the application first calls `receive()`. */
+  #body: RequestBodyFeed | null = null;
   #aborted = false;
 
   constructor(ctx: Context, rootPath: string, rest: string, logger: Logger) {
@@ -82,7 +80,8 @@ export class AsgiCall implements PoolCall, StreamOwner {
         }
         return true;
       case FromWorker.Pull:
-        this.#pull();
+        // BODY_END goes with the last declared byte, so the worker's last chunk carries more_body=False.
+        (this.#body ??= new RequestBodyFeed(this, this.ctx.req as unknown as Readable, this.ctx.request.length ?? -1)).pull();
         return false;
       case FromWorker.Error:
       case FromWorker.Failed:
@@ -167,47 +166,5 @@ export class AsgiCall implements PoolCall, StreamOwner {
     }
     if (!facts.hasType) ctx.remove('Content-Type');
     this.#answer();
-  }
-
-  // ---- request body, pulled by receive() -------------------------------------------
-
-  #pull(): void {
-    this.#pullWanted = true;
-    if (this.#bodyState === 'unread') {
-      this.#bodyState = 'reading';
-      const body = this.ctx.req as unknown as Readable;
-      body.on('readable', () => this.#forwardBody());
-      body.once('end', () => {
-        this.#bodyState = 'ended';
-        this.#forwardBody();
-      });
-      body.once('error', () => {
-        this.#bodyState = 'ended';
-        this.#sendAbort();
-      });
-    }
-    this.#forwardBody();
-  }
-
-  #forwardBody(): void {
-    if (!this.#pullWanted || this.finished || this.host === null) return;
-    if (this.#bodyState === 'ended') {
-      this.#pullWanted = false;
-      if (!this.#endSent) this.host.send(encodeFrame(ToWorker.BodyEnd, this.id));
-      this.#endSent = true;
-      return;
-    }
-    const chunk = (this.ctx.req as unknown as Readable).read() as Buffer | null;
-    if (chunk === null) return;
-    this.#pullWanted = false;
-    this.lastActivity = Date.now();
-    this.host.send(encodeFrame(ToWorker.Body, this.id, chunk));
-    this.#forwarded += chunk.length;
-    // The whole declared body is there: say so with it, so the worker's last chunk carries more_body=False.
-    if (this.#forwarded === this.ctx.request.length) {
-      this.#bodyState = 'ended';
-      this.#endSent = true;
-      this.host.send(encodeFrame(ToWorker.BodyEnd, this.id));
-    }
   }
 }

@@ -15,6 +15,7 @@ export type { CallHost, PoolCall } from './pool-call.js';
 export { WorkerPool, type PoolStats } from './pool.js';
 export { WorkerProcess, type WorkerEvents, type WorkerState } from './worker.js';
 export { ResponseStream, type StreamOwner } from './response-stream.js';
+export { RequestBodyFeed, type BodyFeedOwner } from './request-body-feed.js';
 export { logFrame } from './log-frame.js';
 export { mountedMiddleware, type MountedRun } from './mount.js';
 export { bridgeDefaults, oneOf, positiveInt, resolveBridgeOptions, type BadOption, type BridgeOptions } from './bridge-options.js';

@@ -9,7 +9,7 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { BufferedBody, Context, Logger } from '@sluice/core';
-import { logFrame, ResponseStream, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
+import { logFrame, RequestBodyFeed, ResponseStream, type CallHost, type PoolCall, type StreamOwner } from '@sluice/python-workers';
 import { encodeRequest } from './environ.js';
 import { encodeFrame, FromWorker, ToWorker } from './framing.js';
 import { pythonError, WsgiError } from './errors.js';
@@ -42,12 +42,10 @@ export class WsgiCall implements PoolCall, StreamOwner {
   /** Node asked the worker to give it back (it was sent ahead and another worker is idle). */
   cancelling = false;
   #stream: ResponseStream | null = null;
-  #pullWanted = false;
-  #bodyState: 'unread' | 'reading' | 'ended' = 'unread';
+  /** The request body, forwarded a chunk per PULL once the application first reads `wsgi.input`. */
+  #body: RequestBodyFeed | null = null;
   /** The request body read whole before the call (requestBuffering 'buffer'), or null: read from the client. */
   readonly #buffered: BufferedBody | null;
-  /** What wsgi.input reads, once the application first reads it. */
-  #input: Readable | null = null;
 
   constructor(ctx: Context, scriptName: string, rawPath: string, logger: Logger, buffered: BufferedBody | null) {
     this.ctx = ctx;
@@ -97,7 +95,7 @@ export class WsgiCall implements PoolCall, StreamOwner {
         }
         return true;
       case FromWorker.Pull:
-        this.#pull();
+        (this.#body ??= new RequestBodyFeed(this, this.#buffered === null ? this.ctx.req : this.#buffered.open(), -1)).pull();
         return false;
       case FromWorker.Error:
         this.finished = true;
@@ -185,40 +183,6 @@ export class WsgiCall implements PoolCall, StreamOwner {
     }
     if (!facts.hasType) ctx.remove('Content-Type');
     this.#answer();
-  }
-
-  // ---- request body, pulled by wsgi.input ----------------------------------------
-
-  #pull(): void {
-    this.#pullWanted = true;
-    if (this.#bodyState === 'unread') {
-      this.#bodyState = 'reading';
-      const body = (this.#input = this.#buffered === null ? this.ctx.req : this.#buffered.open());
-      body.on('readable', () => this.#forwardBody());
-      body.once('end', () => {
-        this.#bodyState = 'ended';
-        this.#forwardBody();
-      });
-      body.once('error', () => {
-        this.#bodyState = 'ended';
-        if (!this.finished && this.host !== null) this.host.send(encodeFrame(ToWorker.Abort, this.id));
-      });
-    }
-    this.#forwardBody();
-  }
-
-  #forwardBody(): void {
-    if (!this.#pullWanted || this.finished || this.host === null) return;
-    if (this.#bodyState === 'ended') {
-      this.#pullWanted = false;
-      this.host.send(encodeFrame(ToWorker.BodyEnd, this.id));
-      return;
-    }
-    const chunk = (this.#input as Readable).read() as Buffer | null;
-    if (chunk === null) return;
-    this.#pullWanted = false;
-    this.lastActivity = Date.now();
-    this.host.send(encodeFrame(ToWorker.Body, this.id, chunk));
   }
 
   // ---- wsgi.file_wrapper: Node reads the worker's open file itself -------------------
