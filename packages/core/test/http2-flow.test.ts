@@ -39,24 +39,34 @@ test('a slow reader of a 20 MiB response: the producer waits for the client\'s w
     const session = await connect(url);
     const stream = session.request({ ':path': '/big' });
     let received = 0;
+    let wanted = Infinity;
+    let reached: (() => void) | null = null;
     stream.on('data', (c: Buffer) => {
       received += c.length;
+      if (received >= wanted) reached?.();
     });
+    // Listened for from the start: the whole body may have come by the time the test waits for it.
+    const ended = new Promise((resolve) => stream.on('end', resolve));
     stream.pause();
     await sleep(400);
     // Not reading: only the flow-control windows and the stream buffers' worth was made.
     const whilePaused = body.produced;
     t.true(whilePaused < 4 * MiB, `produced ${whilePaused} while the client read nothing`);
-    // Reading slowly: a little at a time.
+    // Reading slowly: 1 MiB at a time, then a pause. However fast the machine, the producer
+    // stays within the windows and buffers' worth of what the client has read.
     for (let i = 0; i < 5; i++) {
+      wanted = received + MiB;
+      const got = new Promise<void>((resolve) => (reached = resolve));
       stream.resume();
-      await sleep(20);
+      await got;
       stream.pause();
       await sleep(60);
+      t.true(body.produced - received < 4 * MiB, `produced ${body.produced} with ${received} read`);
     }
+    wanted = Infinity;
     t.true(body.produced < 20 * MiB);
     stream.resume();
-    await new Promise((resolve) => stream.on('end', resolve));
+    await ended;
     t.is(received, 20 * MiB);
     t.is(body.produced, 20 * MiB);
     session.close();
